@@ -52,7 +52,28 @@ export const HOUSTON = {
     jsonFields: { metadata: "metadataConnectionJson", resultBackend: "resultBackendConnectionJson" },
     /** Only `upsertDeployment` takes this field; `createDeployment` does not (seed 000 step 6). */
     skipProvisioningField: "skipAirflowDatabaseProvisioning",
+    /**
+     * Variables both mutations take that tie the Deployment to the names astro-db derived: the
+     * release name (databases, roles and secrets are named after it), the namespace (where the
+     * secrets live) and the typed `executor: ExecutorType` (seed 000 step 6 `createDeployment`).
+     */
+    deploymentFields: { releaseName: "releaseName", namespace: "namespace", executor: "executor" },
 } as const;
+
+/**
+ * The JSON form of a connection that Houston takes in `metadataConnectionJson` /
+ * `resultBackendConnectionJson` when PgBouncer is enabled (seed 000 step 5): plain values, not
+ * URL-encoded, `port` a number, and always `protocol: "postgresql"` (also for the result backend).
+ */
+export interface HoustonConnectionJson {
+    user: string;
+    pass: string;
+    protocol: typeof HOUSTON_JSON_PROTOCOL;
+    host: string;
+    port: number;
+    db: string;
+}
+export const HOUSTON_JSON_PROTOCOL = "postgresql";
 
 /** Scheme of the Celery result backend URL: SQLAlchemy's `db+` prefix (seed 000 step 5 warning). */
 export const RESULT_BACKEND_PREFIX = "db+";

@@ -1,0 +1,230 @@
+/**
+ * Connection strings and the PgBouncer JSON form for an Airflow Deployment's metadata database
+ * (seed 000 step 5). Pure code: plain values in, plain values out, no Pulumi.
+ *
+ * Who reads these strings, and why the encoding is what it is:
+ * - Airflow hands `sql_alchemy_conn` to SQLAlchemy's `make_url`; Celery strips the `db+` of the
+ *   result backend and hands the rest to SQLAlchemy too. SQLAlchemy splits the URL with a regex
+ *   (user `[^:/]*`, password `[^@]*` in 2.x, host up to `/`, `:` or `?`, database up to `?`) and
+ *   then decodes user and password (2.x: also the database) with `urllib.parse.unquote`, which
+ *   leaves `+` as `+`. SQLAlchemy before 1.0 used `unquote_plus`, which turns `+` into a space.
+ *   So every reserved character is percent-encoded, `+` as `%2B` and space as `%20`: the
+ *   result decodes to the same text under `unquote`, `unquote_plus`, `decodeURIComponent` and
+ *   the WHATWG URL parser (which Houston and node's `pg` use).
+ * - Only RFC 3986 "unreserved" characters (`A-Z a-z 0-9 - . _ ~`) are left as they are; even
+ *   `! ' ( ) *`, which `encodeURIComponent` keeps, are encoded, so no parser has a reason to
+ *   treat anything in a credential specially.
+ * - The database name is encoded too, but SQLAlchemy 1.x (Airflow 2) does not decode it: a
+ *   database name is only portable if encoding leaves it unchanged, as it does for the names
+ *   astro-db derives (`airflow_db_<id>`).
+ */
+import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } from "./facts";
+
+/** libpq's `sslmode` values (PostgreSQL docs, "SSL Mode Descriptions"). */
+export const PG_SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+export type PgSslMode = (typeof PG_SSLMODES)[number];
+
+/** Default ports when a parsed connection string names none. */
+export const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;
+
+/** Where a Deployment's metadata database is and how to log in to it. */
+export interface DbEndpoint {
+    /** Database engine. */
+    engine: "postgres" | "mysql";
+    /** Host name, IPv4 address or IPv6 address (with or without brackets). */
+    host: string;
+    /** TCP port, 1-65535. */
+    port: number;
+    /** Database name. */
+    database: string;
+    /** Login user (the Deployment's Astro user). */
+    user: string;
+    /** Login password, any text. */
+    password: string;
+    /**
+     * PostgreSQL only: libpq `sslmode` (disable|allow|prefer|require|verify-ca|verify-full), sent
+     * as the `sslmode` query parameter. Defaults to none in the string, i.e. libpq's own default
+     * (prefer).
+     */
+    sslmode?: string;
+}
+
+/** A connection string read back into its parts. */
+export interface ParsedConnection extends DbEndpoint {
+    /** True when the scheme carried the Celery `db+` prefix. */
+    resultBackend: boolean;
+    /** SQLAlchemy driver after `+` in the scheme (`postgresql+psycopg2` -> `psycopg2`), if any. */
+    driver?: string;
+    /** Query parameters other than `sslmode`, decoded. */
+    options: Record<string, string>;
+}
+
+/** SQLAlchemy dialect names for each engine (the scheme of the URL). */
+const SCHEMES = { postgres: "postgresql", mysql: "mysql" } as const;
+
+/**
+ * The metadata connection string Airflow reads as `sql_alchemy_conn`:
+ * `postgresql://user:pass@host:port/db?sslmode=...` or `mysql://user:pass@host:port/db`.
+ * User, password and database are percent-encoded so that any text survives (see the module
+ * comment). MySQL strings carry no TLS parameter, because mysqlclient's TLS options depend on
+ * the client library it was built with; setting `sslmode` on a MySQL endpoint throws.
+ */
+export function metadataConnection(e: DbEndpoint): string {
+    return connectionString(e, "", true);
+}
+
+/**
+ * The Celery result backend connection string: the metadata string with the `db+` prefix
+ * (seed 000 step 5: without it the Celery worker pod fails).
+ */
+export function resultBackendConnection(e: DbEndpoint): string {
+    return connectionString(e, RESULT_BACKEND_PREFIX, true);
+}
+
+/**
+ * A server-level connection string with no database, as in the values.yaml example of seed 000
+ * step 1: `postgresql://user:pass@host:5432?sslmode=prefer`. Encoded and validated like
+ * `metadataConnection`; a `database`, if given, is included.
+ */
+export function adminConnection(e: Omit<DbEndpoint, "database"> & { database?: string }): string {
+    return connectionString({ ...e, database: e.database ?? "" }, "", false);
+}
+
+/**
+ * The JSON form Houston takes when PgBouncer is enabled (seed 000 step 5):
+ * `{user, pass, protocol: "postgresql", host, port, db}` with plain (not encoded) values and a
+ * numeric port; an IPv6 host is given without brackets. The form has no place for `sslmode`:
+ * TLS between PgBouncer and the database is PgBouncer's configuration. Throws for MySQL, since
+ * PgBouncer speaks only the PostgreSQL protocol.
+ */
+export function pgbouncerJson(e: DbEndpoint): HoustonConnectionJson {
+    if (e.engine !== "postgres") {
+        throw new Error(
+            `PgBouncer works only with PostgreSQL, and this endpoint is ${e.engine}: turn PgBouncer off for this Deployment and use the connection strings instead`,
+        );
+    }
+    const v = checkedEndpoint(e);
+    if (e.database.length === 0) throw new Error("the endpoint names no database: a Deployment's connection needs its own database");
+    return { user: e.user, pass: e.password, protocol: HOUSTON_JSON_PROTOCOL, host: v.host, port: e.port, db: e.database };
+}
+
+/**
+ * Reads a connection string back into its parts with the WHATWG URL parser, decoding user,
+ * password and database. Accepts the `db+` prefix and SQLAlchemy driver suffixes
+ * (`mysql+mysqldb`). A missing port gives the engine's default; a missing database gives `""`
+ * (server-level strings such as the values.yaml example have none). Throws with the reason for
+ * strings SQLAlchemy would not read the same way (a `postgres://` scheme, an unencoded `#` or
+ * `@`, a malformed `%` escape).
+ */
+export function parseConnection(url: string): ParsedConnection {
+    // Checked before parsing: WHATWG would cut the URL at the # and then fail for another reason.
+    if (url.includes("#")) {
+        throw new Error("the connection string contains an unencoded #, which URL parsers read as the end of the URL: percent-encode it as %23");
+    }
+    let u: URL;
+    try {
+        u = new URL(url);
+    } catch {
+        // The message never repeats the string: it may carry a password.
+        throw new Error("not a connection URL: expected scheme://user:password@host:port/database");
+    }
+    let scheme = u.protocol.replace(/:$/, "");
+    const resultBackend = scheme.startsWith(RESULT_BACKEND_PREFIX);
+    if (resultBackend) scheme = scheme.slice(RESULT_BACKEND_PREFIX.length);
+    const [dialect, driver] = scheme.split("+", 2);
+    let engine: DbEndpoint["engine"];
+    if (dialect === SCHEMES.postgres) engine = "postgres";
+    else if (dialect === SCHEMES.mysql) engine = "mysql";
+    else if (dialect === "postgres") {
+        throw new Error("the scheme postgres:// is not accepted by SQLAlchemy 1.4 and later (Airflow 2+): use postgresql://");
+    } else throw new Error(`unsupported scheme "${u.protocol}": expected postgresql:// or mysql://, optionally with the db+ prefix`);
+
+    // WHATWG splits user info at the last @, SQLAlchemy 2.x at the first: with two, they disagree.
+    const beforeQuery = url.split("?", 1)[0];
+    if ((beforeQuery.match(/@/g) ?? []).length > 1) {
+        throw new Error("the connection string contains an unencoded @ in the user, password or database: percent-encode it as %40");
+    }
+    if (u.hostname === "") throw new Error("the connection string names no host");
+
+    const options: Record<string, string> = {};
+    let sslmode: string | undefined;
+    for (const [k, v] of u.searchParams) {
+        if (k === "sslmode") sslmode = v;
+        else options[k] = v;
+    }
+    const parsed: ParsedConnection = {
+        engine,
+        host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: u.port === "" ? DEFAULT_PORTS[engine] : Number(u.port),
+        database: decodePart(u.pathname.replace(/^\//, ""), "database"),
+        user: decodePart(u.username, "user"),
+        password: decodePart(u.password, "password"),
+        resultBackend,
+        options,
+    };
+    if (sslmode !== undefined) parsed.sslmode = sslmode;
+    if (driver !== undefined) parsed.driver = driver;
+    return parsed;
+}
+
+function connectionString(e: DbEndpoint, prefix: string, needsDatabase: boolean): string {
+    const v = checkedEndpoint(e);
+    if (needsDatabase && e.database.length === 0) {
+        throw new Error("the endpoint names no database: a Deployment's connection needs its own database");
+    }
+    const host = v.host.includes(":") ? `[${v.host}]` : v.host;
+    const auth = `${encodePart(e.user, "user")}:${encodePart(e.password, "password")}`;
+    const query = e.sslmode === undefined ? "" : `?sslmode=${e.sslmode}`;
+    const path = e.database.length === 0 ? "" : `/${encodePart(e.database, "database")}`;
+    return `${prefix}${SCHEMES[e.engine]}://${auth}@${host}:${e.port}${path}${query}`;
+}
+
+/** Validates an endpoint and returns the host without brackets. Messages never quote secrets. */
+function checkedEndpoint(e: DbEndpoint): { host: string } {
+    if (e.engine !== "postgres" && e.engine !== "mysql") {
+        throw new Error(`unknown database engine "${String(e.engine)}": use postgres or mysql`);
+    }
+    const host = e.host.replace(/^\[(.*)\]$/, "$1");
+    if (host.includes(":")) {
+        // IPv6 literal; zone ids (%eth0) are refused because WHATWG URL cannot carry them.
+        if (!/^[0-9A-Fa-f:.]+$/.test(host)) throw new Error(`"${e.host}" is not an IPv6 address without a zone id`);
+    } else if (!/^[A-Za-z0-9_]([A-Za-z0-9._-]*)$/.test(host)) {
+        throw new Error(`"${e.host}" is not a host name or IP address: use letters, digits, '.', '-' and '_'`);
+    }
+    if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {
+        throw new Error(`port ${String(e.port)} is not a TCP port: use an integer from 1 to 65535`);
+    }
+    if (e.user.length === 0) throw new Error("the endpoint has an empty user name");
+    if (e.password.length === 0) throw new Error(`the endpoint has an empty password for user "${e.user}"`);
+    for (const [what, value] of [["user", e.user], ["password", e.password], ["database", e.database]] as const) {
+        // libpq and the MySQL client pass these as C strings, so a NUL would silently cut them.
+        if (value.includes("\0")) throw new Error(`the ${what} contains a NUL character, which database clients cannot send`);
+    }
+    if (e.sslmode !== undefined) {
+        if (e.engine === "mysql") {
+            throw new Error(
+                "sslmode is a PostgreSQL setting and this endpoint is mysql: leave it unset and configure TLS for MySQL through Airflow's sql_alchemy_connect_args",
+            );
+        }
+        if (!(PG_SSLMODES as readonly string[]).includes(e.sslmode)) {
+            throw new Error(`sslmode "${e.sslmode}" is not one of ${PG_SSLMODES.join(", ")}`);
+        }
+    }
+    return { host };
+}
+
+function encodePart(s: string, what: string): string {
+    try {
+        return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    } catch {
+        throw new Error(`the ${what} contains an unpaired UTF-16 surrogate and cannot be written as UTF-8`);
+    }
+}
+
+function decodePart(s: string, what: string): string {
+    try {
+        return decodeURIComponent(s);
+    } catch {
+        throw new Error(`the ${what} in the connection string has a malformed % escape: write a literal % as %25`);
+    }
+}
