@@ -1,0 +1,4 @@
+import type { Register } from "./main";
+
+/** Subcommands beyond `plan`. */
+export const COMMANDS: Register[] = [];

@@ -1,0 +1,241 @@
+/**
+ * Runs the real stack program offline, under Pulumi's own mocks, and records the resource graph it
+ * registers: every resource's type token, name, parent, resolved inputs (secrets masked unless asked)
+ * and options. `plan`, `sql`, `apply` and `audit` all read this one graph, so what they show and run
+ * is what `pulumi up` would create.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { parseStackConfig, PROJECT, StackSpec } from "../stacks/config";
+
+export const SECRET_MASK = "[secret]";
+export const UNKNOWN_MASK = "[unknown]";
+/** Stands in for a generated password or key: the real one exists only in a real `pulumi up` or `astro-db apply`. */
+export const GENERATED_PLACEHOLDER = "generated-by-pulumi-up";
+/** A syntactically valid fernet key (32 zero bytes) standing in for an encrypted one offline. */
+const PLACEHOLDER_FERNET = Buffer.alloc(32).toString("base64url") + "=";
+
+export interface GraphResource {
+    type: string;
+    name: string;
+    parent?: string;
+    custom: boolean;
+    inputs: Record<string, unknown>;
+    /** Input keys whose values are secret (masked in `inputs` unless revealSecrets). */
+    secretInputs: string[];
+    options: {
+        protect: boolean;
+        retainOnDelete: boolean;
+        dependsOn: string[];
+        ignoreChanges: string[];
+        provider?: string;
+    };
+}
+
+export interface StackGraph {
+    stack: string;
+    spec: StackSpec;
+    resources: GraphResource[];
+    outputs: Record<string, unknown>;
+}
+
+export interface StackFile {
+    raw: Record<string, string>;
+    secretKeys: Set<string>;
+}
+
+export function stacksDir(): string {
+    return path.resolve(__dirname, "..", "stacks");
+}
+
+export function stackFilePath(stack: string, dir = stacksDir()): string {
+    return path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * Read `stacks/Pulumi.<stack>.yaml` as the Pulumi CLI would hand it to the program. Values stored
+ * with `--secret` (`secure: v1:…`) cannot be decrypted offline: they stand in as placeholders and
+ * their keys are marked secret, as the CLI marks them.
+ */
+export function readStackFile(stack: string, file = stackFilePath(stack)): StackFile {
+    if (!fs.existsSync(file)) {
+        const known = fs.readdirSync(path.dirname(file)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+        throw new Error(`No stack "${stack}": ${file} does not exist (stacks: ${known.join(", ")})`);
+    }
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const config: Record<string, unknown> = doc.config ?? {};
+    const raw: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    for (const [fullKey, value] of Object.entries(config)) {
+        const [ns, ...rest] = fullKey.split(":");
+        if (ns !== PROJECT || rest.length === 0) continue;
+        const key = rest.join(":");
+        let secret = false;
+        const resolved = replaceSecure(value, key, () => (secret = true));
+        if (secret) secretKeys.add(key);
+        raw[key] = typeof resolved === "string" ? resolved : JSON.stringify(resolved);
+    }
+    return { raw, secretKeys };
+}
+
+function replaceSecure(value: unknown, key: string, markSecret: () => void): unknown {
+    if (Array.isArray(value)) return value.map((v) => replaceSecure(v, key, markSecret));
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (Object.keys(obj).length === 1 && typeof obj.secure === "string") {
+            markSecret();
+            return key === "fernetKeys" ? PLACEHOLDER_FERNET : SECRET_MASK;
+        }
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, replaceSecure(v, key, markSecret)]));
+    }
+    return value;
+}
+
+/** Resource outputs a real provider computes, as plausible offline values. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>, stackReferenceOutputs: string[]): Record<string, unknown> {
+    switch (type) {
+        case "aws:rds/instance:Instance": {
+            const id = String(inputs.identifier ?? name);
+            const address = `${id}.abcdefghijkl.us-east-1.rds.amazonaws.com`;
+            const port = inputs.port ?? (String(inputs.engine).startsWith("mysql") ? 3306 : 5432);
+            return {
+                ...inputs, address, port, endpoint: `${address}:${port}`, arn: `arn:aws:rds:us-east-1:123456789012:db:${id}`,
+                masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-${id}`, secretStatus: "active", kmsKeyId: "" }] : [],
+            };
+        }
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: GENERATED_PLACEHOLDER, bcryptHash: GENERATED_PLACEHOLDER };
+        case "random:index/randomBytes:RandomBytes":
+            return { ...inputs, base64: Buffer.alloc(Number(inputs.length ?? 32)).toString("base64"), hex: "00".repeat(Number(inputs.length ?? 32)) };
+        case "random:index/randomId:RandomId":
+            return { ...inputs, hex: "00000000", b64Url: "AAAAAA", b64Std: "AAAAAA==", dec: "0" };
+        case "random:index/randomString:RandomString":
+            return { ...inputs, result: "x".repeat(Number(inputs.length ?? 8)).toLowerCase() };
+        case "pulumi:pulumi:StackReference":
+            return {
+                ...inputs,
+                outputs: Object.fromEntries(stackReferenceOutputs.map((o) => [o, /subnet/i.test(o) ? [`${o}-a`, `${o}-b`] : `${o}-from-${inputs.name}`])),
+                secretOutputNames: [],
+            };
+        default:
+            return inputs;
+    }
+}
+
+function mockCall(token: string, args: Record<string, unknown>): Record<string, unknown> {
+    if (token === "aws:secretsmanager/getSecretVersion:getSecretVersion") {
+        return { arn: args.secretId, secretId: args.secretId, secretString: JSON.stringify({ username: "astroadmin", password: GENERATED_PLACEHOLDER }), versionId: "v1" };
+    }
+    throw new Error(`Mock not implemented: ${token}`);
+}
+
+/** Names of the outputs this stack's config reads from other stacks (StackReference mocks answer them). */
+function referencedOutputs(raw: Record<string, string>): string[] {
+    const names = new Set(["vpcId", "privateSubnetIds", "nodeSecurityGroupId", "kubeconfig"]);
+    const walk = (v: unknown, k = ""): void => {
+        if (Array.isArray(v)) v.forEach((x) => walk(x));
+        else if (v && typeof v === "object") Object.entries(v).forEach(([kk, vv]) => walk(vv, kk));
+        else if (typeof v === "string" && (/Output$/.test(k) || k === "output")) names.add(v);
+    };
+    for (const text of Object.values(raw)) {
+        try { walk(JSON.parse(text)); } catch { /* scalar */ }
+    }
+    return [...names];
+}
+
+export interface GraphOptions {
+    /** Pulumi preview mode: computed outputs unknown. Defaults to false (update mode). */
+    preview?: boolean;
+    /** Show secret values in clear. Defaults to false. */
+    revealSecrets?: boolean;
+    /** A stack file other than stacks/Pulumi.<stack>.yaml. */
+    file?: string;
+}
+
+/** Run the stack program for `stack` under mocks and return its resource graph and outputs. */
+export async function runStackGraph(stack: string, options: GraphOptions = {}): Promise<StackGraph> {
+    const { raw, secretKeys } = readStackFile(stack, options.file);
+    // Validate first, exactly as the program does: bad config never reaches the mocks.
+    const spec = parseStackConfig(stack, raw, secretKeys);
+    const stackRefs = referencedOutputs(raw);
+
+    pulumi.runtime.setMocks({
+        newResource: (a) => ({ id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs, stackRefs) }),
+        call: (a) => mockCall(a.token, a.inputs),
+    }, PROJECT, stack, options.preview ?? false);
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(raw).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+        [...secretKeys].map((k) => `${PROJECT}:${k}`),
+    );
+
+    const names = new Map<pulumi.Resource, string>();
+    const pending: Promise<GraphResource>[] = [];
+    const { createStack } = await import("../stacks/program");
+    const { loadStackSpec } = await import("../stacks/load");
+
+    let stackOutputs: Record<string, unknown> = {};
+    await (pulumi.runtime as unknown as { runInPulumiStack(f: () => Promise<unknown>): Promise<unknown> }).runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            names.set(args.resource, args.name);
+            const opts = args.opts as pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
+            const dependsOn = ([] as pulumi.Resource[]).concat((opts.dependsOn ?? []) as pulumi.Resource[]);
+            pending.push(describe(args.type, args.name, args.props, args.resource instanceof pulumi.CustomResource, {
+                parent: opts.parent, protect: !!opts.protect, retainOnDelete: !!opts.retainOnDelete,
+                dependsOn, ignoreChanges: opts.ignoreChanges ?? [], provider: opts.provider,
+            }, names, options.revealSecrets ?? false));
+            return undefined;
+        });
+        const outputs = createStack(loadStackSpec(stack));
+        stackOutputs = outputs as unknown as Record<string, unknown>;
+        return outputs;
+    });
+    const resources = await Promise.all(pending);
+    const outputs = (await resolveValue(stackOutputs, options.revealSecrets ?? false)) as Record<string, unknown>;
+    return { stack, spec, resources, outputs };
+}
+
+async function describe(
+    type: string, name: string, props: pulumi.Inputs, custom: boolean,
+    o: { parent?: pulumi.Resource; protect: boolean; retainOnDelete: boolean; dependsOn: pulumi.Resource[]; ignoreChanges: string[]; provider?: pulumi.ProviderResource },
+    names: Map<pulumi.Resource, string>, reveal: boolean,
+): Promise<GraphResource> {
+    const inputs: Record<string, unknown> = {};
+    const secretInputs: string[] = [];
+    for (const [key, value] of Object.entries(props ?? {})) {
+        if (value === undefined) continue;
+        const out = pulumi.output(value);
+        if (await pulumi.isSecret(out)) secretInputs.push(key);
+        inputs[key] = await resolveValue(value, reveal);
+    }
+    // The component resource's own name is not in the map until its transformation ran; resolve names late.
+    await new Promise((r) => setImmediate(r));
+    const nameOf = (r: pulumi.Resource | undefined) => (r ? names.get(r) ?? "(unnamed)" : undefined);
+    return {
+        type, name, parent: nameOf(o.parent), custom, inputs, secretInputs: secretInputs.sort(),
+        options: {
+            protect: o.protect, retainOnDelete: o.retainOnDelete, dependsOn: o.dependsOn.map((r) => nameOf(r)!).sort(),
+            ignoreChanges: [...o.ignoreChanges], provider: nameOf(o.provider),
+        },
+    };
+}
+
+/** Resolve an Input deeply, masking secrets and unknowns. */
+export async function resolveValue(value: unknown, reveal: boolean): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        const out = value as pulumi.Output<unknown>;
+        const internal = out as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+        if (!(await internal.isKnown)) return UNKNOWN_MASK;
+        if ((await internal.isSecret) && !reveal) return SECRET_MASK;
+        return resolveValue(await internal.promise(), reveal);
+    }
+    if (value instanceof Promise) return resolveValue(await value, reveal);
+    if (pulumi.Resource.isInstance(value)) return "[resource]";
+    if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValue(v, reveal)));
+    if (value && typeof value === "object") {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveValue(v, reveal)] as const));
+        return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+    }
+    return value;
+}

@@ -1,0 +1,138 @@
+/**
+ * `astro-db plan`: the stack's resource tree and outputs, rendered as text, stable JSON or Markdown.
+ */
+import { GraphResource, StackGraph } from "./graph";
+
+export type PlanFormat = "text" | "json" | "markdown";
+
+/** The documented, stable JSON form (README "Plan JSON"): sorted keys, resources in registration order. */
+export function planJson(graph: StackGraph): string {
+    const doc = {
+        stack: graph.stack,
+        resources: graph.resources.map((r) => ({
+            type: r.type,
+            name: r.name,
+            parent: r.parent ?? null,
+            inputs: r.inputs,
+            secretInputs: r.secretInputs,
+            options: {
+                protect: r.options.protect,
+                retainOnDelete: r.options.retainOnDelete,
+                dependsOn: r.options.dependsOn,
+                ignoreChanges: r.options.ignoreChanges,
+                provider: r.options.provider ?? null,
+            },
+        })),
+        outputs: graph.outputs,
+    };
+    return JSON.stringify(sortKeys(doc), null, 2) + "\n";
+}
+
+function sortKeys(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === "object") {
+        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+}
+
+/** The inputs a reviewer reads first, per type; other inputs are in the JSON form. */
+const KEY_INPUTS: Record<string, string[]> = {
+    "aws:rds/instance:Instance": ["identifier", "engine", "engineVersion", "instanceClass", "multiAz", "storageEncrypted", "deletionProtection", "backupRetentionPeriod", "publiclyAccessible"],
+    "postgresql:index/database:Database": ["name", "owner"],
+    "postgresql:index/role:Role": ["name", "login", "password", "searchPaths"],
+    "postgresql:index/grant:Grant": ["role", "database", "schema", "objectType", "privileges"],
+    "postgresql:index/defaultPrivileges:DefaultPrivileges": ["role", "owner", "schema", "objectType", "privileges"],
+    "postgresql:index/schema:Schema": ["name", "database", "owner"],
+    "mysql:index/database:Database": ["name", "defaultCharacterSet"],
+    "mysql:index/user:User": ["user", "host", "plaintextPassword"],
+    "mysql:index/grant:Grant": ["user", "host", "database", "privileges"],
+    "kubernetes:core/v1:Secret": ["metadata", "stringData"],
+};
+
+function summary(r: GraphResource): string {
+    const keys = KEY_INPUTS[r.type] ?? [];
+    const parts = keys.filter((k) => r.inputs[k] !== undefined).map((k) => {
+        let v = r.inputs[k];
+        if (k === "metadata" && v && typeof v === "object") v = `${(v as { namespace?: string }).namespace}/${(v as { name?: string }).name}`;
+        return `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`;
+    });
+    return parts.join(" ");
+}
+
+function flags(r: GraphResource): string {
+    const f: string[] = [];
+    if (r.options.protect) f.push("protect");
+    if (r.options.retainOnDelete) f.push("retainOnDelete");
+    if (r.options.ignoreChanges.length) f.push(`ignoreChanges:${r.options.ignoreChanges.join(",")}`);
+    return f.length ? ` [${f.join(" ")}]` : "";
+}
+
+function children(graph: StackGraph): Map<string | undefined, GraphResource[]> {
+    const byParent = new Map<string | undefined, GraphResource[]>();
+    for (const r of graph.resources) {
+        const key = r.type === "pulumi:pulumi:Stack" ? "__root__" : r.parent;
+        byParent.set(key, [...(byParent.get(key) ?? []), r]);
+    }
+    return byParent;
+}
+
+export function planText(graph: StackGraph): string {
+    const lines: string[] = [`Stack ${graph.stack}: ${graph.resources.filter((r) => r.custom).length} resources`, ""];
+    const byParent = children(graph);
+    const walk = (parent: string | undefined, depth: number) => {
+        for (const r of byParent.get(parent) ?? []) {
+            const s = summary(r);
+            lines.push(`${"  ".repeat(depth)}${r.custom ? "+" : "◇"} ${r.type} ${r.name}${flags(r)}${s ? `  ${s}` : ""}`);
+            walk(r.name, depth + 1);
+        }
+    };
+    const root = graph.resources.find((r) => r.type === "pulumi:pulumi:Stack");
+    walk(root?.name, 0);
+    lines.push("", "Outputs:", indent(JSON.stringify(graph.outputs, null, 2), 2));
+    return lines.join("\n") + "\n";
+}
+
+export function planMarkdown(graph: StackGraph): string {
+    const custom = graph.resources.filter((r) => r.custom);
+    const counts = new Map<string, number>();
+    for (const r of custom) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    const out: string[] = [
+        `## astro-db plan: \`${graph.stack}\``,
+        "",
+        `${custom.length} resources; protected: ${custom.filter((r) => r.options.protect).length}; kept on delete: ${custom.filter((r) => r.options.retainOnDelete).length}.`,
+        "",
+        "| type | count |",
+        "|---|---|",
+        ...[...counts].map(([t, n]) => `| \`${t}\` | ${n} |`),
+        "",
+        "| resource | type | key inputs | options |",
+        "|---|---|---|---|",
+        ...custom.map((r) => `| \`${r.name}\` | \`${r.type}\` | ${escapeCell(summary(r))} | ${escapeCell(flags(r).trim())} |`),
+        "",
+        "<details><summary>Outputs (secrets masked)</summary>",
+        "",
+        "```json",
+        JSON.stringify(graph.outputs, null, 2),
+        "```",
+        "",
+        "</details>",
+    ];
+    return out.join("\n") + "\n";
+}
+
+function escapeCell(s: string): string {
+    return s.replace(/\|/g, "\\|");
+}
+
+function indent(s: string, n: number): string {
+    return s.split("\n").map((l) => " ".repeat(n) + l).join("\n");
+}
+
+export function renderPlan(graph: StackGraph, format: PlanFormat): string {
+    switch (format) {
+        case "json": return planJson(graph);
+        case "markdown": return planMarkdown(graph);
+        case "text": return planText(graph);
+    }
+}

@@ -1,0 +1,121 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import { PG_PRIVILEGES, PG_PUBLIC_KEEPS_ON_DATABASE, PG_SCHEMA_OBJECT_TYPES } from "./privileges";
+
+export interface DeploymentAccessArgs {
+    /** The Deployment's metadata database (`airflow_db_<id>`). */
+    readonly database: string;
+    /** The Astro login role (`astro_<id>`). */
+    readonly user: string;
+    /** The schema Airflow's tables live in. Defaults to `public`; another schema is created and set as the role's search_path. */
+    readonly schema?: string;
+    /** The role that runs the provider (RDS master user or admin): it creates later tables, so default privileges are for objects it owns. */
+    readonly adminUser: pulumi.Input<string>;
+    /** Owner of the database. Defaults to `adminUser`. */
+    readonly databaseOwner?: pulumi.Input<string>;
+    /** The Astro user's password. Defaults to a generated 32-character password. */
+    readonly password?: pulumi.Input<string>;
+    /** Whether the Astro user can log in; false retires a Deployment without dropping anything. Defaults to true. */
+    readonly loginEnabled?: boolean;
+    /** Pulumi `protect` on the database and role. Defaults to false. */
+    readonly protect?: boolean;
+}
+
+/**
+ * One Deployment's database, Astro user, grants and default privileges on PostgreSQL (seed 000 steps 2-3),
+ * plus CONNECT revoked from PUBLIC. Every name is explicit (the provider would add a random suffix),
+ * and every grant on the database runs after the previous one: concurrent GRANTs on the same catalog
+ * rows fail with "tuple concurrently updated".
+ */
+export class DeploymentAccess extends pulumi.ComponentResource {
+    public readonly databaseName: pulumi.Output<string>;
+    public readonly userName: pulumi.Output<string>;
+    /** Secret. */
+    public readonly password: pulumi.Output<string>;
+    public readonly schemaName: string;
+    public readonly database: postgresql.Database;
+    public readonly role: postgresql.Role;
+    /** Every grant and default privilege, in the order they are applied. */
+    public readonly grants: pulumi.CustomResource[];
+
+    constructor(name: string, args: DeploymentAccessArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("astro-db:postgres:DeploymentAccess", name, {}, opts);
+        const schema = args.schema ?? "public";
+        const loginEnabled = args.loginEnabled ?? true;
+        const protect = args.protect ?? false;
+        // A database or role dropped by a rename or a removal would lose Airflow's history: keep them.
+        const keep: pulumi.CustomResourceOptions = { parent: this, protect, retainOnDelete: true };
+
+        const password = args.password !== undefined
+            ? pulumi.secret(args.password)
+            : new random.RandomPassword(`${name}-password`, {
+                length: 32,
+                special: true,
+                // URL-unreserved punctuation only: the password also goes into connection strings and YAML.
+                overrideSpecial: "-_.~",
+                minLower: 1, minUpper: 1, minNumeric: 1,
+            }, { parent: this }).result;
+
+        this.database = new postgresql.Database(`${name}-database`, {
+            name: args.database,
+            owner: args.databaseOwner ?? args.adminUser,
+        }, keep);
+
+        this.role = new postgresql.Role(`${name}-user`, {
+            name: args.user,
+            login: loginEnabled,
+            password,
+            searchPaths: schema === "public" ? undefined : [schema],
+            // Never let the provider REASSIGN/DROP OWNED: Airflow's tables are owned by this role.
+            skipReassignOwned: true,
+        }, keep);
+
+        const first: pulumi.Resource[] = [this.database, this.role];
+        if (schema !== "public") {
+            first.push(new postgresql.Schema(`${name}-schema`, {
+                name: schema,
+                database: args.database,
+                owner: args.adminUser,
+                ifNotExists: true,
+                dropCascade: false,
+            }, { ...keep, dependsOn: [this.database] }));
+        }
+
+        // The grant chain: each waits for the one before it.
+        this.grants = [];
+        let previous: pulumi.Resource[] = first;
+        const chain = <T extends pulumi.CustomResource>(make: (o: pulumi.CustomResourceOptions) => T): T => {
+            const r = make({ parent: this, dependsOn: previous });
+            this.grants.push(r);
+            previous = [r];
+            return r;
+        };
+
+        chain((o) => new postgresql.Grant(`${name}-public-connect`, {
+            database: args.database, role: "public", objectType: "database", privileges: [...PG_PUBLIC_KEEPS_ON_DATABASE],
+        }, o));
+        chain((o) => new postgresql.Grant(`${name}-database-grant`, {
+            database: args.database, role: args.user, objectType: "database", privileges: [...PG_PRIVILEGES.database],
+        }, o));
+        chain((o) => new postgresql.Grant(`${name}-schema-grant`, {
+            database: args.database, role: args.user, schema, objectType: "schema", privileges: [...PG_PRIVILEGES.schema],
+        }, o));
+        for (const objectType of PG_SCHEMA_OBJECT_TYPES) {
+            chain((o) => new postgresql.Grant(`${name}-${objectType}s-grant`, {
+                database: args.database, role: args.user, schema, objectType, objects: [], privileges: [...PG_PRIVILEGES[objectType]],
+            }, o));
+        }
+        for (const objectType of PG_SCHEMA_OBJECT_TYPES) {
+            chain((o) => new postgresql.DefaultPrivileges(`${name}-${objectType}s-default`, {
+                database: args.database, owner: args.adminUser, role: args.user, schema, objectType, privileges: [...PG_PRIVILEGES[objectType]],
+            }, o));
+        }
+
+        this.databaseName = this.database.name;
+        this.userName = this.role.name;
+        this.password = pulumi.secret(password);
+        this.schemaName = schema;
+        this.registerOutputs({ databaseName: this.databaseName, userName: this.userName, password: this.password, schemaName: schema });
+    }
+}

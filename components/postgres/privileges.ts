@@ -1,0 +1,26 @@
+/**
+ * What each Deployment's Astro user is granted on PostgreSQL (seed 000 steps 2-3), spelled as the
+ * explicit privilege lists that `ALL PRIVILEGES` means for each object type. The postgresql provider
+ * compares these lists with the catalogs, so they must be explicit to show no drift.
+ * Used by the component (what Pulumi creates) and by the SQL builders (what `astro-db sql` prints).
+ */
+export const PG_PRIVILEGES = {
+    database: ["CONNECT", "CREATE", "TEMPORARY"],
+    schema: ["CREATE", "USAGE"],
+    table: ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"],
+    sequence: ["SELECT", "UPDATE", "USAGE"],
+    function: ["EXECUTE"],
+} as const;
+
+export type PgObjectType = keyof typeof PG_PRIVILEGES;
+
+/** Object types seed 000 grants on "ALL ... IN SCHEMA" and in default privileges, in that order. */
+export const PG_SCHEMA_OBJECT_TYPES = ["table", "sequence", "function"] as const;
+
+/**
+ * PUBLIC keeps TEMPORARY on a Deployment's database but loses CONNECT, so one Deployment's user
+ * cannot connect to another's database (beyond seed 000, which leaves CONNECT to PUBLIC).
+ * A provider Grant revokes everything from the role and then grants its list, so PUBLIC's grant
+ * lists what PUBLIC keeps.
+ */
+export const PG_PUBLIC_KEEPS_ON_DATABASE = ["TEMPORARY"] as const;

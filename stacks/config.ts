@@ -1,0 +1,367 @@
+/**
+ * Stack config -> a validated, typed spec. Pure code: it reads a plain map of raw config values
+ * (what `pulumi.runtime.allConfig()` returns, or what `astro-db plan` reads from a stack file),
+ * so it runs before any resource is registered and is tested without Pulumi.
+ *
+ * Every problem is reported in ONE error that names the stack, each config key at fault and the fix.
+ */
+import { z } from "zod";
+import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
+import {
+    checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkReleaseName,
+    deploymentNames, DeploymentNames, EngineKind,
+} from "../components/names";
+import { checkFernetKey } from "../components/astronomer/fernet";
+import { DEFAULT_PORTS, PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
+
+export const PROJECT = "astro-db";
+
+/** Config keys whose values are credentials: they must be stored with `pulumi config set --secret`. */
+export const SECRET_KEYS = ["serverPasswords", "fernetKeys", "kubeconfig"] as const;
+
+export type SslMode = PgSslMode;
+
+const identifier = z.string().min(1);
+
+/** Where the RDS server's network comes from: literal ids, or outputs of the cluster's stack. */
+const networkSchema = z.union([
+    z.object({
+        vpcId: identifier,
+        subnetIds: z.array(identifier).min(2, "RDS needs subnets in at least two availability zones"),
+        allowedSecurityGroupIds: z.array(identifier).default([]),
+        allowedCidrs: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "a CIDR block such as 10.0.0.0/16")).default([]),
+    }).strict(),
+    z.object({
+        stackReference: identifier.describe("the cluster stack, e.g. acme/astro-cluster/prod"),
+        vpcIdOutput: identifier.default("vpcId"),
+        subnetIdsOutput: identifier.default("privateSubnetIds"),
+        securityGroupIdOutput: identifier.default("nodeSecurityGroupId"),
+        allowedCidrs: z.array(z.string()).default([]),
+    }).strict(),
+]);
+
+const rdsSchema = z.object({
+    identifier: z.string().regex(/^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$/, "1-63 lowercase letters, digits and single hyphens, starting with a letter"),
+    engineVersion: z.string().optional(),
+    instanceClass: z.string().optional(),
+    allocatedStorage: z.number().int().positive().optional(),
+    maxAllocatedStorage: z.number().int().positive().optional(),
+    multiAz: z.boolean().optional(),
+    backupRetentionDays: z.number().int().min(1).max(35).optional(),
+    performanceInsights: z.boolean().optional(),
+    masterUsername: z.string().optional(),
+    passwordMode: z.enum(["secretsManager", "random"]).optional(),
+    kmsKeyId: z.string().optional(),
+    deletionProtection: z.boolean().optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    network: networkSchema,
+}).strict();
+
+const existingSchema = z.object({
+    host: identifier,
+    port: z.number().int().min(1).max(65535).optional(),
+    adminUser: identifier,
+    sslmode: z.enum(PG_SSLMODES).optional(),
+    /** An RDS master user or other non-superuser admin: false; a self-managed superuser: true. */
+    superuser: z.boolean().default(false),
+}).strict();
+
+const serverSchema = z.object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, "lowercase letters, digits and '-', starting with a letter"),
+    engine: z.enum(["postgres", "mysql"]).default("postgres"),
+    rds: rdsSchema.optional(),
+    existing: existingSchema.optional(),
+}).strict();
+
+const overridesSchema = z.object({
+    database: z.string().optional(),
+    user: z.string().optional(),
+    namespace: z.string().optional(),
+    ownerRole: z.string().optional(),
+    terminatorRole: z.string().optional(),
+    loginRoles: z.tuple([z.string(), z.string()]).optional(),
+}).strict();
+
+const failoverSchema = z.object({
+    /** Who creates the two data-plane login roles (seed 004): the stack (`customer`) or APC (`apc`). */
+    users: z.enum(["customer", "apc"]).default("customer"),
+    /** The deployment orchestrator's database user (seed 004 calls it commander_user). */
+    orchestratorUser: identifier,
+    /** Names of the two data-plane clusters, in login-role order. */
+    planes: z.tuple([identifier, identifier]).default(["dp1", "dp2"]),
+}).strict();
+
+const deploymentSchema = z.object({
+    release: z.string(),
+    executor: z.enum(EXECUTORS).default("CeleryExecutor"),
+    pgbouncer: z.boolean().default(false),
+    server: z.string().optional(),
+    schema: z.string().default("public"),
+    overrides: overridesSchema.default({}),
+    failover: failoverSchema.optional(),
+    /** The day this Deployment was removed from Astronomer (YYYY-MM-DD): see retention. */
+    retiredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional(),
+}).strict();
+
+const kubernetesSchema = z.union([
+    z.object({ mode: z.literal("kubeconfig") }).strict(),
+    z.object({ mode: z.literal("stackReference"), stackReference: identifier, output: identifier.default("kubeconfig") }).strict(),
+    z.object({ mode: z.literal("render"), directory: identifier }).strict(),
+    z.object({ mode: z.literal("none") }).strict(),
+]);
+
+const stackSchema = z.object({
+    platformRelease: z.string().default(DEFAULT_PLATFORM_RELEASE),
+    valuesLayout: z.enum(Object.keys(VALUES_LAYOUTS) as [ValuesLayout, ...ValuesLayout[]]).default("top-level"),
+    retentionDays: z.number().int().min(0).default(DEFAULT_RETENTION_DAYS),
+    protect: z.boolean().default(false),
+    kubernetes: kubernetesSchema.default({ mode: "none" }),
+    servers: z.array(serverSchema).min(1, "declare at least one server"),
+    deployments: z.array(deploymentSchema).min(1, "declare at least one Deployment"),
+    serverPasswords: z.record(z.string(), z.string()).default({}),
+    fernetKeys: z.record(z.string(), z.string()).default({}),
+    kubeconfig: z.string().optional(),
+});
+export type RawStackConfig = z.infer<typeof stackSchema>;
+
+/* ---------------------------------------------------------------- typed spec */
+
+export interface RdsNetworkLiteral { kind: "literal"; vpcId: string; subnetIds: string[]; allowedSecurityGroupIds: string[]; allowedCidrs: string[] }
+export interface RdsNetworkReference { kind: "stackReference"; stackReference: string; vpcIdOutput: string; subnetIdsOutput: string; securityGroupIdOutput: string; allowedCidrs: string[] }
+
+export interface RdsServerSpec {
+    kind: "rds";
+    name: string;
+    engine: EngineKind;
+    rds: Omit<z.infer<typeof rdsSchema>, "network"> & { network: RdsNetworkLiteral | RdsNetworkReference };
+}
+export interface ExistingServerSpec {
+    kind: "existing";
+    name: string;
+    engine: EngineKind;
+    host: string;
+    port: number;
+    adminUser: string;
+    /** Secret config `serverPasswords.<name>`; when absent the provider reads PGPASSWORD / MYSQL_PASSWORD. */
+    adminPassword?: string;
+    sslmode: SslMode;
+    superuser: boolean;
+}
+export type ServerSpec = RdsServerSpec | ExistingServerSpec;
+
+export interface FailoverSpec {
+    users: "customer" | "apc";
+    orchestratorUser: string;
+    planes: [string, string];
+}
+
+export interface DeploymentSpec {
+    release: string;
+    executor: Executor;
+    pgbouncer: boolean;
+    server: string;
+    engine: EngineKind;
+    schema: string;
+    names: DeploymentNames;
+    /** A fernet key carried over from an existing Airflow (seed 003); generated when absent. */
+    fernetKey?: string;
+    failover?: FailoverSpec;
+    retiredAt?: string;
+}
+
+export type KubernetesSpec =
+    | { mode: "kubeconfig"; kubeconfig: string }
+    | { mode: "stackReference"; stackReference: string; output: string }
+    | { mode: "render"; directory: string }
+    | { mode: "none" };
+
+export interface StackSpec {
+    stack: string;
+    platformRelease: string;
+    valuesLayout: ValuesLayout;
+    retentionDays: number;
+    protect: boolean;
+    kubernetes: KubernetesSpec;
+    servers: ServerSpec[];
+    deployments: DeploymentSpec[];
+}
+
+/** The one error bad config produces: every problem, each with its key and fix. */
+export class ConfigError extends Error {
+    constructor(readonly stack: string, readonly problems: { key: string; message: string }[]) {
+        super(
+            `Stack "${stack}" has invalid config (nothing was created):\n` +
+            problems.map((p) => `  - ${PROJECT}:${p.key}: ${p.message}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/**
+ * Parse raw config values (key without the `astro-db:` prefix -> raw string as Pulumi stores it,
+ * objects as JSON) into a StackSpec, or throw one ConfigError listing every problem.
+ * `secretKeys` are the keys stored encrypted; a credential stored in plain text is refused.
+ */
+export function parseStackConfig(stack: string, raw: Record<string, string | undefined>, secretKeys: ReadonlySet<string> = new Set()): StackSpec {
+    const problems: { key: string; message: string }[] = [];
+    const add = (key: string, message: string) => problems.push({ key, message });
+
+    const values: Record<string, unknown> = {};
+    for (const [key, text] of Object.entries(raw)) {
+        if (text === undefined) continue;
+        values[key] = parseRaw(text);
+    }
+    for (const key of SECRET_KEYS) {
+        if (values[key] !== undefined && !secretKeys.has(key)) {
+            add(key, `holds credentials in plain text: remove it from Pulumi.${stack}.yaml and set it with \`pulumi config set --secret${key === "kubeconfig" ? "" : " --path"} ${key}${key === "kubeconfig" ? " < kubeconfig" : ".<name> <value>"}\``);
+        }
+    }
+    const known = new Set(Object.keys(stackSchema.shape));
+    for (const key of Object.keys(values)) {
+        if (!known.has(key)) add(key, `is not a known setting (known: ${[...known].join(", ")}): check its spelling`);
+    }
+
+    const parsed = stackSchema.safeParse(values);
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+            add(formatPath(issue.path), describeIssue(issue, values));
+        }
+        throw new ConfigError(stack, problems);
+    }
+    const cfg = parsed.data;
+
+    // Servers: unique names, exactly one of rds / existing.
+    const servers: ServerSpec[] = [];
+    const serverNames = new Set<string>();
+    cfg.servers.forEach((s, i) => {
+        const key = `servers[${i}]`;
+        if (serverNames.has(s.name)) add(`${key}.name`, `server "${s.name}" is declared twice: give each server a unique name`);
+        serverNames.add(s.name);
+        if (!!s.rds === !!s.existing) {
+            add(key, `server "${s.name}" must have exactly one of \`rds\` (a new AWS RDS server) or \`existing\` (a server you already run)`);
+            return;
+        }
+        if (s.rds) {
+            const n = s.rds.network;
+            const network: RdsNetworkLiteral | RdsNetworkReference = "stackReference" in n
+                ? { kind: "stackReference", ...n }
+                : { kind: "literal", ...n };
+            servers.push({ kind: "rds", name: s.name, engine: s.engine, rds: { ...s.rds, network } });
+        } else if (s.existing) {
+            const e = s.existing;
+            if (s.engine === "mysql" && e.sslmode) add(`${key}.existing.sslmode`, "sslmode is a PostgreSQL setting: remove it for a MySQL server");
+            servers.push({
+                kind: "existing", name: s.name, engine: s.engine, host: e.host, port: e.port ?? DEFAULT_PORTS[s.engine],
+                adminUser: e.adminUser, adminPassword: cfg.serverPasswords[s.name], sslmode: e.sslmode ?? "require", superuser: e.superuser,
+            });
+        }
+    });
+    for (const name of Object.keys(cfg.serverPasswords)) {
+        if (!serverNames.has(name)) add(`serverPasswords.${name}`, `names no declared server (servers: ${[...serverNames].join(", ")}): fix the name or remove it`);
+        const server = cfg.servers.find((s) => s.name === name);
+        if (server?.rds) add(`serverPasswords.${name}`, `server "${name}" is an RDS server whose master password AWS manages: remove this password`);
+    }
+
+    // Deployments: valid names within each system's limits, unique, on a declared server.
+    const deployments: DeploymentSpec[] = [];
+    const seen = new Map<string, string>();
+    const claim = (kind: string, value: string, key: string) => {
+        const id = `${kind}:${value}`;
+        const prior = seen.get(id);
+        if (prior) add(key, `${kind} "${value}" is already used by ${prior}: every Deployment needs its own`);
+        else seen.set(id, key);
+    };
+    cfg.deployments.forEach((d, i) => {
+        const key = `deployments[${i}]`;
+        const releaseProblems = checkReleaseName(d.release);
+        releaseProblems.forEach((m) => add(`${key}.release`, m));
+        if (releaseProblems.length) return;
+        claim("release", d.release, `${key}.release`);
+        const serverName = d.server ?? cfg.servers[0].name;
+        const server = cfg.servers.find((s) => s.name === serverName);
+        if (!server) {
+            add(`${key}.server`, `names no declared server "${serverName}" (servers: ${cfg.servers.map((s) => s.name).join(", ")}): use one of those or declare it`);
+            return;
+        }
+        const engine = server.engine;
+        const names = deploymentNames(d.release, cfg.platformRelease, d.overrides);
+        const nameChecks: [string, string[]][] = engine === "postgres"
+            ? [
+                [`${key}.overrides.database`, checkPgIdentifier(names.database)],
+                [`${key}.overrides.user`, checkPgIdentifier(names.user)],
+                [`${key}.schema`, checkPgIdentifier(d.schema)],
+            ]
+            : [
+                [`${key}.overrides.database`, checkMysqlDatabase(names.database)],
+                [`${key}.overrides.user`, checkMysqlUser(names.user)],
+            ];
+        nameChecks.push([`${key}.overrides.namespace`, checkK8sNamespace(names.namespace)]);
+        for (const secretName of Object.values(names.secrets)) nameChecks.push([`${key}.release`, checkK8sName(secretName)]);
+        if (d.failover) {
+            for (const role of [names.ownerRole, names.terminatorRole, ...names.loginRoles, d.failover.orchestratorUser]) {
+                nameChecks.push([`${key}.failover`, checkPgIdentifier(role)]);
+            }
+        }
+        for (const [k, msgs] of nameChecks) msgs.forEach((m) => add(k, m));
+        claim(`database on server ${serverName}`, names.database, `${key}`);
+        claim(`user on server ${serverName}`, names.user, `${key}`);
+
+        if (d.pgbouncer && engine !== "postgres") {
+            add(`${key}.pgbouncer`, `PgBouncer (and its *ConnectionJson form) applies to PostgreSQL only; server "${serverName}" is ${engine}: set pgbouncer: false`);
+        }
+        if (engine !== "postgres" && d.schema !== "public") {
+            add(`${key}.schema`, "schemas are a PostgreSQL setting: remove it for a MySQL Deployment");
+        }
+        if (d.failover && engine !== "postgres") {
+            add(`${key}.failover`, "data-plane failover roles are PostgreSQL only: remove failover for a MySQL Deployment");
+        }
+        const fernetKey = cfg.fernetKeys[d.release];
+        if (fernetKey !== undefined) checkFernetKey(fernetKey).forEach((m) => add(`fernetKeys.${d.release}`, m));
+
+        deployments.push({
+            release: d.release, executor: d.executor, pgbouncer: d.pgbouncer, server: serverName, engine, schema: d.schema,
+            names, fernetKey, failover: d.failover, retiredAt: d.retiredAt,
+        });
+    });
+    for (const release of Object.keys(cfg.fernetKeys)) {
+        if (!cfg.deployments.some((d) => d.release === release)) add(`fernetKeys.${release}`, `names no declared Deployment: fix the release name or remove it`);
+    }
+
+    let kubernetes: KubernetesSpec;
+    if (cfg.kubernetes.mode === "kubeconfig") {
+        if (!cfg.kubeconfig) add("kubeconfig", "kubernetes.mode is kubeconfig but no kubeconfig is set: run `pulumi config set --secret kubeconfig < ~/.kube/config`");
+        kubernetes = { mode: "kubeconfig", kubeconfig: cfg.kubeconfig ?? "" };
+    } else {
+        kubernetes = cfg.kubernetes;
+    }
+    if (cfg.protect === false && /^prod/.test(stack)) {
+        add("protect", `stack "${stack}" looks like production but protect is false: set \`${PROJECT}:protect: true\` so no database or server can be deleted by accident`);
+    }
+
+    if (problems.length) throw new ConfigError(stack, problems);
+    return {
+        stack, platformRelease: cfg.platformRelease, valuesLayout: cfg.valuesLayout, retentionDays: cfg.retentionDays,
+        protect: cfg.protect, kubernetes, servers, deployments,
+    };
+}
+
+/** Pulumi stores structured config as JSON text and scalars as plain text. */
+function parseRaw(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+function formatPath(path: PropertyKey[]): string {
+    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") || "(root)";
+}
+
+function describeIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
+    const at = issue.path.reduce<unknown>((v, p) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined), values);
+    if (issue.code === "invalid_type" && at === undefined) return `is required but missing: add it to the stack file (${issue.message})`;
+    if (issue.code === "unrecognized_keys") return `unknown setting(s) ${issue.keys.join(", ")}: check the spelling against the README's config reference`;
+    if (issue.code === "invalid_value") return `is ${JSON.stringify(at)}: ${issue.message}`;
+    return `is ${JSON.stringify(at)}: ${issue.message}`;
+}

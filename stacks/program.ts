@@ -1,0 +1,159 @@
+/**
+ * The stack program: a validated StackSpec -> servers, providers, one AirflowDeploymentDatabase per
+ * Deployment, the values.yaml fragment, and the stack outputs. stacks/index.ts feeds it Pulumi config;
+ * `astro-db plan` and the tests feed it a stack file under Pulumi's mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as postgresql from "@pulumi/postgresql";
+import { AirflowDeploymentDatabase, ServerEndpoint } from "../components/airflowDeployment";
+import { adminConnection, DbEndpoint } from "../components/astronomer/connections";
+import { manualConnectionValuesYaml } from "../components/astronomer/values";
+import { RdsServer } from "../components/aws";
+import { KubernetesSpec, ServerSpec, StackSpec } from "./config";
+
+/** A server as the rest of the program uses it: where it is, who administers it, and its provider. */
+export interface ServerHandle {
+    spec: ServerSpec;
+    endpoint: ServerEndpoint;
+    /** Secret. Undefined for an existing server whose password comes from the provider's environment. */
+    adminPassword?: pulumi.Output<string>;
+    provider: pulumi.ProviderResource;
+    rds?: RdsServer;
+}
+
+export function createServer(spec: ServerSpec, protect: boolean): ServerHandle {
+    let endpoint: ServerEndpoint;
+    let adminPassword: pulumi.Output<string> | undefined;
+    let superuser: boolean;
+    let rds: RdsServer | undefined;
+    if (spec.kind === "rds") {
+        const r = spec.rds;
+        const net = r.network;
+        let network: { vpcId: pulumi.Input<string>; subnetIds: pulumi.Input<string[]>; allowedSecurityGroupIds: pulumi.Input<string>[]; allowedCidrs: string[] };
+        if (net.kind === "stackReference") {
+            // RDS beside the cluster: its VPC, private subnets and node security group come from the cluster's stack.
+            const cluster = new pulumi.StackReference(`${spec.name}-cluster`, { name: net.stackReference });
+            network = {
+                vpcId: cluster.requireOutput(net.vpcIdOutput) as pulumi.Output<string>,
+                subnetIds: cluster.requireOutput(net.subnetIdsOutput) as pulumi.Output<string[]>,
+                allowedSecurityGroupIds: [cluster.requireOutput(net.securityGroupIdOutput) as pulumi.Output<string>],
+                allowedCidrs: net.allowedCidrs,
+            };
+        } else {
+            network = { vpcId: net.vpcId, subnetIds: net.subnetIds, allowedSecurityGroupIds: net.allowedSecurityGroupIds, allowedCidrs: net.allowedCidrs };
+        }
+        rds = new RdsServer(spec.name, {
+            engine: spec.engine,
+            identifier: r.identifier,
+            engineVersion: r.engineVersion,
+            instanceClass: r.instanceClass,
+            allocatedStorage: r.allocatedStorage,
+            maxAllocatedStorage: r.maxAllocatedStorage,
+            multiAz: r.multiAz,
+            backupRetentionPeriod: r.backupRetentionDays,
+            performanceInsightsEnabled: r.performanceInsights,
+            masterUsername: r.masterUsername,
+            passwordMode: r.passwordMode,
+            kmsKeyId: r.kmsKeyId,
+            deletionProtection: r.deletionProtection,
+            tags: r.tags,
+            ...network,
+        }, { protect });
+        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: "require" };
+        adminPassword = rds.adminPassword;
+        superuser = false; // the RDS master user is no superuser
+    } else {
+        endpoint = { engine: spec.engine, host: spec.host, port: spec.port, adminUser: spec.adminUser, sslmode: spec.sslmode };
+        adminPassword = spec.adminPassword === undefined ? undefined : pulumi.secret(spec.adminPassword);
+        superuser = spec.superuser;
+    }
+    const provider = new postgresql.Provider(`${spec.name}-postgresql`, {
+        host: endpoint.host,
+        port: endpoint.port,
+        username: endpoint.adminUser,
+        password: adminPassword,
+        database: "postgres",
+        sslmode: endpoint.sslmode,
+        superuser,
+        connectTimeout: 15,
+    });
+    return { spec, endpoint, adminPassword, provider, rds };
+}
+
+export function createKubernetesProvider(spec: KubernetesSpec): pulumi.ProviderResource | undefined {
+    switch (spec.mode) {
+        case "none":
+            return undefined;
+        case "kubeconfig":
+            return new k8s.Provider("kubernetes", { kubeconfig: pulumi.secret(spec.kubeconfig) });
+        case "stackReference": {
+            const cluster = new pulumi.StackReference("kubernetes-cluster", { name: spec.stackReference });
+            return new k8s.Provider("kubernetes", { kubeconfig: pulumi.secret(cluster.requireOutput(spec.output)) as pulumi.Output<string> });
+        }
+        case "render":
+            // Manifests are written to the directory instead of a cluster (the `local` stack).
+            return new k8s.Provider("kubernetes", { renderYamlToDirectory: spec.directory });
+    }
+}
+
+export interface DeploymentOutputs {
+    database: pulumi.Output<string>;
+    user: pulumi.Output<string>;
+    server: string;
+    namespace: string;
+    secretNames: { metadata: string; resultBackend: string; fernetKey: string };
+    metadataConnection: pulumi.Output<string>;
+    resultBackendConnection: pulumi.Output<string>;
+    houstonVariables: pulumi.Output<unknown>;
+}
+
+export interface StackOutputs {
+    deployments: Record<string, DeploymentOutputs>;
+    /** Secret: the platform chart's values.yaml fragment for manual connection strings (seed 000 step 1). */
+    valuesYaml: pulumi.Output<string>;
+}
+
+/** Compose the whole stack. Call only with a spec from parseStackConfig: nothing here re-validates. */
+export function createStack(spec: StackSpec): StackOutputs {
+    const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect)]));
+    const kubernetesProvider = createKubernetesProvider(spec.kubernetes);
+
+    const deployments: Record<string, DeploymentOutputs> = {};
+    for (const d of spec.deployments) {
+        const server = servers.get(d.server)!;
+        const deployment = new AirflowDeploymentDatabase(d.release, {
+            release: d.release,
+            executor: d.executor,
+            pgbouncer: d.pgbouncer,
+            names: d.names,
+            schema: d.schema,
+            server: server.endpoint,
+            databaseProvider: server.provider,
+            kubernetesProvider,
+            fernetKey: d.fernetKey === undefined ? undefined : pulumi.secret(d.fernetKey),
+            protect: spec.protect,
+        });
+        deployments[d.release] = {
+            database: deployment.databaseName,
+            user: deployment.userName,
+            server: d.server,
+            namespace: deployment.namespace,
+            secretNames: deployment.secretNames,
+            metadataConnection: deployment.metadataConnection,
+            resultBackendConnection: deployment.resultBackendConnection,
+            houstonVariables: deployment.houstonVariables,
+        };
+    }
+
+    // values.yaml points Houston at the first server with its admin role (seed 000 step 1).
+    const first = servers.get(spec.servers[0].name)!;
+    const valuesYaml = pulumi.secret(
+        pulumi.all([first.endpoint.host, first.endpoint.port, first.endpoint.adminUser, first.adminPassword]).apply(([host, port, user, password]) =>
+            manualConnectionValuesYaml({
+                layout: spec.valuesLayout,
+                connection: adminConnection({ engine: first.endpoint.engine, host, port, user, password: password ?? "", sslmode: first.endpoint.sslmode as DbEndpoint["sslmode"] }),
+            })),
+    );
+    return { deployments, valuesYaml };
+}
