@@ -144,7 +144,8 @@ export interface ExistingServerSpec {
     adminUser: string;
     /** Secret config `serverPasswords.<name>`; when absent the provider reads PGPASSWORD / MYSQL_PASSWORD. */
     adminPassword?: string;
-    sslmode: SslMode;
+    /** PostgreSQL only. Defaults to `require`. */
+    sslmode?: SslMode;
     superuser: boolean;
 }
 export type ServerSpec = RdsServerSpec | ExistingServerSpec;
@@ -252,7 +253,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
             if (s.engine === "mysql" && e.sslmode) add(`${key}.existing.sslmode`, "sslmode is a PostgreSQL setting: remove it for a MySQL server");
             servers.push({
                 kind: "existing", name: s.name, engine: s.engine, host: e.host, port: e.port ?? DEFAULT_PORTS[s.engine],
-                adminUser: e.adminUser, adminPassword: cfg.serverPasswords[s.name], sslmode: e.sslmode ?? "require", superuser: e.superuser,
+                adminUser: e.adminUser, adminPassword: cfg.serverPasswords[s.name], sslmode: s.engine === "postgres" ? e.sslmode ?? "require" : undefined, superuser: e.superuser,
             });
         }
     });

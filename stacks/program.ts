@@ -60,7 +60,7 @@ export function createServer(spec: ServerSpec, protect: boolean): ServerHandle {
             tags: r.tags,
             ...network,
         }, { protect });
-        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: "require" };
+        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined };
         adminPassword = rds.adminPassword;
         superuser = false; // the RDS master user is no superuser
     } else {
