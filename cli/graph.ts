@@ -21,6 +21,8 @@ export interface GraphResource {
     type: string;
     name: string;
     parent?: string;
+    /** The parent's type token: child components may share their parent's name. */
+    parentType?: string;
     custom: boolean;
     inputs: Record<string, unknown>;
     /** Input keys whose values are secret (masked in `inputs` unless revealSecrets). */
@@ -162,7 +164,8 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
     const stackRefs = referencedOutputs(raw);
 
     pulumi.runtime.setMocks({
-        newResource: (a) => ({ id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs, stackRefs) }),
+        // In preview, as in a real `pulumi preview`, what providers compute is unknown.
+        newResource: (a) => ({ id: `${a.name}-id`, state: options.preview ? a.inputs : mockState(a.type, a.name, a.inputs, stackRefs) }),
         call: (a) => mockCall(a.token, a.inputs),
     }, PROJECT, stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(
@@ -170,7 +173,7 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
         [...secretKeys].map((k) => `${PROJECT}:${k}`),
     );
 
-    const names = new Map<pulumi.Resource, string>();
+    const names = new Map<pulumi.Resource, Known>();
     const pending: Promise<GraphResource>[] = [];
     const { createStack } = await import("../stacks/program");
     const { loadStackSpec } = await import("../stacks/load");
@@ -178,8 +181,9 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
     let stackOutputs: Record<string, unknown> = {};
     await (pulumi.runtime as unknown as { runInPulumiStack(f: () => Promise<unknown>): Promise<unknown> }).runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            names.set(args.resource, args.name);
             const opts = args.opts as pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
+            const providers = ([] as pulumi.ProviderResource[]).concat(opts.provider ?? [], Object.values(opts.providers ?? {}));
+            names.set(args.resource, { name: args.name, type: args.type, parent: opts.parent, providers });
             const dependsOn = ([] as pulumi.Resource[]).concat((opts.dependsOn ?? []) as pulumi.Resource[]);
             pending.push(describe(args.type, args.name, args.props, args.resource instanceof pulumi.CustomResource, {
                 parent: opts.parent, protect: !!opts.protect, retainOnDelete: !!opts.retainOnDelete,
@@ -196,10 +200,12 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
     return { stack, spec, resources, outputs };
 }
 
+interface Known { name: string; type: string; parent?: pulumi.Resource; providers: pulumi.ProviderResource[] }
+
 async function describe(
     type: string, name: string, props: pulumi.Inputs, custom: boolean,
     o: { parent?: pulumi.Resource; protect: boolean; retainOnDelete: boolean; dependsOn: pulumi.Resource[]; ignoreChanges: string[]; provider?: pulumi.ProviderResource },
-    names: Map<pulumi.Resource, string>, reveal: boolean,
+    names: Map<pulumi.Resource, Known>, reveal: boolean,
 ): Promise<GraphResource> {
     const inputs: Record<string, unknown> = {};
     const secretInputs: string[] = [];
@@ -211,12 +217,18 @@ async function describe(
     }
     // The component resource's own name is not in the map until its transformation ran; resolve names late.
     await new Promise((r) => setImmediate(r));
-    const nameOf = (r: pulumi.Resource | undefined) => (r ? names.get(r) ?? "(unnamed)" : undefined);
+    const nameOf = (r: pulumi.Resource | undefined) => (r ? names.get(r)?.name ?? "(unnamed)" : undefined);
+    // A resource's provider is its own, or the nearest ancestor's for its package (as Pulumi resolves it).
+    const pkg = type.split(":")[0];
+    const providerOf = (known: Known | undefined): pulumi.ProviderResource | undefined => {
+        if (!known) return undefined;
+        return known.providers.find((p) => names.get(p)?.type === `pulumi:providers:${pkg}`) ?? providerOf(known.parent && names.get(known.parent));
+    };
     return {
-        type, name, parent: nameOf(o.parent), custom, inputs, secretInputs: secretInputs.sort(),
+        type, name, parent: nameOf(o.parent), parentType: o.parent ? names.get(o.parent)?.type : undefined, custom, inputs, secretInputs: secretInputs.sort(),
         options: {
             protect: o.protect, retainOnDelete: o.retainOnDelete, dependsOn: o.dependsOn.map((r) => nameOf(r)!).sort(),
-            ignoreChanges: [...o.ignoreChanges], provider: nameOf(o.provider),
+            ignoreChanges: [...o.ignoreChanges], provider: custom ? nameOf(o.provider ?? providerOf(o.parent && names.get(o.parent))) : undefined,
         },
     };
 }

@@ -13,6 +13,7 @@ export function planJson(graph: StackGraph): string {
             type: r.type,
             name: r.name,
             parent: r.parent ?? null,
+            parentType: r.parentType ?? null,
             inputs: r.inputs,
             secretInputs: r.secretInputs,
             options: {
@@ -68,10 +69,13 @@ function flags(r: GraphResource): string {
     return f.length ? ` [${f.join(" ")}]` : "";
 }
 
-function children(graph: StackGraph): Map<string | undefined, GraphResource[]> {
-    const byParent = new Map<string | undefined, GraphResource[]>();
+const nodeKey = (type: string | undefined, name: string | undefined) => `${type}::${name}`;
+
+function children(graph: StackGraph): Map<string, GraphResource[]> {
+    const byParent = new Map<string, GraphResource[]>();
     for (const r of graph.resources) {
-        const key = r.type === "pulumi:pulumi:Stack" ? "__root__" : r.parent;
+        if (r.type === "pulumi:pulumi:Stack") continue;
+        const key = nodeKey(r.parentType, r.parent);
         byParent.set(key, [...(byParent.get(key) ?? []), r]);
     }
     return byParent;
@@ -80,15 +84,15 @@ function children(graph: StackGraph): Map<string | undefined, GraphResource[]> {
 export function planText(graph: StackGraph): string {
     const lines: string[] = [`Stack ${graph.stack}: ${graph.resources.filter((r) => r.custom).length} resources`, ""];
     const byParent = children(graph);
-    const walk = (parent: string | undefined, depth: number) => {
+    const walk = (parent: string, depth: number) => {
         for (const r of byParent.get(parent) ?? []) {
             const s = summary(r);
             lines.push(`${"  ".repeat(depth)}${r.custom ? "+" : "◇"} ${r.type} ${r.name}${flags(r)}${s ? `  ${s}` : ""}`);
-            walk(r.name, depth + 1);
+            walk(nodeKey(r.type, r.name), depth + 1);
         }
     };
     const root = graph.resources.find((r) => r.type === "pulumi:pulumi:Stack");
-    walk(root?.name, 0);
+    walk(nodeKey(root?.type, root?.name), 0);
     lines.push("", "Outputs:", indent(JSON.stringify(graph.outputs, null, 2), 2));
     return lines.join("\n") + "\n";
 }

@@ -152,7 +152,7 @@ export function createStack(spec: StackSpec): StackOutputs {
         pulumi.all([first.endpoint.host, first.endpoint.port, first.endpoint.adminUser, first.adminPassword]).apply(([host, port, user, password]) =>
             manualConnectionValuesYaml({
                 layout: spec.valuesLayout,
-                connection: adminConnection({ engine: first.endpoint.engine, host, port, user, password: password ?? "", sslmode: first.endpoint.sslmode as DbEndpoint["sslmode"] }),
+                connection: adminConnection({ engine: first.endpoint.engine, host, port, user, password, sslmode: first.endpoint.sslmode as DbEndpoint["sslmode"] }),
             })),
     );
     return { deployments, valuesYaml };

@@ -86,8 +86,9 @@ export function resultBackendConnection(e: DbEndpoint): string {
  * step 1: `postgresql://user:pass@host:5432?sslmode=prefer`. Encoded and validated like
  * `metadataConnection`; a `database`, if given, is included.
  */
-export function adminConnection(e: Omit<DbEndpoint, "database"> & { database?: string }): string {
-    return connectionString({ ...e, database: e.database ?? "" }, "", false);
+export function adminConnection(e: Omit<DbEndpoint, "database" | "password"> & { database?: string; password?: string }): string {
+    // Without a password (the admin's comes from PGPASSWORD at `pulumi up`), the URL carries only the user.
+    return connectionString({ ...e, database: e.database ?? "", password: e.password ?? "" }, "", false, e.password === undefined);
 }
 
 /**
@@ -167,20 +168,20 @@ export function parseConnection(url: string): ParsedConnection {
     return parsed;
 }
 
-function connectionString(e: DbEndpoint, prefix: string, needsDatabase: boolean): string {
-    const v = checkedEndpoint(e);
+function connectionString(e: DbEndpoint, prefix: string, needsDatabase: boolean, noPassword = false): string {
+    const v = checkedEndpoint(e, noPassword);
     if (needsDatabase && e.database.length === 0) {
         throw new Error("the endpoint names no database: a Deployment's connection needs its own database");
     }
     const host = v.host.includes(":") ? `[${v.host}]` : v.host;
-    const auth = `${encodePart(e.user, "user")}:${encodePart(e.password, "password")}`;
+    const auth = noPassword ? encodePart(e.user, "user") : `${encodePart(e.user, "user")}:${encodePart(e.password, "password")}`;
     const query = e.sslmode === undefined ? "" : `?sslmode=${e.sslmode}`;
     const path = e.database.length === 0 ? "" : `/${encodePart(e.database, "database")}`;
     return `${prefix}${SCHEMES[e.engine]}://${auth}@${host}:${e.port}${path}${query}`;
 }
 
 /** Validates an endpoint and returns the host without brackets. Messages never quote secrets. */
-function checkedEndpoint(e: DbEndpoint): { host: string } {
+function checkedEndpoint(e: DbEndpoint, noPassword = false): { host: string } {
     if (e.engine !== "postgres" && e.engine !== "mysql") {
         throw new Error(`unknown database engine "${String(e.engine)}": use postgres or mysql`);
     }
@@ -195,7 +196,7 @@ function checkedEndpoint(e: DbEndpoint): { host: string } {
         throw new Error(`port ${String(e.port)} is not a TCP port: use an integer from 1 to 65535`);
     }
     if (e.user.length === 0) throw new Error("the endpoint has an empty user name");
-    if (e.password.length === 0) throw new Error(`the endpoint has an empty password for user "${e.user}"`);
+    if (e.password.length === 0 && !noPassword) throw new Error(`the endpoint has an empty password for user "${e.user}"`);
     for (const [what, value] of [["user", e.user], ["password", e.password], ["database", e.database]] as const) {
         // libpq and the MySQL client pass these as C strings, so a NUL would silently cut them.
         if (value.includes("\0")) throw new Error(`the ${what} contains a NUL character, which database clients cannot send`);

@@ -1,0 +1,146 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { GraphResource, runStackGraph, SECRET_MASK, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
+import { planJson, planMarkdown, planText } from "../../../cli/plan";
+import { PG_PRIVILEGES } from "../../../components/postgres/privileges";
+
+const of = (g: StackGraph, type: string) => g.resources.filter((r) => r.type === type);
+const named = (g: StackGraph, name: string): GraphResource => {
+    const r = g.resources.find((x) => x.name === name);
+    assert.ok(r, `no resource named ${name}`);
+    return r!;
+};
+
+describe("the stack program under Pulumi's mocks", function () {
+    for (const preview of [false, true]) {
+        describe(`local stack, ${preview ? "preview" : "update"} mode`, () => {
+            let g: StackGraph;
+            before(async () => {
+                g = await runStackGraph("local", { preview });
+            });
+
+            it("creates per Deployment its database, Astro role, grants, default privileges and three secrets", () => {
+                for (const d of g.spec.deployments) {
+                    const db = named(g, `${d.release}-database`);
+                    assert.strictEqual(db.type, "postgresql:index/database:Database");
+                    assert.strictEqual(db.inputs.name, d.names.database);
+                    const role = named(g, `${d.release}-user`);
+                    assert.strictEqual(role.inputs.name, d.names.user);
+                    assert.strictEqual(role.inputs.login, true);
+                    assert.deepStrictEqual(role.secretInputs, ["password"]);
+                    assert.strictEqual(role.inputs.password, preview ? UNKNOWN_MASK : SECRET_MASK);
+                    const secrets = g.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.parent === d.release);
+                    assert.deepStrictEqual(secrets.map((s) => (s.inputs.metadata as { name: string }).name).sort(), Object.values(d.names.secrets).sort());
+                    for (const s of secrets) {
+                        assert.strictEqual((s.inputs.metadata as { namespace: string }).namespace, d.names.namespace);
+                        assert.ok(s.secretInputs.includes("stringData"), `${s.name} stringData must be secret`);
+                    }
+                }
+            });
+
+            it("grants exactly seed 000's privileges, one after another", () => {
+                const d = g.spec.deployments[0];
+                const chain = g.resources.filter((r) => r.parent === d.release && /grant|default|public-connect/.test(r.name));
+                assert.deepStrictEqual(chain.map((r) => r.name), [
+                    `${d.release}-public-connect`, `${d.release}-database-grant`, `${d.release}-schema-grant`,
+                    `${d.release}-tables-grant`, `${d.release}-sequences-grant`, `${d.release}-functions-grant`,
+                    `${d.release}-tables-default`, `${d.release}-sequences-default`, `${d.release}-functions-default`,
+                ]);
+                // Each grant waits for the one before: parallel GRANTs fail with "tuple concurrently updated".
+                chain.slice(1).forEach((r, i) => assert.deepStrictEqual(r.options.dependsOn, [chain[i].name]));
+                assert.deepStrictEqual(chain[0].options.dependsOn, [`${d.release}-database`, `${d.release}-user`].sort());
+                assert.deepStrictEqual(chain[0].inputs, { database: d.names.database, role: "public", objectType: "database", privileges: ["TEMPORARY"] });
+                assert.deepStrictEqual(chain[1].inputs.privileges, [...PG_PRIVILEGES.database]);
+                assert.deepStrictEqual(chain[2].inputs.privileges, [...PG_PRIVILEGES.schema]);
+                for (const r of chain.slice(3, 6)) assert.deepStrictEqual(r.inputs.objects, [], "ALL ... IN SCHEMA");
+                for (const r of chain.slice(6)) {
+                    assert.strictEqual(r.type, "postgresql:index/defaultPrivileges:DefaultPrivileges");
+                    assert.strictEqual(r.inputs.owner, "postgres", "default privileges for objects the admin creates");
+                }
+                for (const r of chain) assert.strictEqual(r.options.provider, "local-postgresql");
+            });
+
+            it("keeps databases and roles when a Deployment is renamed or removed", () => {
+                for (const r of [...of(g, "postgresql:index/database:Database"), ...of(g, "postgresql:index/role:Role")]) {
+                    assert.strictEqual(r.options.retainOnDelete, true, r.name);
+                }
+                for (const r of of(g, "postgresql:index/role:Role")) assert.strictEqual(r.inputs.skipReassignOwned, true);
+            });
+
+            it("sets the search_path and creates the schema for a Deployment outside public", () => {
+                const d = g.spec.deployments.find((x) => x.schema !== "public")!;
+                assert.deepStrictEqual(named(g, `${d.release}-user`).inputs.searchPaths, [d.schema]);
+                assert.strictEqual(named(g, `${d.release}-schema`).inputs.name, d.schema);
+                assert.strictEqual(named(g, `${d.release}-schema-grant`).inputs.schema, d.schema);
+            });
+
+            it("renders manifests to a directory instead of a cluster", () => {
+                const [k8s] = of(g, "pulumi:providers:kubernetes");
+                assert.strictEqual(k8s.inputs.renderYamlToDirectory, "out/local/manifests");
+            });
+
+            it("masks every credential-bearing output", () => {
+                const expected = preview ? [SECRET_MASK, UNKNOWN_MASK] : [SECRET_MASK];
+                for (const [release, d] of Object.entries(g.outputs.deployments as Record<string, Record<string, unknown>>)) {
+                    for (const k of ["metadataConnection", "resultBackendConnection", "houstonVariables"]) {
+                        assert.ok(expected.includes(d[k] as string), `${release}.${k} = ${d[k]}`);
+                    }
+                    assert.ok(typeof d.database === "string" && !expected.includes(d.database as string) || preview);
+                }
+                assert.ok(expected.includes(g.outputs.valuesYaml as string));
+            });
+        });
+    }
+
+    describe("every stack file", () => {
+        for (const stack of ["local", "dev", "staging", "prod"]) {
+            it(`${stack}: renders, with at least two Deployments`, async () => {
+                const g = await runStackGraph(stack);
+                assert.ok(g.spec.deployments.length >= 2);
+                assert.ok(planText(g).includes("postgresql:index/role:Role"));
+                assert.ok(planMarkdown(g).startsWith(`## astro-db plan: \`${stack}\``));
+                const json = JSON.parse(planJson(g));
+                assert.deepStrictEqual(Object.keys(json), ["outputs", "resources", "stack"]);
+                for (const r of json.resources) {
+                    assert.deepStrictEqual(Object.keys(r).sort(), ["inputs", "name", "options", "parent", "parentType", "secretInputs", "type"]);
+                    assert.deepStrictEqual(Object.keys(r.options), ["dependsOn", "ignoreChanges", "protect", "provider", "retainOnDelete"]);
+                }
+                // No credential appears anywhere in a plan.
+                assert.ok(!planJson(g).includes("generated-by-pulumi-up"), "a generated password leaked into the plan");
+            });
+        }
+
+        it("local holds three Deployments, one with PgBouncer", async () => {
+            const g = await runStackGraph("local");
+            assert.strictEqual(g.spec.deployments.length, 3);
+            assert.ok(g.spec.deployments.some((d) => d.pgbouncer));
+        });
+
+        it("prod: RDS with deletion protection, encryption, Multi-AZ, and every database protected", async () => {
+            const g = await runStackGraph("prod");
+            const [rds] = of(g, "aws:rds/instance:Instance");
+            assert.strictEqual(rds.inputs.deletionProtection, true);
+            assert.strictEqual(rds.inputs.storageEncrypted, true);
+            assert.strictEqual(rds.inputs.multiAz, true);
+            assert.strictEqual(rds.options.protect, true);
+            for (const db of of(g, "postgresql:index/database:Database")) assert.strictEqual(db.options.protect, true);
+            const [provider] = of(g, "pulumi:providers:postgresql");
+            assert.strictEqual(provider.inputs.superuser, false, "the RDS master user is no superuser");
+            assert.ok(provider.secretInputs.includes("password"));
+            assert.strictEqual(of(g, "kubernetes:core/v1:Secret").length, 3 * g.spec.deployments.length);
+        });
+
+        it("dev: the RDS network comes from the cluster's stack", async () => {
+            const g = await runStackGraph("dev");
+            const refs = of(g, "pulumi:pulumi:StackReference").map((r) => r.inputs.name);
+            assert.ok(refs.includes("acme/astro-cluster/dev"));
+        });
+    });
+
+    it("reveals secrets only when asked", async () => {
+        const g = await runStackGraph("local", { revealSecrets: true });
+        const d = (g.outputs.deployments as Record<string, { metadataConnection: string }>)["amateur-sunspot-5075"];
+        assert.match(d.metadataConnection, /^postgresql:\/\/astro_amateur_sunspot_5075:[^@]+@127\.0\.0\.1:5432\/airflow_db_amateur_sunspot_5075\?sslmode=disable$/);
+        assert.ok(pulumi.runtime.isDryRun() === false);
+    });
+});
