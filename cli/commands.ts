@@ -1,4 +1,5 @@
 import type { Register } from "./main";
+import { registerMigrate } from "./migrate";
 
 /** Subcommands beyond `plan`. */
-export const COMMANDS: Register[] = [];
+export const COMMANDS: Register[] = [registerMigrate];
