@@ -154,6 +154,8 @@ export interface GraphOptions {
     revealSecrets?: boolean;
     /** A stack file other than stacks/Pulumi.<stack>.yaml. */
     file?: string;
+    /** The day retention is judged on. Defaults to now. */
+    today?: Date;
 }
 
 /** Run the stack program for `stack` under mocks and return its resource graph and outputs. */
@@ -191,7 +193,7 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
             }, names, options.revealSecrets ?? false));
             return undefined;
         });
-        const outputs = createStack(loadStackSpec(stack));
+        const outputs = createStack(loadStackSpec(stack), { today: options.today });
         stackOutputs = outputs as unknown as Record<string, unknown>;
         return outputs;
     });

@@ -3,6 +3,7 @@
  * running the real stack program offline.
  */
 import { Command, Option } from "commander";
+import { parseDay } from "../components/retention";
 import { runStackGraph } from "./graph";
 import { PlanFormat, renderPlan } from "./plan";
 
@@ -16,12 +17,20 @@ const registerPlan: Register = (program, setExit) => {
         .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
         .option("--preview", "preview mode: outputs computed by providers are unknown", false)
-        .action(async (o: { stack: string; format: PlanFormat; preview: boolean }) => {
-            const graph = await runStackGraph(o.stack, { preview: o.preview });
+        .option("--today <YYYY-MM-DD>", "judge retention as on this day (default: today)")
+        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string }) => {
+            const graph = await runStackGraph(o.stack, { preview: o.preview, today: parseTodayOption(o.today) });
             process.stdout.write(renderPlan(graph, o.format));
             setExit(0);
         });
 };
+
+export function parseTodayOption(day: string | undefined): Date | undefined {
+    if (day === undefined) return undefined;
+    const d = parseDay(day);
+    if (!d) throw new Error(`--today ${day} is not a date: use YYYY-MM-DD`);
+    return d;
+}
 
 /** Extra subcommands (sql, apply, audit, ...) add themselves to this list in cli/commands.ts. */
 export async function main(argv: string[]): Promise<number> {

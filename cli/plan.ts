@@ -1,6 +1,7 @@
 /**
  * `astro-db plan`: the stack's resource tree and outputs, rendered as text, stable JSON or Markdown.
  */
+import { RetentionState } from "../components/retention";
 import { GraphResource, StackGraph } from "./graph";
 
 export type PlanFormat = "text" | "json" | "markdown";
@@ -81,6 +82,16 @@ function children(graph: StackGraph): Map<string, GraphResource[]> {
     return byParent;
 }
 
+/** One line per Deployment that is not simply active: what is retired, since when, and when it goes. */
+export function retentionLines(graph: StackGraph): string[] {
+    const retention = (graph.outputs.retention ?? {}) as Record<string, RetentionState>;
+    return Object.entries(retention).flatMap(([release, r]) => {
+        if (r.state === "retired") return [`${release}: retired since ${r.retiredAt}; login disabled, secrets removed, database kept until ${r.removeOn} (${r.daysLeft} days left), then removed by the next update`];
+        if (r.state === "expired") return [`${release}: retired since ${r.retiredAt}; retention ended ${r.removeOn}: THIS UPDATE DROPS its database and roles`];
+        return [];
+    });
+}
+
 export function planText(graph: StackGraph): string {
     const lines: string[] = [`Stack ${graph.stack}: ${graph.resources.filter((r) => r.custom).length} resources`, ""];
     const byParent = children(graph);
@@ -93,6 +104,8 @@ export function planText(graph: StackGraph): string {
     };
     const root = graph.resources.find((r) => r.type === "pulumi:pulumi:Stack");
     walk(nodeKey(root?.type, root?.name), 0);
+    const retention = retentionLines(graph);
+    if (retention.length) lines.push("", "Retention:", ...retention.map((l) => `  ${l}`));
     lines.push("", "Outputs:", indent(JSON.stringify(graph.outputs, null, 2), 2));
     return lines.join("\n") + "\n";
 }
@@ -114,6 +127,7 @@ export function planMarkdown(graph: StackGraph): string {
         "|---|---|---|---|",
         ...custom.map((r) => `| \`${r.name}\` | \`${r.type}\` | ${escapeCell(summary(r))} | ${escapeCell(flags(r).trim())} |`),
         "",
+        ...(retentionLines(graph).length ? ["### Retention", "", ...retentionLines(graph).map((l) => `- ${l}`), ""] : []),
         "<details><summary>Outputs (secrets masked)</summary>",
         "",
         "```json",

@@ -12,6 +12,7 @@ import {
     deploymentNames, DeploymentNames, EngineKind,
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
+import { parseDay } from "../components/retention";
 import { DEFAULT_PORTS, PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
 
 export const PROJECT = "astro-db";
@@ -335,6 +336,15 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
     } else {
         kubernetes = cfg.kubernetes;
     }
+    for (const [i, s] of cfg.servers.entries()) {
+        const backups = s.rds?.backupRetentionDays;
+        if (backups !== undefined && backups < cfg.retentionDays) {
+            add(`servers[${i}].rds.backupRetentionDays`, `${backups} days of backups is shorter than the ${cfg.retentionDays}-day retention of removed Deployments (retentionDays): set it to at least ${cfg.retentionDays}`);
+        }
+    }
+    cfg.deployments.forEach((d, i) => {
+        if (d.retiredAt !== undefined && !parseDay(d.retiredAt)) add(`deployments[${i}].retiredAt`, `"${d.retiredAt}" is not a calendar date: use YYYY-MM-DD`);
+    });
     if (cfg.protect === false && /^prod/.test(stack)) {
         add("protect", `stack "${stack}" looks like production but protect is false: set \`${PROJECT}:protect: true\` so no database or server can be deleted by accident`);
     }

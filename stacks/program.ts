@@ -9,8 +9,10 @@ import * as postgresql from "@pulumi/postgresql";
 import { AirflowDeploymentDatabase, ServerEndpoint } from "../components/airflowDeployment";
 import { adminConnection, DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../components/astronomer/values";
-import { RdsServer } from "../components/aws";
-import { KubernetesSpec, ServerSpec, StackSpec } from "./config";
+import { rdsDefaults, RdsServer } from "../components/aws";
+import { DatabaseRemoval } from "../components/databaseRemoval";
+import { retentionState, RetentionState } from "../components/retention";
+import { DeploymentSpec, KubernetesSpec, ServerSpec, StackSpec } from "./config";
 
 /** A server as the rest of the program uses it: where it is, who administers it, and its provider. */
 export interface ServerHandle {
@@ -22,7 +24,10 @@ export interface ServerHandle {
     rds?: RdsServer;
 }
 
-export function createServer(spec: ServerSpec, protect: boolean): ServerHandle {
+/** RDS keeps at most 35 days of automated backups. */
+const RDS_MAX_BACKUP_DAYS = 35;
+
+export function createServer(spec: ServerSpec, protect: boolean, retentionDays: number): ServerHandle {
     let endpoint: ServerEndpoint;
     let adminPassword: pulumi.Output<string> | undefined;
     let superuser: boolean;
@@ -51,7 +56,8 @@ export function createServer(spec: ServerSpec, protect: boolean): ServerHandle {
             allocatedStorage: r.allocatedStorage,
             maxAllocatedStorage: r.maxAllocatedStorage,
             multiAz: r.multiAz,
-            backupRetentionPeriod: r.backupRetentionDays,
+            // Backups outlive a removed Deployment's retention, so a dropped database can still be restored.
+            backupRetentionPeriod: r.backupRetentionDays ?? Math.min(RDS_MAX_BACKUP_DAYS, Math.max(rdsDefaults(spec.engine).backupRetentionPeriod, retentionDays)),
             performanceInsightsEnabled: r.performanceInsights,
             masterUsername: r.masterUsername,
             passwordMode: r.passwordMode,
@@ -110,18 +116,53 @@ export interface DeploymentOutputs {
 
 export interface StackOutputs {
     deployments: Record<string, DeploymentOutputs>;
+    /** Per Deployment: active, retired (until when) or expired (removed by this update). */
+    retention: Record<string, RetentionState>;
     /** Secret: the platform chart's values.yaml fragment for manual connection strings (seed 000 step 1). */
     valuesYaml: pulumi.Output<string>;
 }
 
+/** Every role a Deployment owns on its server, for its removal. */
+function deploymentRoles(d: DeploymentSpec): string[] {
+    const roles = [d.names.user];
+    if (d.failover) {
+        roles.push(d.names.ownerRole, d.names.terminatorRole);
+        if (d.failover.users === "customer") roles.push(...d.names.loginRoles);
+    }
+    return roles;
+}
+
+export interface CreateStackOptions {
+    /** The day retention is judged on. Defaults to now. */
+    today?: Date;
+}
+
 /** Compose the whole stack. Call only with a spec from parseStackConfig: nothing here re-validates. */
-export function createStack(spec: StackSpec): StackOutputs {
-    const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect)]));
+export function createStack(spec: StackSpec, options: CreateStackOptions = {}): StackOutputs {
+    const today = options.today ?? new Date();
+    const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect, spec.retentionDays)]));
     const kubernetesProvider = createKubernetesProvider(spec.kubernetes);
 
     const deployments: Record<string, DeploymentOutputs> = {};
+    const retention: Record<string, RetentionState> = {};
     for (const d of spec.deployments) {
         const server = servers.get(d.server)!;
+        const state = retentionState(d.retiredAt, spec.retentionDays, today);
+        retention[d.release] = state;
+        if (state.state === "expired") {
+            // The database and roles were registered with retainOnDelete, so dropping them takes this explicit, dated step.
+            const e = server.endpoint;
+            new DatabaseRemoval(`${d.release}-removal`, {
+                engine: d.engine,
+                connection: pulumi.all([e.host, e.port, e.adminUser, server.adminPassword]).apply(([host, port, user, password]) => ({ host, port, user, password, sslmode: e.sslmode })),
+                database: d.names.database,
+                roles: deploymentRoles(d),
+                retiredAt: state.retiredAt,
+                removeOn: state.removeOn,
+            });
+            continue;
+        }
+        const retired = state.state === "retired";
         const deployment = new AirflowDeploymentDatabase(d.release, {
             release: d.release,
             executor: d.executor,
@@ -130,7 +171,9 @@ export function createStack(spec: StackSpec): StackOutputs {
             schema: d.schema,
             server: server.endpoint,
             databaseProvider: server.provider,
-            kubernetesProvider,
+            // A retired Deployment keeps its data but can no longer log in, and its secrets are removed.
+            kubernetesProvider: retired ? undefined : kubernetesProvider,
+            loginEnabled: !retired,
             fernetKey: d.fernetKey === undefined ? undefined : pulumi.secret(d.fernetKey),
             protect: spec.protect,
         });
@@ -155,5 +198,5 @@ export function createStack(spec: StackSpec): StackOutputs {
                 connection: adminConnection({ engine: first.endpoint.engine, host, port, user, password, sslmode: first.endpoint.sslmode as DbEndpoint["sslmode"] }),
             })),
     );
-    return { deployments, valuesYaml };
+    return { deployments, retention, valuesYaml };
 }

@@ -1,0 +1,111 @@
+import * as pulumi from "@pulumi/pulumi";
+import { EngineKind } from "./names";
+
+/** How to reach the server as its admin. Passed as a secret input, never captured by the provider. */
+export interface AdminConnection {
+    host: string;
+    port: number;
+    user: string;
+    /** Undefined: the driver reads PGPASSWORD / the empty password, as the providers do. */
+    password?: string;
+    sslmode?: string;
+}
+
+export interface DatabaseRemovalInputs {
+    __kind: "DatabaseRemoval";
+    engine: EngineKind;
+    connection: AdminConnection;
+    database: string;
+    /** Roles (PostgreSQL) or users (MySQL, as `'name'@'%'`) that belonged to the Deployment. */
+    roles: string[];
+    retiredAt: string;
+    removeOn: string;
+}
+
+const quotePg = (id: string) => `"${id.replace(/"/g, '""')}"`;
+const quoteMy = (id: string) => `\`${id.replace(/`/g, "``")}\``;
+const literalMy = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+
+/** The statements a removal runs, in order. Pure, so `astro-db sql` and the tests can show them. */
+export function removalStatements(engine: EngineKind, database: string, roles: string[]): string[] {
+    if (engine === "postgres") {
+        return [
+            // Sessions still open would block DROP DATABASE.
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database.replace(/'/g, "''")}' AND pid <> pg_backend_pid()`,
+            `DROP DATABASE IF EXISTS ${quotePg(database)}`,
+            ...roles.map((r) => `DROP ROLE IF EXISTS ${quotePg(r)}`),
+        ];
+    }
+    return [`DROP DATABASE IF EXISTS ${quoteMy(database)}`, ...roles.map((u) => `DROP USER IF EXISTS ${literalMy(u)}@'%'`)];
+}
+
+async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
+    const c = inputs.connection;
+    const statements = removalStatements(inputs.engine, inputs.database, inputs.roles);
+    if (inputs.engine === "postgres") {
+        const { Client } = await import("pg");
+        const ssl = c.sslmode === undefined || c.sslmode === "disable" ? false : { rejectUnauthorized: c.sslmode === "verify-full" || c.sslmode === "verify-ca" };
+        const client = new Client({ host: c.host, port: c.port, user: c.user, password: c.password, database: "postgres", ssl });
+        await client.connect();
+        try {
+            for (const s of statements) await client.query(s);
+        } finally {
+            await client.end();
+        }
+    } else {
+        const mysql = await import("mysql2/promise");
+        const conn = await mysql.createConnection({ host: c.host, port: c.port, user: c.user, password: c.password, ssl: c.sslmode === "disable" ? undefined : {} });
+        try {
+            for (const s of statements) await conn.query(s);
+        } finally {
+            await conn.end();
+        }
+    }
+}
+
+/**
+ * A dynamic provider with no captured state: everything it needs arrives in its inputs, so the
+ * serialized provider in the state holds no credential.
+ */
+export const removalProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: DatabaseRemovalInputs) {
+        await runRemoval(inputs);
+        return { id: `${inputs.engine}:${inputs.database}`, outs: { ...inputs, removedAt: new Date().toISOString() } };
+    },
+    async diff(_id: string, olds: DatabaseRemovalInputs, news: DatabaseRemovalInputs) {
+        const replaces = ["engine", "database"].filter((k) => JSON.stringify(olds[k as keyof DatabaseRemovalInputs]) !== JSON.stringify(news[k as keyof DatabaseRemovalInputs]));
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    // Dropping cannot be undone: deleting the record of a removal does nothing.
+    async delete() { /* nothing to undo */ },
+};
+
+export interface DatabaseRemovalArgs {
+    readonly engine: EngineKind;
+    /** Secret. */
+    readonly connection: pulumi.Input<AdminConnection>;
+    readonly database: string;
+    readonly roles: string[];
+    readonly retiredAt: string;
+    readonly removeOn: string;
+}
+
+/**
+ * Drops a retired Deployment's database and roles once its retention period has passed. The
+ * database and role resources were registered with retainOnDelete, so Pulumi itself never drops
+ * them: this explicit, dated resource in the plan is the only path that does.
+ */
+export class DatabaseRemoval extends pulumi.dynamic.Resource {
+    constructor(name: string, args: DatabaseRemovalArgs, opts?: pulumi.CustomResourceOptions) {
+        super(removalProvider, name, {
+            __kind: "DatabaseRemoval",
+            engine: args.engine,
+            connection: pulumi.secret(args.connection),
+            database: args.database,
+            roles: args.roles,
+            retiredAt: args.retiredAt,
+            removeOn: args.removeOn,
+            removedAt: undefined,
+        }, opts);
+    }
+}

@@ -1,0 +1,84 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { runStackGraph, stackFilePath, StackGraph } from "../../../cli/graph";
+import { planMarkdown, planText } from "../../../cli/plan";
+import { removalStatements } from "../../../components/databaseRemoval";
+import { retentionState } from "../../../components/retention";
+
+const RELEASE = "quasar-nebula-1234";
+
+/** The local stack with one Deployment retired on `retiredAt` (undefined: active). */
+function stackWith(retiredAt: string | undefined, retentionDays?: number): string {
+    const doc = YAML.parse(fs.readFileSync(stackFilePath("local"), "utf8"));
+    const deployments = doc.config["astro-db:deployments"] as { release: string; retiredAt?: string }[];
+    if (retiredAt) deployments.find((d) => d.release === RELEASE)!.retiredAt = retiredAt;
+    if (retentionDays !== undefined) doc.config["astro-db:retentionDays"] = retentionDays;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-retention-")), "Pulumi.local.yaml");
+    fs.writeFileSync(file, YAML.stringify(doc));
+    return file;
+}
+
+const mine = (g: StackGraph) => g.resources.filter((r) => r.name.startsWith(RELEASE));
+const day = (s: string) => new Date(`${s}T12:00:00Z`);
+
+describe("retention of a removed Deployment (seed 002)", () => {
+    it("judges the state from the retirement day and the period", () => {
+        assert.deepStrictEqual(retentionState(undefined, 15, day("2026-11-23")), { state: "active" });
+        assert.deepStrictEqual(retentionState("2026-11-20", 15, day("2026-11-23")), { state: "retired", retiredAt: "2026-11-20", removeOn: "2026-12-05", daysLeft: 12 });
+        assert.deepStrictEqual(retentionState("2026-11-20", 15, day("2026-12-04")).state, "retired");
+        assert.deepStrictEqual(retentionState("2026-11-20", 15, day("2026-12-05")), { state: "expired", retiredAt: "2026-11-20", removeOn: "2026-12-05" });
+        assert.throws(() => retentionState("2026-02-30", 15, day("2026-11-23")), /not a calendar date/);
+    });
+
+    it("active: login enabled, secrets present, database and role kept on delete", async () => {
+        const g = await runStackGraph("local", { file: stackWith(undefined), today: day("2026-11-23") });
+        const role = mine(g).find((r) => r.type === "postgresql:index/role:Role")!;
+        assert.strictEqual(role.inputs.login, true);
+        assert.strictEqual(mine(g).filter((r) => r.type === "kubernetes:core/v1:Secret").length, 3);
+        for (const r of mine(g).filter((x) => /database:Database|role:Role/.test(x.type))) assert.ok(r.options.retainOnDelete);
+        assert.deepStrictEqual((g.outputs.retention as Record<string, unknown>)[RELEASE], { state: "active" });
+    });
+
+    it("retired within the period: login disabled, secrets removed, database and role kept; the plan says until when", async () => {
+        const g = await runStackGraph("local", { file: stackWith("2026-11-20"), today: day("2026-11-23") });
+        const role = mine(g).find((r) => r.type === "postgresql:index/role:Role")!;
+        assert.strictEqual(role.inputs.login, false);
+        assert.strictEqual(mine(g).filter((r) => r.type === "kubernetes:core/v1:Secret").length, 0);
+        assert.ok(mine(g).some((r) => r.type === "postgresql:index/database:Database" && r.options.retainOnDelete));
+        assert.ok(!mine(g).some((r) => r.name.endsWith("-removal")));
+        assert.match(planText(g), /quasar-nebula-1234: retired since 2026-11-20; .*database kept until 2026-12-05 \(12 days left\)/);
+        assert.match(planMarkdown(g), /### Retention/);
+    });
+
+    it("past the period: one explicit, dated removal drops its database and roles; nothing else is registered", async () => {
+        const g = await runStackGraph("local", { file: stackWith("2026-11-01"), today: day("2026-11-23") });
+        const own = mine(g);
+        assert.deepStrictEqual(own.map((r) => r.name), [`${RELEASE}-removal`]);
+        const removal = own[0];
+        assert.strictEqual(removal.type, "pulumi-nodejs:dynamic:Resource");
+        assert.strictEqual(removal.inputs.__kind, "DatabaseRemoval");
+        assert.strictEqual(removal.inputs.database, "airflow_db_quasar_nebula_1234");
+        assert.deepStrictEqual(removal.inputs.roles, ["astro_quasar_nebula_1234"]);
+        assert.ok(removal.secretInputs.includes("connection"), "the admin connection is a secret input");
+        assert.match(planText(g), /retention ended 2026-11-16: THIS UPDATE DROPS/);
+        // Other Deployments are untouched.
+        assert.ok(g.resources.some((r) => r.name === "amateur-sunspot-5075-database"));
+    });
+
+    it("a longer retention period keeps it longer", async () => {
+        const g = await runStackGraph("local", { file: stackWith("2026-11-01", 30), today: day("2026-11-23") });
+        assert.strictEqual((g.outputs.retention as Record<string, { state: string }>)[RELEASE].state, "retired");
+    });
+
+    it("drops with quoted identifiers, after ending open sessions", () => {
+        assert.deepStrictEqual(removalStatements("postgres", 'db"x', ["r1"]), [
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'db"x' AND pid <> pg_backend_pid()`,
+            `DROP DATABASE IF EXISTS "db""x"`,
+            `DROP ROLE IF EXISTS "r1"`,
+        ]);
+        assert.deepStrictEqual(removalStatements("mysql", "db", ["u"]), ["DROP DATABASE IF EXISTS `db`", "DROP USER IF EXISTS 'u'@'%'"]);
+    });
+});
