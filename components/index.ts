@@ -1,0 +1,10 @@
+/** astro-db's public surface: the components and the pure helpers they are built on. */
+export { AirflowDeploymentDatabase, AirflowDeploymentDatabaseArgs, ServerEndpoint } from "./airflowDeployment";
+export * as astronomer from "./astronomer";
+export { RdsServer, RdsServerArgs, rdsDefaults, parameterGroupFamily, replacementInputs } from "./aws";
+export { DeploymentSecrets, DeploymentSecretsArgs } from "./kubernetes/deploymentSecrets";
+export { DeploymentAccess, DeploymentAccessArgs } from "./postgres/deploymentAccess";
+export { PG_PRIVILEGES } from "./postgres/privileges";
+export { DatabaseRemoval, DatabaseRemovalArgs, removalStatements } from "./databaseRemoval";
+export { retentionState, RetentionState } from "./retention";
+export * as names from "./names";
