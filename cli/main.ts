@@ -18,9 +18,16 @@ const registerPlan: Register = (program, setExit) => {
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
         .option("--preview", "preview mode: outputs computed by providers are unknown", false)
         .option("--today <YYYY-MM-DD>", "judge retention as on this day (default: today)")
-        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string }) => {
-            const graph = await runStackGraph(o.stack, { preview: o.preview, today: parseTodayOption(o.today) });
+        .option("--against <git-rev>", "also flag what changed since the stack file at this revision: RDS replacements, databases leaving the stack, drops")
+        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string }) => {
+            const today = parseTodayOption(o.today);
+            const graph = await runStackGraph(o.stack, { preview: o.preview, today });
             process.stdout.write(renderPlan(graph, o.format));
+            if (o.against) {
+                const { compareWithRevision, renderFindings } = await import("./compare");
+                const findings = await compareWithRevision(o.stack, o.against, today);
+                (o.format === "json" ? process.stderr : process.stdout).write(renderFindings(o.against, findings));
+            }
             setExit(0);
         });
 };
