@@ -17,6 +17,7 @@ import {
     countsMatch,
     cursorSql,
     foreignKeyOrder,
+    insertChunks,
     insertSql,
     maskUrl,
     nextFetchSize,
@@ -153,16 +154,16 @@ async function copyTable(source: Client, target: Client, o: MigrateOptions, plan
     const sourceCount = await count(source, o.schema, table);
     const started = Date.now();
     const perInsert = rowsPerInsert(columns.length, o.batchSize);
+    const maxBytes = o.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     let copied = 0;
     let avgRowBytes: number | undefined;
     let nextProgress = o.progressEvery;
     await source.query(cursorSql(CURSOR, o.schema, table, columns));
     for (;;) {
-        const fetch = nextFetchSize(o.batchSize, o.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, avgRowBytes, FIRST_FETCH);
+        const fetch = nextFetchSize(o.batchSize, maxBytes, avgRowBytes, FIRST_FETCH);
         const { rows } = await source.query<(string | null)[]>({ text: `FETCH ${fetch} FROM ${quoteIdent(CURSOR)}`, rowMode: "array", types: TEXT_VALUES });
         if (rows.length === 0) break;
-        for (let i = 0; i < rows.length; i += perInsert) {
-            const chunk = rows.slice(i, i + perInsert);
+        for (const chunk of insertChunks(rows, perInsert, maxBytes)) {
             await target.query(insertSql(o.schema, table, columns, chunk.length), chunk.flat());
         }
         copied += rows.length;

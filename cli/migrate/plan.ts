@@ -234,6 +234,25 @@ export function nextFetchSize(batchSize: number, maxBytes: number, avgRowBytes: 
     return Math.max(1, Math.min(batchSize, Math.floor(maxBytes / Math.max(1, avgRowBytes))));
 }
 
+/** `rows` split into INSERTs of at most `maxRows` rows and about `maxBytes` (a larger row goes alone). */
+export function insertChunks<Row extends readonly (string | null)[]>(rows: readonly Row[], maxRows: number, maxBytes: number): Row[][] {
+    const chunks: Row[][] = [];
+    let chunk: Row[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+        const size = rowBytes(row);
+        if (chunk.length > 0 && (chunk.length >= maxRows || bytes + size > maxBytes)) {
+            chunks.push(chunk);
+            chunk = [];
+            bytes = 0;
+        }
+        chunk.push(row);
+        bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
+}
+
 /** Approximate size of a row whose values are text (or null). */
 export function rowBytes(row: readonly (string | null)[]): number {
     return row.reduce((sum, v) => sum + (v === null ? 1 : v.length), 0);

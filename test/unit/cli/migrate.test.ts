@@ -8,6 +8,7 @@ import {
     countsMatch,
     cursorSql,
     foreignKeyOrder,
+    insertChunks,
     insertSql,
     maskUrl,
     nextFetchSize,
@@ -127,6 +128,14 @@ describe("astro-db migrate: SQL text", () => {
         assert.strictEqual(rowsPerInsert(100, 1000), 655);
         assert.ok(rowsPerInsert(100, 1000) * 100 <= 65535);
         assert.strictEqual(rowsPerInsert(70000, 1000), 1);
+    });
+
+    it("splits a batch into INSERTs by rows and by bytes, a row larger than the limit going alone", () => {
+        const row = (size: number): (string | null)[] => ["x".repeat(size), null];
+        const sizes = (chunks: (string | null)[][][]) => chunks.map((c) => c.map((r) => r[0]!.length));
+        assert.deepStrictEqual(sizes(insertChunks([row(1), row(1), row(1)], 2, 100)), [[1, 1], [1]]);
+        assert.deepStrictEqual(sizes(insertChunks([row(40), row(40), row(500), row(10), row(40)], 10, 100)), [[40, 40], [500], [10, 40]]);
+        assert.deepStrictEqual(insertChunks([], 10, 100), []);
     });
 
     it("fetches fewer rows at a time when rows are large (JSON, bytea)", () => {
