@@ -3,6 +3,7 @@ import { DbEndpoint, metadataConnection, resultBackendConnection } from "./astro
 import { Executor } from "./astronomer/facts";
 import { houstonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
+import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
 import { DeploymentNames, EngineKind } from "./names";
 import { DeploymentAccess } from "./postgres/deploymentAccess";
 
@@ -55,21 +56,28 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     public readonly houstonVariables: pulumi.Output<ReturnType<typeof houstonVariables>>;
     /** Secret, or undefined when no Kubernetes provider is given. */
     public readonly fernetKey?: pulumi.Output<string>;
-    public readonly access: DeploymentAccess;
+    public readonly access: DeploymentAccess | MysqlDeploymentAccess;
     public readonly secrets?: DeploymentSecrets;
 
     constructor(name: string, args: AirflowDeploymentDatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("astro-db:index:AirflowDeploymentDatabase", name, {}, opts);
         const { names, server } = args;
 
-        this.access = new DeploymentAccess(`${name}`, {
-            database: names.database,
-            user: names.user,
-            schema: args.schema,
-            adminUser: server.adminUser,
-            loginEnabled: args.loginEnabled,
-            protect: args.protect,
-        }, { parent: this, provider: args.databaseProvider });
+        this.access = server.engine === "mysql"
+            ? new MysqlDeploymentAccess(`${name}`, {
+                database: names.database,
+                user: names.user,
+                loginEnabled: args.loginEnabled,
+                protect: args.protect,
+            }, { parent: this, provider: args.databaseProvider })
+            : new DeploymentAccess(`${name}`, {
+                database: names.database,
+                user: names.user,
+                schema: args.schema,
+                adminUser: server.adminUser,
+                loginEnabled: args.loginEnabled,
+                protect: args.protect,
+            }, { parent: this, provider: args.databaseProvider });
 
         const endpoint: pulumi.Output<DbEndpoint> = pulumi.all([server.host, server.port, this.access.password]).apply(([host, port, password]) => ({
             engine: server.engine, host, port, database: names.database, user: names.user, password,

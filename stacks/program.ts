@@ -5,11 +5,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as mysql from "@pulumi/mysql";
 import * as postgresql from "@pulumi/postgresql";
 import { AirflowDeploymentDatabase, ServerEndpoint } from "../components/airflowDeployment";
 import { adminConnection, DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../components/astronomer/values";
 import { rdsDefaults, RdsServer } from "../components/aws";
+import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../components/mysql";
 import { DatabaseRemoval } from "../components/databaseRemoval";
 import { retentionState, RetentionState } from "../components/retention";
 import { DeploymentSpec, KubernetesSpec, ServerSpec, StackSpec } from "./config";
@@ -74,16 +76,24 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         adminPassword = spec.adminPassword === undefined ? undefined : pulumi.secret(spec.adminPassword);
         superuser = spec.superuser;
     }
-    const provider = new postgresql.Provider(`${spec.name}-postgresql`, {
-        host: endpoint.host,
-        port: endpoint.port,
-        username: endpoint.adminUser,
-        password: adminPassword,
-        database: "postgres",
-        sslmode: endpoint.sslmode,
-        superuser,
-        connectTimeout: 15,
-    });
+    const provider = spec.engine === "mysql"
+        ? new mysql.Provider(`${spec.name}-mysql`, {
+            endpoint: pulumi.all([endpoint.host, endpoint.port]).apply(([host, port]) => mysqlProviderEndpoint(host, port)),
+            username: endpoint.adminUser,
+            password: adminPassword,
+            // TLS always (RDS refuses plain connections anyway: require_secure_transport=1).
+            tls: MYSQL_PROVIDER_TLS,
+        })
+        : new postgresql.Provider(`${spec.name}-postgresql`, {
+            host: endpoint.host,
+            port: endpoint.port,
+            username: endpoint.adminUser,
+            password: adminPassword,
+            database: "postgres",
+            sslmode: endpoint.sslmode,
+            superuser,
+            connectTimeout: 15,
+        });
     return { spec, endpoint, adminPassword, provider, rds };
 }
 
