@@ -1,0 +1,384 @@
+/**
+ * RoleMembership: `GRANT <role> TO <member> WITH INHERIT <bool>, SET <bool>, ADMIN <bool>` as a Pulumi
+ * dynamic resource on the `pg` driver. No @pulumi/postgresql resource can express PostgreSQL 16's
+ * INHERIT and SET grant options, which seed 004's memberships (`WITH INHERIT FALSE, SET FALSE`) need.
+ *
+ * Two rules shape this file:
+ * - The provider object is serialized into the Pulumi state (`__provider`). It is a module-level
+ *   object whose methods use only their `inputs`/`props` arguments, so it captures no credential.
+ *   The connection (host, port, user, password, database, sslmode) is a secret input of each
+ *   resource and a secret output (additionalSecretOutputs), never part of the serialized code.
+ * - read() returns the live `pg_auth_members` rows, so `pulumi refresh` / `pulumi up --refresh`
+ *   sees drift in INHERIT, SET and ADMIN, and diff() turns it into an update.
+ *
+ * PostgreSQL older than 16 has no INHERIT/SET grant options: there a membership always lets the
+ * member `SET ROLE` to the granted role, and inheritance follows the member's INHERIT attribute.
+ * This resource REFUSES (naming the server version) any membership whose options PostgreSQL < 16
+ * cannot express, instead of degrading silently: a plain `GRANT dp1_user TO conn_killer` on
+ * PostgreSQL 15 lets anyone holding conn_killer `SET ROLE dp1_user` and act with all of the login
+ * role's privileges (read and change Airflow's metadata) — the exact access seed 004 withholds.
+ * Making the member NOINHERIT would not help: NOINHERIT withholds inherited privileges, not
+ * SET ROLE (test/integration/roleMembership.test.ts proves both on a real PostgreSQL 15).
+ * Options PostgreSQL < 16 can express (SET true, INHERIT equal to the member's INHERIT attribute,
+ * any ADMIN) are granted with the legacy syntax.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ClientConfig, Client } from "pg";
+import type { PgSslMode } from "../astronomer/connections";
+
+/** `__kind` input of every RoleMembership, so tooling (plan, sql, apply, audit) can tell it from other dynamic resources. */
+export const ROLE_MEMBERSHIP_KIND = "RoleMembership";
+/** server_version_num of the first PostgreSQL with INHERIT and SET grant options. */
+export const PG_GRANT_OPTIONS_MIN_VERSION_NUM = 160000;
+
+/** How the provider reaches the server: the admin role that may grant the role (superuser or ADMIN on it). */
+export interface PgConnection {
+    host: string;
+    port: number;
+    user: string;
+    /** Absent: the provider process's PGPASSWORD. */
+    password?: string;
+    database: string;
+    sslmode: PgSslMode;
+}
+
+export interface MembershipOptions {
+    /** The member has the role's privileges without SET ROLE. */
+    inherit: boolean;
+    /** The member may `SET ROLE` to the role (and so act as it). */
+    set: boolean;
+    /** The member may grant the role to others. */
+    admin: boolean;
+}
+
+/** One `pg_auth_members` row for (role, member): PostgreSQL 16 keeps one per grantor. */
+export interface MembershipGrant extends MembershipOptions {
+    grantor: string;
+}
+
+/** The resource's inputs, as the provider receives them. */
+export interface RoleMembershipInputs extends MembershipOptions {
+    __kind: typeof ROLE_MEMBERSHIP_KIND;
+    /** The granted role: GRANT <role> TO ... */
+    role: string;
+    /** The role that receives the membership: ... TO <member>. */
+    member: string;
+    connection: PgConnection;
+}
+
+/** What the provider stores: the inputs, with inherit/set/admin as they are live, plus the rows behind them. */
+export interface RoleMembershipOutputs extends RoleMembershipInputs {
+    /** Every live row for (role, member); inherit/set/admin above are their union (what the member really gets). */
+    grants: MembershipGrant[];
+    /** `SHOW server_version` when last created, updated or read. */
+    serverVersion: string;
+}
+
+/* ------------------------------------------------------------------ pure SQL builders */
+
+/** A PostgreSQL identifier, always quoted (names come from config and may hold any character). */
+export function quoteIdent(name: string): string {
+    if (name.includes("\0")) throw new Error(`identifier ${JSON.stringify(name)} contains a NUL byte`);
+    return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The Pulumi id of a membership: readable, unambiguous. */
+export function membershipId(role: string, member: string): string {
+    return `${quoteIdent(role)} TO ${quoteIdent(member)}`;
+}
+
+/**
+ * The GRANT for a membership. On PostgreSQL 16+ (`serverVersionNum` >= 160000) it carries all three
+ * options, and on an existing grant by the same grantor it updates them. Below 16 only ADMIN exists:
+ * call `legacyExpressible` first.
+ */
+export function grantMembershipSql(role: string, member: string, o: MembershipOptions, serverVersionNum = PG_GRANT_OPTIONS_MIN_VERSION_NUM): string {
+    const grant = `GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`;
+    if (serverVersionNum >= PG_GRANT_OPTIONS_MIN_VERSION_NUM) {
+        return `${grant} WITH INHERIT ${sqlBool(o.inherit)}, SET ${sqlBool(o.set)}, ADMIN ${sqlBool(o.admin)};`;
+    }
+    return o.admin ? `${grant} WITH ADMIN OPTION;` : `${grant};`;
+}
+
+/** Below PostgreSQL 16 a plain GRANT cannot take ADMIN away from an existing grant: this does. */
+export function revokeAdminOptionSql(role: string, member: string): string {
+    return `REVOKE ADMIN OPTION FOR ${quoteIdent(role)} FROM ${quoteIdent(member)};`;
+}
+
+export function revokeMembershipSql(role: string, member: string): string {
+    return `REVOKE ${quoteIdent(role)} FROM ${quoteIdent(member)};`;
+}
+
+function sqlBool(b: boolean): string {
+    return b ? "TRUE" : "FALSE";
+}
+
+/**
+ * Why PostgreSQL < 16 cannot give (role, member) these options, or undefined when it can:
+ * a legacy grant always allows SET ROLE, and inherits exactly when the member role is INHERIT.
+ */
+export function legacyRefusal(role: string, member: string, o: MembershipOptions, memberInherits: boolean, serverVersion: string): string | undefined {
+    if (o.set && o.inherit === memberInherits) return undefined;
+    const problems: string[] = [];
+    if (!o.set) {
+        problems.push(`SET FALSE cannot be expressed: every membership lets ${member} \`SET ROLE ${role}\` and act with all of ${role}'s privileges`);
+    }
+    if (o.inherit !== memberInherits) {
+        problems.push(`INHERIT ${sqlBool(o.inherit)} cannot be expressed: inheritance follows ${member}'s ${memberInherits ? "INHERIT" : "NOINHERIT"} attribute`);
+    }
+    return `GRANT ${role} TO ${member} WITH INHERIT ${sqlBool(o.inherit)}, SET ${sqlBool(o.set)} needs PostgreSQL 16 or later, ` +
+        `and this server is PostgreSQL ${serverVersion}: ${problems.join("; ")}. Refusing rather than granting more than declared: ` +
+        `upgrade the server to PostgreSQL 16+ (data-plane failover, seed 004, needs it).`;
+}
+
+/* ------------------------------------------------------------------ the live side */
+
+/** pg's TLS settings for a libpq sslmode. `prefer`/`allow` try TLS without verifying, like libpq. */
+export function pgClientConfig(c: PgConnection): ClientConfig {
+    const ssl: ClientConfig["ssl"] =
+        c.sslmode === "disable" ? false
+            : c.sslmode === "verify-full" ? { rejectUnauthorized: true }
+                : c.sslmode === "verify-ca" ? { rejectUnauthorized: true, checkServerIdentity: () => undefined }
+                    : { rejectUnauthorized: false };
+    return {
+        host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, ssl,
+        connectionTimeoutMillis: 15_000, application_name: "astro-db",
+    };
+}
+
+/** Runs `fn` with a connected client, always closing it. */
+export async function withPgClient<T>(config: ClientConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+    // Loaded here, not captured: the serialized provider then carries `require("pg")`, nothing else.
+    const { Client: PgClient } = require("pg") as typeof import("pg");
+    const client = new PgClient(config);
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+        return await fn(client);
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+function withClient<T>(connection: PgConnection, fn: (client: Client) => Promise<T>): Promise<T> {
+    return withPgClient(pgClientConfig(connection), fn);
+}
+
+export interface ServerInfo {
+    version: string;
+    versionNum: number;
+}
+
+export async function serverInfo(client: Client): Promise<ServerInfo> {
+    const r = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+    return { version: r.rows[0].v, versionNum: Number(r.rows[0].n) };
+}
+
+export interface LiveMembership {
+    /** Both roles exist. */
+    rolesExist: boolean;
+    memberInherits: boolean;
+    grants: MembershipGrant[];
+}
+
+/** The live `pg_auth_members` rows for (role, member). Below 16: INHERIT is the member's attribute, SET always true. */
+export async function readMembership(client: Client, server: ServerInfo, role: string, member: string): Promise<LiveMembership> {
+    const roles = await client.query<{ rolname: string; rolinherit: boolean }>(
+        "SELECT rolname, rolinherit FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [[role, member]]);
+    const memberRow = roles.rows.find((r) => r.rolname === member);
+    const rolesExist = roles.rows.some((r) => r.rolname === role) && memberRow !== undefined;
+    if (!rolesExist) return { rolesExist, memberInherits: memberRow?.rolinherit ?? true, grants: [] };
+    const options = server.versionNum >= PG_GRANT_OPTIONS_MIN_VERSION_NUM
+        ? 'm.inherit_option AS "inherit", m.set_option AS "set"'
+        : 'u.rolinherit AS "inherit", true AS "set"';
+    const rows = await client.query<MembershipGrant>(
+        `SELECT coalesce(g.rolname::text, m.grantor::text) AS grantor, ${options}, m.admin_option AS "admin"
+           FROM pg_catalog.pg_auth_members m
+           JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
+           JOIN pg_catalog.pg_roles u ON u.oid = m.member
+           LEFT JOIN pg_catalog.pg_roles g ON g.oid = m.grantor
+          WHERE r.rolname = $1 AND u.rolname = $2
+          ORDER BY 1`, [role, member]);
+    return { rolesExist, memberInherits: memberRow!.rolinherit, grants: rows.rows };
+}
+
+/** What the member really gets: the union over every grantor's row. */
+export function effectiveOptions(grants: MembershipGrant[]): MembershipOptions {
+    return {
+        inherit: grants.some((g) => g.inherit),
+        set: grants.some((g) => g.set),
+        admin: grants.some((g) => g.admin),
+    };
+}
+
+function sameOptions(a: MembershipOptions, b: MembershipOptions): boolean {
+    return a.inherit === b.inherit && a.set === b.set && a.admin === b.admin;
+}
+
+/** Grant (or re-grant with new options), then read back and insist the live options are the declared ones. */
+async function applyMembership(inputs: RoleMembershipInputs): Promise<RoleMembershipOutputs> {
+    const { role, member } = inputs;
+    const wanted: MembershipOptions = { inherit: inputs.inherit, set: inputs.set, admin: inputs.admin };
+    return withClient(inputs.connection, async (client) => {
+        const server = await serverInfo(client);
+        const before = await readMembership(client, server, role, member);
+        if (!before.rolesExist) throw new Error(`RoleMembership ${membershipId(role, member)}: role ${quoteIdent(role)} or ${quoteIdent(member)} does not exist`);
+        if (server.versionNum < PG_GRANT_OPTIONS_MIN_VERSION_NUM) {
+            const refusal = legacyRefusal(role, member, wanted, before.memberInherits, server.version);
+            if (refusal) throw new Error(refusal);
+        }
+        await client.query(grantMembershipSql(role, member, wanted, server.versionNum));
+        if (server.versionNum < PG_GRANT_OPTIONS_MIN_VERSION_NUM && !wanted.admin && effectiveOptions(before.grants).admin) {
+            await client.query(revokeAdminOptionSql(role, member));
+        }
+        const after = await readMembership(client, server, role, member);
+        const live = effectiveOptions(after.grants);
+        if (!sameOptions(live, wanted)) {
+            const others = after.grants.map((g) => `${g.grantor}: INHERIT ${sqlBool(g.inherit)}, SET ${sqlBool(g.set)}, ADMIN ${sqlBool(g.admin)}`).join("; ");
+            throw new Error(
+                `RoleMembership ${membershipId(role, member)}: declared INHERIT ${sqlBool(wanted.inherit)}, SET ${sqlBool(wanted.set)}, ADMIN ${sqlBool(wanted.admin)} ` +
+                `but ${member} gets INHERIT ${sqlBool(live.inherit)}, SET ${sqlBool(live.set)}, ADMIN ${sqlBool(live.admin)} from grants by other roles (${others}): ` +
+                `revoke those with \`REVOKE ${quoteIdent(role)} FROM ${quoteIdent(member)} GRANTED BY <grantor>\``);
+        }
+        return { ...inputs, ...live, grants: after.grants, serverVersion: server.version };
+    });
+}
+
+/** Connection fields that name a different server or database: a change there is a new membership. */
+const CONNECTION_IDENTITY = ["host", "port", "database"] as const;
+
+/**
+ * The dynamic provider. A module-level object whose methods use only their arguments: Pulumi
+ * serializes it into the state, so it must not close over any credential (see the file comment).
+ */
+export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembershipInputs, RoleMembershipOutputs> = {
+    async check(_olds, news) {
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        for (const key of ["role", "member"] as const) {
+            if (typeof news[key] === "string" && news[key].length === 0) failures.push({ property: key, reason: `${key} must be a role name` });
+        }
+        if (typeof news.role === "string" && news.role === news.member) failures.push({ property: "member", reason: `a role cannot be a member of itself (${news.role})` });
+        for (const key of ["inherit", "set", "admin"] as const) {
+            if (news[key] !== undefined && typeof news[key] !== "boolean" && !isUnknown(news[key])) failures.push({ property: key, reason: `${key} must be true or false` });
+        }
+        return { inputs: { ...news, admin: news.admin ?? false }, failures };
+    },
+
+    async create(inputs) {
+        const outs = await applyMembership(inputs);
+        return { id: membershipId(inputs.role, inputs.member), outs };
+    },
+
+    async read(id, props) {
+        if (!props) throw new Error(`RoleMembership ${id}: read needs the stored state (import is not supported)`);
+        return withClient(props.connection, async (client) => {
+            const server = await serverInfo(client);
+            const live = await readMembership(client, server, props.role, props.member);
+            // No row left: the membership is gone, and an empty id tells the engine so.
+            if (live.grants.length === 0) return { id: "", props };
+            return { id, props: { ...props, ...effectiveOptions(live.grants), grants: live.grants, serverVersion: server.version } };
+        });
+    },
+
+    async diff(_id, olds, news) {
+        const replaces: string[] = [];
+        if (olds.role !== news.role) replaces.push("role");
+        if (olds.member !== news.member) replaces.push("member");
+        const oldConn = olds.connection ?? ({} as PgConnection);
+        const newConn = news.connection ?? ({} as PgConnection);
+        const otherServer = CONNECTION_IDENTITY.some((k) => oldConn[k] !== newConn[k]);
+        if (otherServer) replaces.push("connection");
+        const changes = replaces.length > 0
+            || olds.inherit !== news.inherit || olds.set !== news.set || (olds.admin ?? false) !== (news.admin ?? false)
+            || JSON.stringify(oldConn) !== JSON.stringify(newConn);
+        // Same (role, member) on what may be the same server under another name: revoke before granting again,
+        // or the new grant would be revoked by the old one's delete.
+        return { changes, replaces, deleteBeforeReplace: otherServer && replaces.length === 1 };
+    },
+
+    async update(_id, _olds, news) {
+        return { outs: await applyMembership(news) };
+    },
+
+    async delete(_id, props) {
+        await withClient(props.connection, async (client) => {
+            const server = await serverInfo(client);
+            const live = await readMembership(client, server, props.role, props.member);
+            // A role dropped (or renamed) since took its memberships with it: nothing to revoke.
+            if (!live.rolesExist || live.grants.length === 0) return;
+            await client.query(revokeMembershipSql(props.role, props.member));
+        });
+    },
+};
+
+function isUnknown(v: unknown): boolean {
+    // The engine's placeholder for a value not known during preview.
+    return v === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+}
+
+/* ------------------------------------------------------------------ the resource */
+
+export interface PgConnectionArgs {
+    readonly host: pulumi.Input<string>;
+    readonly port: pulumi.Input<number>;
+    readonly user: pulumi.Input<string>;
+    /** Absent: the provider process's PGPASSWORD. */
+    readonly password?: pulumi.Input<string | undefined>;
+    /** Defaults to `postgres`. */
+    readonly database?: pulumi.Input<string>;
+    /** Defaults to `require`. */
+    readonly sslmode?: pulumi.Input<PgSslMode>;
+}
+
+export interface RoleMembershipArgs {
+    /** The granted role: GRANT <role> TO ... */
+    readonly role: pulumi.Input<string>;
+    /** The role that receives the membership. */
+    readonly member: pulumi.Input<string>;
+    /** The member has the role's privileges without SET ROLE. Defaults to false. */
+    readonly inherit?: pulumi.Input<boolean>;
+    /** The member may SET ROLE to the role. Defaults to false. */
+    readonly set?: pulumi.Input<boolean>;
+    /** The member may grant the role onward. Defaults to false. */
+    readonly admin?: pulumi.Input<boolean>;
+    /** How to reach the server, as a role that can grant `role`; always stored as a secret. */
+    readonly connection: pulumi.Input<PgConnectionArgs>;
+}
+
+/**
+ * One role membership with PostgreSQL 16's grant options. Defaults grant nothing usable
+ * (INHERIT FALSE, SET FALSE, ADMIN FALSE): ask for each option you need.
+ */
+export class RoleMembership extends pulumi.dynamic.Resource {
+    public readonly __kind!: pulumi.Output<typeof ROLE_MEMBERSHIP_KIND>;
+    public readonly role!: pulumi.Output<string>;
+    public readonly member!: pulumi.Output<string>;
+    /** Live after a refresh: drift shows here and in the next diff. */
+    public readonly inherit!: pulumi.Output<boolean>;
+    public readonly set!: pulumi.Output<boolean>;
+    public readonly admin!: pulumi.Output<boolean>;
+    /** Secret. */
+    public readonly connection!: pulumi.Output<PgConnection>;
+    public readonly grants!: pulumi.Output<MembershipGrant[]>;
+    public readonly serverVersion!: pulumi.Output<string>;
+
+    constructor(name: string, args: RoleMembershipArgs, opts: pulumi.CustomResourceOptions = {}) {
+        const connection = pulumi.output(args.connection).apply((c) => ({
+            host: c.host, port: c.port, user: c.user, password: c.password, database: c.database ?? "postgres", sslmode: c.sslmode ?? "require",
+        }));
+        super(roleMembershipProvider, name, {
+            __kind: ROLE_MEMBERSHIP_KIND,
+            role: args.role,
+            member: args.member,
+            inherit: args.inherit ?? false,
+            set: args.set ?? false,
+            admin: args.admin ?? false,
+            connection: pulumi.secret(connection),
+            grants: undefined,
+            serverVersion: undefined,
+        }, {
+            ...opts,
+            additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"],
+        }, "postgres", "RoleMembership");
+    }
+}
