@@ -82,7 +82,11 @@ export async function migrate(o: MigrateOptions, io: MigrateIo): Promise<TableCo
 
 async function migrateBetween(source: Client, target: Client, o: MigrateOptions, io: MigrateIo): Promise<TableCount[]> {
     const requested = o.tables ?? SEED_003_TABLES;
-    const [sourceCatalog, targetCatalog] = await Promise.all([readCatalog(source, o.schema, requested), readCatalog(target, o.schema, requested)]);
+    // The target's dag_run is read even when not migrated: the refusal holds for any --tables.
+    const [sourceCatalog, targetCatalog] = await Promise.all([
+        readCatalog(source, o.schema, requested),
+        readCatalog(target, o.schema, [...requested, GUARD_TABLE]),
+    ]);
     const { tables, skipped } = selectTables(requested, sourceCatalog, targetCatalog);
     const order = foreignKeyOrder(tables, await readForeignKeys(target, o.schema));
     const plans = order.map((t) => planColumns(t, sourceCatalog.get(t)!, targetCatalog.get(t)!));
@@ -104,7 +108,7 @@ async function migrateBetween(source: Client, target: Client, o: MigrateOptions,
         const bad = counts.filter((c) => !countsMatch(c)).map((c) => c.table);
         if (bad.length > 0) throw new MigrateRefused(`row counts differ for ${bad.join(", ")}; the target is left unchanged`);
 
-        // Last, as setval is not undone by a rollback (it only ever moves a sequence past copied ids).
+        // Last, as a rollback does not undo setval.
         await setSequences(target, o.schema, order, io);
         await target.query("COMMIT");
         return counts;

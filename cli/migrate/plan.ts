@@ -213,10 +213,14 @@ export function insertSql(schema: string, table: string, columns: readonly strin
     return `INSERT INTO ${qualified(schema, table)} (${columns.map(quoteIdent).join(", ")}) OVERRIDING SYSTEM VALUE VALUES ${rows.join(", ")}`;
 }
 
-/** Sets a sequence past the largest value copied into its column; an empty column leaves it alone. */
+/**
+ * Sets a sequence past the largest value copied into its column, never back (so a rolled-back
+ * migration, setval not being transactional, leaves at worst a gap); an empty column leaves it alone.
+ */
 export function setvalSql(sequence: string, schema: string, table: string, column: string): string {
     const col = quoteIdent(column);
-    return `SELECT setval(${literal(sequence)}::regclass, max(${col})::bigint) FROM ${qualified(schema, table)} HAVING max(${col}) IS NOT NULL`;
+    const seq = `${literal(sequence)}::regclass`;
+    return `SELECT setval(${seq}, GREATEST(max(${col})::bigint, pg_sequence_last_value(${seq}))) FROM ${qualified(schema, table)} HAVING max(${col}) IS NOT NULL`;
 }
 
 function literal(s: string): string {

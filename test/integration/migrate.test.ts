@@ -222,6 +222,10 @@ describe("astro-db migrate between real PostgreSQL servers (17 -> 15)", function
         assert.match(refused.err, /refused: the target already holds DAG runs \(airflow\.dag_run is not empty\)/);
         assert.deepEqual(await targetState(target, "airflow"), before);
 
+        const partial = await migrate(source, target, "airflow", { tables: "variable,connection" });
+        assert.equal(partial.code, 1, "the refusal holds when dag_run is not among --tables");
+        assert.deepEqual(await targetState(target, "airflow"), before);
+
         const forced = await migrate(source, target, "airflow", { force: true });
         assert.equal(forced.code, 0, forced.out + forced.err);
         assert.match(forced.out, /rows deleted on the target first: connection \(3\), slot_pool \(1\), dag_run \(1\), dag \(1\)/);
@@ -267,6 +271,18 @@ describe("astro-db migrate between real PostgreSQL servers (17 -> 15)", function
         assert.match(run.out, /variable +10 +10 +9 +MISMATCH/);
         assert.match(run.err, /refused: row counts differ for variable; the target is left unchanged/);
         assert.deepEqual(await targetState(target, "airflow"), before);
+    });
+
+    it("exits 2 on a connection error without printing the password", async () => {
+        const { source, target } = await pair("airflow", 10);
+        const wrong = new URL(target.url);
+        wrong.password = "Wr0ng-Pa55word";
+        const run = await migrate(source, { ...target, url: wrong.toString() }, "airflow");
+        assert.equal(run.code, 2);
+        assert.match(run.err, /astro-db migrate: error: password authentication failed/);
+        assert.match(run.out, /to   postgresql:\/\/postgres:\*\*\*\*@/);
+        assert.ok(!(run.out + run.err).includes("Wr0ng-Pa55word"));
+        assertNoCredentials(run);
     });
 
     it("leaves the target unchanged when the process is killed mid-copy", async () => {

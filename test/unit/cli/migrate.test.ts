@@ -115,10 +115,11 @@ describe("astro-db migrate: SQL text", () => {
         );
     });
 
-    it("sets a sequence to the largest copied value, and leaves it when the table is empty", () => {
+    it("sets a sequence to the largest copied value, never back, and leaves it when the table is empty", () => {
         assert.strictEqual(
             setvalSql("airflow.dag_run_id_seq", "airflow", "dag_run", "id"),
-            `SELECT setval('airflow.dag_run_id_seq'::regclass, max("id")::bigint) FROM "airflow"."dag_run" HAVING max("id") IS NOT NULL`,
+            "SELECT setval('airflow.dag_run_id_seq'::regclass, GREATEST(max(\"id\")::bigint, pg_sequence_last_value('airflow.dag_run_id_seq'::regclass))) " +
+                'FROM "airflow"."dag_run" HAVING max("id") IS NOT NULL',
         );
         assert.match(setvalSql("it's", "s", "t", "c"), /setval\('it''s'::regclass/);
     });
