@@ -1,0 +1,406 @@
+/**
+ * `astro-db apply --stack <name> --admin-url <url> [--out <dir>]`: runs the stack's SQL on a
+ * PostgreSQL server with the pg driver, for servers Pulumi cannot reach. Each step runs only when
+ * what it declares does not hold yet, so a second run changes nothing. Per Deployment everything
+ * after CREATE DATABASE is one transaction; when a statement fails, the transaction is rolled
+ * back and a database this run created is dropped again, so the server is as it was.
+ *
+ * Then it writes the Deployments' secrets and values.yaml. Passwords are generated (24 random
+ * bytes, URL-safe base64) only for roles this run creates: an existing role's password is never
+ * touched, and its secrets are kept. The connection strings point at `--host/--port`, else at the
+ * stack's server for an existing server (the address Airflow uses, which may differ from the one
+ * the admin reaches), else (RDS, whose endpoint exists only after `pulumi up`) at the admin URL's.
+ */
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { Command, Option } from "commander";
+import type { Client } from "pg";
+import { adminConnection, metadataConnection, resultBackendConnection } from "../components/astronomer/connections";
+import { checkFernetKey, fernetKeyFromBytes } from "../components/astronomer/fernet";
+import { manualConnectionValuesYaml } from "../components/astronomer/values";
+import * as sql from "../components/postgres/sql";
+import type { DeploymentSpec, ServerSpec, StackSpec } from "../stacks/config";
+import { readStackFile, runStackGraph } from "./graph";
+import type { Register } from "./main";
+import { deploymentSecrets, ensurePrivateDir, mergeRolePasswords, outputLayout, OutputLayout, readDeploymentPassword, readSecretValue, secretManifest, writePrivateFile } from "./manifests";
+import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, serverCommandOptions } from "./pgClient";
+import { readState } from "./sql/catalog";
+import { checkDeclaration } from "./sql/check";
+import type { DeclarationResult, PgDeclaration, SqlStep } from "./sql/model";
+import { stackServerContext, translateGraph } from "./sql/registry";
+import { byDeployment, segmentSteps } from "./sql/render";
+
+export interface ApplyOptions {
+    stack: string;
+    adminUrl: string;
+    /** Defaults to `out/<stack>`. */
+    out?: string;
+    /** Host and port in the written connection strings (see the module comment for the defaults). */
+    host?: string;
+    port?: number;
+    /** The stack's server to apply; needed only when the stack has several PostgreSQL servers. */
+    server?: string;
+    /** Give these Deployments' existing Astro users a new password and rewrite their secrets. */
+    rotatePasswords?: string[];
+    /** A stack file other than stacks/Pulumi.<stack>.yaml. */
+    file?: string;
+    /** For tests: change the steps before they run (e.g. to make one fail). */
+    interceptSteps?: (steps: SqlStep[]) => SqlStep[];
+}
+
+export type Outcome = "created" | "changed" | "unchanged";
+
+export interface StepOutcome {
+    resource: string;
+    kind: string;
+    action: SqlStep["action"];
+    outcome: Outcome;
+    /** Differences still there after the step ran (a provider semantic astro-db does not reproduce). */
+    stillDiffers?: string[];
+}
+
+export interface FileOutcome {
+    path: string;
+    status: "written" | "kept" | "missing";
+}
+
+export interface DeploymentApplyResult {
+    /** Undefined for server-wide resources. */
+    release?: string;
+    status: "applied" | "failed";
+    steps: StepOutcome[];
+    /** Per kind (database, role, grant, ...), how many resources were created, changed, unchanged. */
+    summary: Record<string, Record<Outcome, number>>;
+    failure?: { resource: string; statement: string; error: string; undone: string[] };
+    files: FileOutcome[];
+    notes: string[];
+}
+
+export interface ApplyResult {
+    stack: string;
+    server: string;
+    adminUrl: string;
+    serverVersion: number;
+    admin: { user: string; superuser: boolean };
+    outDir: string;
+    connectionHost: string;
+    connectionPort: number;
+    deployments: DeploymentApplyResult[];
+    valuesYaml?: FileOutcome;
+    /** Written when this run generated passwords for login roles other than the Astro users. */
+    rolePasswords?: FileOutcome;
+    warnings: string[];
+    ok: boolean;
+}
+
+class StepFailure extends Error {
+    constructor(readonly step: SqlStep, readonly statement: string, readonly cause: unknown) {
+        super(pgErrorMessage(cause));
+    }
+}
+
+/** A password for a new role: 24 random bytes as URL-safe base64 (32 characters, nothing to escape). */
+export function generatePassword(): string {
+    return randomBytes(24).toString("base64url");
+}
+
+export function pickServer(spec: StackSpec, name?: string): ServerSpec {
+    const pg = spec.servers.filter((s) => s.engine === "postgres");
+    if (name !== undefined) {
+        const s = pg.find((x) => x.name === name);
+        if (!s) throw new Error(`stack "${spec.stack}" has no PostgreSQL server "${name}" (PostgreSQL servers: ${pg.map((x) => x.name).join(", ") || "none"})`);
+        return s;
+    }
+    if (pg.length !== 1) throw new Error(`stack "${spec.stack}" has ${pg.length} PostgreSQL servers (${pg.map((x) => x.name).join(", ")}): choose one with --server`);
+    return pg[0];
+}
+
+function passwordOf(passwords: Map<string, string>, role: string): string {
+    const p = passwords.get(role);
+    if (p === undefined) throw new Error(`internal: no password for role ${role}`);
+    return p;
+}
+
+function combine(results: DeclarationResult[]): DeclarationResult["status"] {
+    if (results.every((r) => r.status === "ok")) return "ok";
+    return results.every((r) => r.status !== "different") ? "absent" : "different";
+}
+
+function isPg(d: { engine: string }): d is PgDeclaration {
+    return d.engine === "postgres";
+}
+
+interface DeploymentRun {
+    result: DeploymentApplyResult;
+    /** Passwords of roles this run created or rotated. */
+    passwords: Map<string, string>;
+}
+
+export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
+    const graph = await runStackGraph(o.stack, { revealSecrets: true, file: o.file });
+    const spec = graph.spec;
+    const server = pickServer(spec, o.server);
+    const admin = parseAdminUrl(o.adminUrl);
+    for (const r of o.rotatePasswords ?? []) {
+        if (!spec.deployments.some((d) => d.release === r && d.server === server.name)) throw new Error(`--rotate-password ${r}: no such Deployment on server "${server.name}"`);
+    }
+    const maintenance = await connectAdmin(o.adminUrl);
+    try {
+        const live = await readState(maintenance);
+        const fromStack = stackServerContext(graph, server);
+        const warnings: string[] = [];
+        if (fromStack.adminUser !== live.currentUser) {
+            warnings.push(`the stack's admin is "${fromStack.adminUser}" but --admin-url logs in as "${live.currentUser}": database owners and default privileges follow the stack`);
+        }
+        const translation = translateGraph(graph, { server: server.name, serverContext: (_s, c) => ({ ...c, adminIsSuperuser: live.superuser, maintenanceDatabase: admin.database }) });
+        warnings.push(...translation.warnings);
+        let steps = translation.steps.filter((s) => s.engine === "postgres");
+        if (o.interceptSteps) steps = o.interceptSteps(steps);
+
+        const runs: DeploymentRun[] = [];
+        for (const [release, group] of byDeployment(steps)) {
+            runs.push(await applyGroup(o, admin.database, maintenance, release, group));
+        }
+
+        const outDir = path.resolve(o.out ?? path.join("out", o.stack));
+        const layout = outputLayout(outDir);
+        const connectionHost = o.host ?? (server.kind === "existing" ? server.host : admin.host);
+        const connectionPort = o.port ?? (server.kind === "existing" ? server.port : admin.port);
+        const sslmode = server.kind === "existing" ? server.sslmode ?? "require" : "require";
+        if (server.kind === "rds" && o.host === undefined) warnings.push(`the RDS endpoint is known only after \`pulumi up\`: the connection strings use the admin URL's host ${admin.host}; pass --host if Airflow reaches the server elsewhere`);
+        ensurePrivateDir(outDir);
+        const fernetKeysSecret = readStackFile(o.stack, o.file).secretKeys.has("fernetKeys");
+        for (const d of spec.deployments.filter((x) => x.server === server.name)) {
+            const run = runs.find((r) => r.result.release === d.release);
+            if (!run || run.result.status !== "applied") continue;
+            run.result.files = writeDeploymentSecrets(layout, d, run, { host: connectionHost, port: connectionPort, sslmode, fernetKeysSecret });
+        }
+        const others = new Map(runs.flatMap((r) => [...r.passwords].filter(([role]) => !spec.deployments.some((d) => d.names.user === role))));
+        const rolePasswords = mergeRolePasswords(layout, others) ? { path: layout.rolePasswords, status: "written" as const } : undefined;
+        const valuesYaml = writeValuesYaml(layout, spec, server, o.adminUrl, { host: connectionHost, port: connectionPort, sslmode }, warnings);
+        const deployments = runs.map((r) => r.result);
+        return {
+            stack: o.stack, server: server.name, adminUrl: maskUrl(o.adminUrl), serverVersion: live.version,
+            admin: { user: live.currentUser, superuser: live.superuser }, outDir, connectionHost, connectionPort,
+            deployments, valuesYaml, rolePasswords, warnings, ok: deployments.every((d) => d.status === "applied"),
+        };
+    } finally {
+        await maintenance.end().catch(() => undefined);
+    }
+}
+
+/** One Deployment's steps (or the server-wide ones): all of it, or nothing of it. */
+async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[]): Promise<DeploymentRun> {
+    const result: DeploymentApplyResult = { release, status: "applied", steps: [], summary: {}, files: [], notes: [] };
+    const passwords = new Map<string, string>();
+    const createdDatabases: string[] = [];
+    /** Roles created in segments already committed when a later one fails: dropped again. */
+    const createdRoles: string[] = [];
+    const committed: StepOutcome[] = [];
+    const rotate = release !== undefined && (o.rotatePasswords ?? []).includes(release);
+    try {
+        for (const segment of segmentSteps(steps, maintenanceDb)) {
+            const client = segment.database === maintenanceDb ? maintenance : await connectAdmin(o.adminUrl, segment.database);
+            const outcomes: StepOutcome[] = [];
+            try {
+                if (segment.transactional) await client.query("BEGIN");
+                let state = await readState(client);
+                for (const step of segment.steps) {
+                    const before = combine(step.declares.filter(isPg).map((d) => checkDeclaration(d, state)));
+                    const rotating = rotate && step.setsPasswordOf !== undefined && before === "ok";
+                    const run = rotating || (step.action === "create" ? before === "absent" : before !== "ok");
+                    if (!run) {
+                        outcomes.push({ resource: step.resource.name, kind: step.kind, action: step.action, outcome: "unchanged" });
+                        continue;
+                    }
+                    if (step.setsPasswordOf !== undefined) passwords.set(step.setsPasswordOf, step.declaredPassword ?? generatePassword());
+                    const exec = rotating
+                        ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: sql.quoteLiteral(passwords.get(step.setsPasswordOf!)!) })]
+                        : step.statements({ password: (role) => sql.quoteLiteral(passwordOf(passwords, role)) });
+                    // What a report may show: the same statements with passwords as psql variables.
+                    const shown = rotating
+                        ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: sql.psqlVariable(sql.passwordVariable(step.setsPasswordOf!)) })]
+                        : step.statements({ password: (role) => sql.psqlVariable(sql.passwordVariable(role)) });
+                    for (let i = 0; i < exec.length; i++) {
+                        try {
+                            await client.query(exec[i]);
+                        } catch (err) {
+                            throw new StepFailure(step, shown[i], err);
+                        }
+                    }
+                    if (step.kind === "database" && step.action === "create") {
+                        createdDatabases.push(...step.declares.filter(isPg).flatMap((d) => (d.type === "database" ? [d.name] : [])));
+                    }
+                    state = await readState(client);
+                    const after = step.declares.filter(isPg).map((d) => checkDeclaration(d, state));
+                    const stillDiffers = after.flatMap((r) => r.findings.map((f) => f.message));
+                    outcomes.push({
+                        resource: step.resource.name, kind: step.kind, action: step.action,
+                        outcome: before === "absent" ? "created" : "changed",
+                        ...(stillDiffers.length ? { stillDiffers } : {}),
+                    });
+                }
+                if (segment.transactional) await client.query("COMMIT");
+                committed.push(...outcomes);
+                createdRoles.push(...segment.steps.filter((st) => st.kind === "role" && st.action === "create" && outcomes.some((x) => x.resource === st.resource.name && x.outcome === "created"))
+                    .flatMap((st) => st.declares.filter(isPg).flatMap((d) => (d.type === "role" ? [d.name] : []))));
+            } catch (err) {
+                if (segment.transactional) await client.query("ROLLBACK").catch(() => undefined);
+                throw err;
+            } finally {
+                if (client !== maintenance) await client.end().catch(() => undefined);
+            }
+        }
+    } catch (err) {
+        // Undo what this run created in segments already finished: databases first (they may belong to the roles).
+        const undone = [
+            ...(await undo(maintenance, createdDatabases.reverse(), "database", sql.dropDatabase)),
+            ...(await undo(maintenance, createdRoles.reverse(), "role", sql.dropRole)),
+        ];
+        const kept = committed.filter((s) => s.outcome !== "unchanged" && !(s.action === "create" && (s.kind === "database" || s.kind === "role")));
+        if (kept.length) result.notes.push(`already committed before the failure (not undone): ${kept.map((s) => `${s.kind} ${s.resource}`).join(", ")}`);
+        result.status = "failed";
+        result.failure = err instanceof StepFailure
+            ? { resource: `${err.step.resource.type} ${err.step.resource.name}`, statement: err.statement, error: err.message, undone }
+            : { resource: "(connection)", statement: "", error: err instanceof Error ? err.message : String(err), undone };
+        result.steps = committed;
+        passwords.clear();
+        return { result, passwords };
+    }
+    result.steps = committed;
+    result.summary = summarize(committed);
+    return { result, passwords };
+}
+
+async function undo(client: Client, names: string[], what: string, drop: (name: string) => string): Promise<string[]> {
+    const said: string[] = [];
+    for (const name of names) {
+        try {
+            await client.query(drop(name));
+            said.push(`dropped ${what} ${name}, which this run had created`);
+        } catch (err) {
+            said.push(`could not drop ${what} ${name}, which this run had created: ${pgErrorMessage(err)}`);
+        }
+    }
+    return said;
+}
+
+/** Per kind, per resource: created if any of its steps created, changed if any changed. */
+function summarize(steps: StepOutcome[]): Record<string, Record<Outcome, number>> {
+    const perResource = new Map<string, { kind: string; outcome: Outcome }>();
+    const rank: Record<Outcome, number> = { unchanged: 0, changed: 1, created: 2 };
+    for (const s of steps) {
+        const prev = perResource.get(s.resource);
+        if (!prev || rank[s.outcome] > rank[prev.outcome]) perResource.set(s.resource, { kind: s.kind, outcome: s.outcome });
+    }
+    const out: Record<string, Record<Outcome, number>> = {};
+    for (const { kind, outcome } of perResource.values()) {
+        out[kind] ??= { created: 0, changed: 0, unchanged: 0 };
+        out[kind][outcome]++;
+    }
+    return out;
+}
+
+interface Endpoint {
+    host: string;
+    port: number;
+    sslmode: string;
+}
+
+function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, run: DeploymentRun, e: Endpoint & { fernetKeysSecret: boolean }): FileOutcome[] {
+    const files: FileOutcome[] = [];
+    const secrets = deploymentSecrets(d.names);
+    const fresh = run.passwords.get(d.names.user);
+    const password = fresh ?? readDeploymentPassword(layout, d.names);
+    const connection = password === undefined ? undefined : { engine: "postgres" as const, host: e.host, port: e.port, database: d.names.database, user: d.names.user, password, sslmode: e.sslmode };
+    for (const s of secrets) {
+        const file = layout.secret(s.name);
+        const exists = readSecretValue(file, s.key) !== undefined;
+        let value: string | undefined;
+        if (s.part === "fernetKey") {
+            if (exists) { files.push({ path: file, status: "kept" }); continue; }
+            if (d.fernetKey !== undefined && e.fernetKeysSecret) {
+                run.result.notes.push(`the fernet key of ${d.release} is stored encrypted in the stack and astro-db cannot decrypt it offline: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
+                files.push({ path: file, status: "missing" });
+                continue;
+            }
+            value = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
+            if (checkFernetKey(value).length) throw new Error(`the fernet key of ${d.release} is not a valid Fernet key`);
+        } else {
+            if (exists && fresh === undefined) { files.push({ path: file, status: "kept" }); continue; }
+            if (!connection) {
+                run.result.notes.push(`role ${d.names.user} already exists and ${file} does not: astro-db cannot know its password. ` +
+                    `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${d.release}`);
+                files.push({ path: file, status: "missing" });
+                continue;
+            }
+            value = s.part === "metadata" ? metadataConnection(connection) : resultBackendConnection(connection);
+        }
+        writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
+        files.push({ path: file, status: "written" });
+    }
+    return files;
+}
+
+function writeValuesYaml(layout: OutputLayout, spec: StackSpec, server: ServerSpec, adminUrl: string, e: Endpoint, warnings: string[]): FileOutcome | undefined {
+    const u = new URL(adminUrl);
+    const password = decodeURIComponent(u.password);
+    if (password === "") {
+        warnings.push(`--admin-url carries no password: ${layout.valuesYaml} (which holds the admin connection Houston uses) was not written`);
+        return undefined;
+    }
+    if (spec.servers[0].name !== server.name) warnings.push(`values.yaml points Houston at server "${server.name}"; the stack's program points it at its first server "${spec.servers[0].name}"`);
+    const text = manualConnectionValuesYaml({
+        layout: spec.valuesLayout,
+        connection: adminConnection({ engine: "postgres", host: e.host, port: e.port, user: parseAdminUrl(adminUrl).user, password, sslmode: e.sslmode }),
+    });
+    if (fs.existsSync(layout.valuesYaml) && fs.readFileSync(layout.valuesYaml, "utf8") === text) {
+        fs.chmodSync(layout.valuesYaml, 0o600);
+        return { path: layout.valuesYaml, status: "kept" };
+    }
+    writePrivateFile(layout.valuesYaml, text);
+    return { path: layout.valuesYaml, status: "written" };
+}
+
+/* ---------------------------------------------------------------- report */
+
+export function renderApplyResult(r: ApplyResult): string {
+    const lines = [
+        `astro-db apply --stack ${r.stack}: server "${r.server}" at ${r.adminUrl} (PostgreSQL ${Math.floor(r.serverVersion / 10000)}, admin ${r.admin.user}${r.admin.superuser ? ", superuser" : ", not a superuser"})`,
+        `connection strings point at ${r.connectionHost}:${r.connectionPort}; files in ${r.outDir}`,
+    ];
+    for (const w of r.warnings) lines.push(`warning: ${w}`);
+    for (const d of r.deployments) {
+        lines.push("", `${d.release === undefined ? "server-wide" : `Deployment ${d.release}`}: ${d.status === "applied" ? "applied" : "FAILED, rolled back"}`);
+        for (const [kind, counts] of Object.entries(d.summary)) {
+            const parts = (["created", "changed", "unchanged"] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+            lines.push(`  ${kind.padEnd(20)}${parts.join(", ")}`);
+        }
+        for (const s of d.steps.filter((x) => x.stillDiffers)) lines.push(`  note: after ${s.resource} ran, still: ${s.stillDiffers!.join("; ")}`);
+        if (d.failure) {
+            lines.push(`  failed at ${d.failure.resource}`, `  statement: ${d.failure.statement.split("\n").join("\n             ")}`, `  error: ${d.failure.error}`);
+            for (const u of d.failure.undone) lines.push(`  ${u}`);
+        }
+        for (const f of d.files) lines.push(`  ${f.status.padEnd(8)}${f.path}`);
+        for (const n of d.notes) lines.push(`  note: ${n}`);
+    }
+    if (r.valuesYaml) lines.push("", `values.yaml: ${r.valuesYaml.status} ${r.valuesYaml.path}`);
+    if (r.rolePasswords) lines.push(`passwords of the other roles this run created: ${r.rolePasswords.status} ${r.rolePasswords.path}`);
+    lines.push("", r.ok ? "apply: done" : "apply: failed (see above); the failed Deployments are as they were");
+    return lines.join("\n") + "\n";
+}
+
+export const registerApply: Register = (program: Command, setExit) => {
+    serverCommandOptions(program.command("apply").description("run the stack's SQL on a PostgreSQL server (creates what is missing; a second run changes nothing) and write the Deployments' secrets and values.yaml"))
+        .option("-o, --out <dir>", "where to write the secrets and values.yaml (default: out/<stack>)")
+        .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")
+        .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => Number(v)))
+        .option("--rotate-password <release...>", "give these Deployments' existing Astro users a new password and rewrite their secrets")
+        .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
+        .action(async (opts: { stack: string; adminUrl: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
+            const r = await applyStack({ ...opts, rotatePasswords: opts.rotatePassword });
+            process.stdout.write(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderApplyResult(r));
+            setExit(r.ok ? 0 : 2);
+        });
+};

@@ -1,0 +1,107 @@
+/**
+ * The files `astro-db apply` writes for a Deployment: its three Kubernetes secrets (seed 003) and
+ * the platform's values.yaml (seed 000 step 1). Every file is 0600 and its directory 0700: they
+ * hold passwords. Names and keys come from components/names.ts and components/astronomer/facts.ts.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Document, parse } from "yaml";
+import { parseConnection } from "../components/astronomer/connections";
+import { SECRETS } from "../components/astronomer/facts";
+import type { DeploymentNames } from "../components/names";
+
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+/** Where apply writes: `<dir>/values.yaml`, `<dir>/secrets/<secret name>.yaml`, `<dir>/role-passwords.yaml`. */
+export interface OutputLayout {
+    dir: string;
+    valuesYaml: string;
+    /** Generated passwords of roles other than the Astro users (whose passwords are in their secrets). */
+    rolePasswords: string;
+    secretsDir: string;
+    secret(name: string): string;
+}
+
+export function outputLayout(dir: string): OutputLayout {
+    const secretsDir = path.join(dir, "secrets");
+    return { dir, valuesYaml: path.join(dir, "values.yaml"), rolePasswords: path.join(dir, "role-passwords.yaml"), secretsDir, secret: (name) => path.join(secretsDir, `${name}.yaml`) };
+}
+
+/** mkdir -p, then 0700 on the directory (umask and earlier runs notwithstanding). */
+export function ensurePrivateDir(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    fs.chmodSync(dir, DIR_MODE);
+}
+
+/** Writes `text` with mode 0600, atomically (a reader sees the old file or the new one). */
+export function writePrivateFile(file: string, text: string): void {
+    ensurePrivateDir(path.dirname(file));
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text, { mode: FILE_MODE });
+    fs.chmodSync(tmp, FILE_MODE);
+    fs.renameSync(tmp, file);
+}
+
+/** The labels every secret astro-db manages carries. */
+export function secretLabels(release: string): Record<string, string> {
+    return { "app.kubernetes.io/managed-by": "astro-db", release };
+}
+
+/** One Opaque Secret as YAML, its value under `stringData` (Kubernetes encodes it). */
+export function secretManifest(name: string, namespace: string, release: string, key: string, value: string): string {
+    const doc = new Document({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name, namespace, labels: secretLabels(release) },
+        type: "Opaque",
+        stringData: { [key]: value },
+    });
+    doc.commentBefore = ` Written by astro-db apply: holds a credential. Apply with kubectl apply -f; do not commit it.`;
+    return doc.toString({ lineWidth: 0 });
+}
+
+export interface DeploymentSecretValues {
+    metadataConnection: string;
+    resultBackendConnection: string;
+    fernetKey: string;
+}
+
+export type SecretPart = keyof typeof SECRETS;
+
+/** The three secrets of a Deployment: which part, its name, its key. */
+export function deploymentSecrets(names: DeploymentNames): { part: SecretPart; name: string; key: string }[] {
+    return (Object.keys(SECRETS) as SecretPart[]).map((part) => ({ part, name: names.secrets[part], key: SECRETS[part].key }));
+}
+
+/** The value one secret manifest holds under `key`, or undefined when the file is missing or holds none. */
+export function readSecretValue(file: string, key: string): string | undefined {
+    if (!fs.existsSync(file)) return undefined;
+    const doc = parse(fs.readFileSync(file, "utf8")) as { stringData?: Record<string, unknown>; data?: Record<string, unknown> } | null;
+    const plain = doc?.stringData?.[key];
+    if (typeof plain === "string") return plain;
+    const encoded = doc?.data?.[key];
+    return typeof encoded === "string" ? Buffer.from(encoded, "base64").toString("utf8") : undefined;
+}
+
+/** The Astro user's password from a Deployment's written secrets (metadata first, then result backend). */
+export function readDeploymentPassword(layout: OutputLayout, names: DeploymentNames): string | undefined {
+    for (const part of ["metadata", "resultBackend"] as const) {
+        const connection = readSecretValue(layout.secret(names.secrets[part]), SECRETS[part].key);
+        if (connection !== undefined) return parseConnection(connection).password;
+    }
+    return undefined;
+}
+
+/**
+ * Adds the passwords apply generated for other login roles (e.g. seed 004's data-plane users) to
+ * `role-passwords.yaml`, keeping the ones written by earlier runs. Returns whether it wrote.
+ */
+export function mergeRolePasswords(layout: OutputLayout, passwords: ReadonlyMap<string, string>): boolean {
+    if (passwords.size === 0) return false;
+    const existing = fs.existsSync(layout.rolePasswords) ? (parse(fs.readFileSync(layout.rolePasswords, "utf8")) as Record<string, string> | null) ?? {} : {};
+    const doc = new Document({ ...existing, ...Object.fromEntries(passwords) });
+    doc.commentBefore = " Written by astro-db apply: passwords it generated for the roles it created. Keep it secret.";
+    writePrivateFile(layout.rolePasswords, doc.toString({ lineWidth: 0 }));
+    return true;
+}

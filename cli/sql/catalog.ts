@@ -1,0 +1,192 @@
+/**
+ * The live state of a PostgreSQL server as far as astro-db declares anything about it: roles and
+ * their attributes, memberships (with PostgreSQL 16's INHERIT and SET options), databases with
+ * owners and effective ACLs (PUBLIC included), and per database the schemas, the tables,
+ * sequences and functions with their ACLs, and the default privileges.
+ */
+import type { ClientBase } from "pg";
+import { CATALOG } from "../../components/postgres/sql";
+
+export interface AclEntry {
+    grantor: string;
+    /** `public` for PUBLIC. */
+    grantee: string;
+    privilege: string;
+    grantable: boolean;
+}
+
+export interface PgRoleState {
+    name: string;
+    superuser: boolean;
+    inherit: boolean;
+    createRole: boolean;
+    createDatabase: boolean;
+    login: boolean;
+    replication: boolean;
+    bypassRowLevelSecurity: boolean;
+    connectionLimit: number;
+    /** `infinity` when none. */
+    validUntil: string;
+    /** The role's own search_path setting; empty when it has none. */
+    searchPath: string[];
+}
+
+export interface PgMembershipState {
+    role: string;
+    member: string;
+    grantor: string;
+    admin: boolean;
+    /** PostgreSQL 16+; undefined before. */
+    inherit?: boolean;
+    /** PostgreSQL 16+; undefined before. */
+    set?: boolean;
+}
+
+export interface PgDatabaseState {
+    name: string;
+    owner: string;
+    /** Effective: the built-in default when datacl is NULL. */
+    acl: AclEntry[];
+}
+
+export interface PgSchemaState {
+    name: string;
+    /** The owning role, pg_database_owner resolved to the database's owner. */
+    owner: string;
+    /** The owner as the catalog has it (pg_database_owner for `public` since PostgreSQL 15). */
+    ownerRole: string;
+    acl: AclEntry[];
+}
+
+export type PgObjectKind = "table" | "sequence" | "function" | "procedure";
+
+export interface PgObjectState {
+    schema: string;
+    /** Functions carry their argument types: `f(integer)`. */
+    name: string;
+    kind: PgObjectKind;
+    owner: string;
+    acl: AclEntry[];
+}
+
+export interface PgDefaultAclState {
+    owner: string;
+    /** Undefined: for the whole database. */
+    schema?: string;
+    /** pg_default_acl.defaclobjtype: r, S, f, T, n. */
+    objtype: string;
+    acl: AclEntry[];
+}
+
+/** What one database holds. */
+export interface PgDatabaseContents {
+    database: string;
+    schemas: Map<string, PgSchemaState>;
+    objects: PgObjectState[];
+    defaultAcls: PgDefaultAclState[];
+}
+
+export interface PgState {
+    /** server_version_num, e.g. 170010. */
+    version: number;
+    currentUser: string;
+    superuser: boolean;
+    roles: Map<string, PgRoleState>;
+    memberships: PgMembershipState[];
+    databases: Map<string, PgDatabaseState>;
+    /** Contents of the databases read so far (each needs a connection to that database). */
+    contents: Map<string, PgDatabaseContents>;
+}
+
+type Row = Record<string, unknown>;
+
+/** One query after the other: a pg client runs one at a time anyway, and pg 9 will refuse to queue. */
+async function sequential<T>(queries: (() => Promise<T>)[]): Promise<T[]> {
+    const out: T[] = [];
+    for (const q of queries) out.push(await q());
+    return out;
+}
+
+function acl(row: Row): AclEntry | undefined {
+    if (row.privilege === null || row.privilege === undefined) return undefined;
+    return { grantor: String(row.grantor), grantee: String(row.grantee), privilege: String(row.privilege), grantable: row.grantable === true };
+}
+
+/** Rows of (key columns..., one ACL entry) folded into one item per key. */
+function fold<T extends { acl: AclEntry[] }>(rows: Row[], key: (r: Row) => string, make: (r: Row) => T): T[] {
+    const items = new Map<string, T>();
+    for (const r of rows) {
+        const k = key(r);
+        let item = items.get(k);
+        if (!item) items.set(k, (item = make(r)));
+        const entry = acl(r);
+        if (entry) item.acl.push(entry);
+    }
+    return [...items.values()];
+}
+
+/** `search_path=airflow, "My Schema"` -> ["airflow", "My Schema"], as the provider reads it. */
+export function parseSearchPath(setting: string | null | undefined): string[] {
+    if (!setting) return [];
+    const value = setting.replace(/^search_path=/, "");
+    if (value === "") return [];
+    return value.split(", ").map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p));
+}
+
+/** Roles, memberships and databases: the catalogs every database of the server shares. */
+export async function readServerState(client: ClientBase): Promise<PgState> {
+    const server = (await client.query(CATALOG.server)).rows[0] as Row;
+    const version = Number(server.version);
+    const [roles, memberships, databases] = await sequential([
+        () => client.query(CATALOG.roles),
+        () => client.query(CATALOG.memberships(version)),
+        () => client.query(CATALOG.databases),
+    ]);
+    return {
+        version,
+        currentUser: String(server.current_user),
+        superuser: server.superuser === true,
+        roles: new Map((roles.rows as Row[]).map((r) => [String(r.rolname), {
+            name: String(r.rolname), superuser: r.rolsuper === true, inherit: r.rolinherit === true, createRole: r.rolcreaterole === true,
+            createDatabase: r.rolcreatedb === true, login: r.rolcanlogin === true, replication: r.rolreplication === true,
+            bypassRowLevelSecurity: r.rolbypassrls === true, connectionLimit: Number(r.rolconnlimit), validUntil: String(r.rolvaliduntil),
+            searchPath: parseSearchPath(r.search_path as string | null),
+        }])),
+        memberships: (memberships.rows as Row[]).map((m) => ({
+            role: String(m.role), member: String(m.member), grantor: String(m.grantor), admin: m.admin_option === true,
+            inherit: m.inherit_option === null ? undefined : m.inherit_option === true,
+            set: m.set_option === null ? undefined : m.set_option === true,
+        })),
+        databases: new Map(fold(databases.rows as Row[], (r) => String(r.name), (r) => ({ name: String(r.name), owner: String(r.owner), acl: [] as AclEntry[] })).map((d) => [d.name, d])),
+        contents: new Map(),
+    };
+}
+
+/** Schemas, objects and default privileges of the database `client` is connected to. */
+export async function readDatabaseContents(client: ClientBase): Promise<PgDatabaseContents> {
+    const database = String(((await client.query("SELECT current_database() AS d")).rows[0] as Row).d);
+    const schemaRows = (await client.query(CATALOG.schemas)).rows as Row[];
+    const schemas = fold(schemaRows, (r) => String(r.name), (r) => ({ name: String(r.name), owner: String(r.owner), ownerRole: String(r.owner_role), acl: [] as AclEntry[] }));
+    const [objects, defaults] = await sequential([
+        () => client.query(CATALOG.objects, [schemas.map((s) => s.name)]),
+        () => client.query(CATALOG.defaultAcls),
+    ]);
+    return {
+        database,
+        schemas: new Map(schemas.map((s) => [s.name, s])),
+        objects: fold(objects.rows as Row[], (r) => `${r.kind}\0${r.schema}\0${r.name}`, (r) => ({
+            schema: String(r.schema), name: String(r.name), kind: r.kind as PgObjectKind, owner: String(r.owner), acl: [] as AclEntry[],
+        })),
+        defaultAcls: fold(defaults.rows as Row[], (r) => `${r.owner}\0${r.schema}\0${r.objtype}`, (r) => ({
+            owner: String(r.owner), schema: r.schema === null ? undefined : String(r.schema), objtype: String(r.objtype), acl: [] as AclEntry[],
+        })),
+    };
+}
+
+/** The server's state plus the contents of the database `client` is connected to. */
+export async function readState(client: ClientBase): Promise<PgState> {
+    const state = await readServerState(client);
+    const contents = await readDatabaseContents(client);
+    state.contents.set(contents.database, contents);
+    return state;
+}

@@ -1,0 +1,69 @@
+/**
+ * `astro-db sql --stack <name> [--deployment <release>] [--show-passwords]`: the SQL the stack's
+ * database resources amount to, as a psql script per server, for a DBA to review or run.
+ */
+import { Command } from "commander";
+import { runStackGraph } from "../graph";
+import type { Register } from "../main";
+import * as sql from "../../components/postgres/sql";
+import { translateGraph, stackServerContext } from "./registry";
+import { renderPsql } from "./render";
+
+export interface SqlOptions {
+    deployment?: string;
+    server?: string;
+    /** Print passwords the stack declares in clear (generated ones are only known after apply). */
+    showPasswords?: boolean;
+    /** A stack file other than stacks/Pulumi.<stack>.yaml. */
+    file?: string;
+}
+
+export async function stackSql(stack: string, o: SqlOptions = {}): Promise<string> {
+    const graph = await runStackGraph(stack, { revealSecrets: o.showPasswords ?? false, file: o.file });
+    if (o.deployment !== undefined && !graph.spec.deployments.some((d) => d.release === o.deployment)) {
+        throw new Error(`stack "${stack}" has no Deployment "${o.deployment}" (Deployments: ${graph.spec.deployments.map((d) => d.release).join(", ")})`);
+    }
+    const { steps, warnings } = translateGraph(graph, { deployment: o.deployment, server: o.server });
+    const sections: string[] = [];
+    for (const server of graph.spec.servers) {
+        const mine = steps.filter((s) => s.server === server.name && s.engine === "postgres");
+        if (mine.length === 0) continue;
+        const ctx = stackServerContext(graph, server);
+        const passwords = new Map(mine.filter((s) => s.setsPasswordOf && s.declaredPassword !== undefined).map((s) => [s.setsPasswordOf!, s.declaredPassword!]));
+        const variables = mine.filter((s) => s.setsPasswordOf && !passwords.has(s.setsPasswordOf)).map((s) => `-v ${sql.passwordVariable(s.setsPasswordOf!)}=<password>`);
+        const where = server.kind === "existing" ? `-h ${server.host} -p ${server.port}` : "-h <RDS endpoint> -p 5432";
+        sections.push(renderPsql(mine, {
+            maintenanceDatabase: ctx.maintenanceDatabase,
+            passwords,
+            warnings,
+            title: [
+                `astro-db sql --stack ${stack}${o.deployment ? ` --deployment ${o.deployment}` : ""}: server "${server.name}" (PostgreSQL, admin ${ctx.adminUser}${ctx.adminIsSuperuser ? ", superuser" : ", not a superuser"})`,
+                "Built from the stack's resource graph, following the postgresql provider: each Grant revokes, then grants, in one transaction.",
+                "Run it as the admin with psql (\\connect, \\gset and \\if are psql meta-commands):",
+                `  psql -X ${where} -U ${ctx.adminUser} -d ${ctx.maintenanceDatabase} ${variables.join(" ")} -f this.sql`.replace(/ +/g, " "),
+                "Safe to run more than once: CREATE DATABASE and CREATE ROLE run only when missing; everything else is idempotent.",
+                passwords.size || variables.length === 0
+                    ? ""
+                    : "Passwords are psql variables: nothing here holds one in clear (`astro-db apply` generates them and writes the Deployments' secrets).",
+            ].filter(Boolean),
+        }));
+    }
+    if (sections.length === 0) {
+        return `-- astro-db sql --stack ${stack}: no PostgreSQL SQL${o.deployment ? ` for Deployment ${o.deployment}` : ""}\n${warnings.map((w) => `-- WARNING: ${w}\n`).join("")}`;
+    }
+    return sections.join("\n");
+}
+
+export const registerSql: Register = (program: Command, setExit) => {
+    program
+        .command("sql")
+        .description("print the SQL the stack's database resources amount to (a psql script per server; passwords masked)")
+        .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+        .option("-d, --deployment <release>", "only this Deployment")
+        .option("--server <name>", "only this server")
+        .option("--show-passwords", "print passwords the stack declares in clear (generated ones stay psql variables)", false)
+        .action(async (o: { stack: string; deployment?: string; server?: string; showPasswords: boolean }) => {
+            process.stdout.write(await stackSql(o.stack, o));
+            setExit(0);
+        });
+};

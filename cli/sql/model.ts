@@ -1,0 +1,101 @@
+/**
+ * What the stack's database resources amount to, engine by engine: ordered steps of SQL, each
+ * with the facts it establishes. `sql` prints the steps, `apply` runs the ones whose facts do not
+ * hold yet, `audit` checks every fact against the live catalogs. One list, three uses.
+ */
+import type { EngineKind } from "../../components/names";
+import type { PgDefaultObjectType, PgSchemaObjectType } from "../../components/postgres/sql";
+
+/** How a step's statements spell passwords: a literal for apply, a psql variable for `sql`. */
+export interface RenderContext {
+    /** The SQL expression for the password of `role`. */
+    password(role: string): string;
+}
+
+/** What a step does when it runs: create an object that is missing, or bring one to the declared state. */
+export type StepAction = "create" | "ensure";
+
+export interface SqlStep {
+    engine: EngineKind;
+    /** The graph resource the step comes from. */
+    resource: { type: string; name: string };
+    /** Report heading: database, role, schema, grant, default privileges, membership, ... */
+    kind: string;
+    action: StepAction;
+    /** The stack's server name. */
+    server: string;
+    /** The Deployment (release) the resource belongs to; undefined for server-wide resources. */
+    deployment?: string;
+    /** The database the statements must run in; undefined: any database of the server (roles are global). */
+    database?: string;
+    /** False for statements PostgreSQL refuses inside a transaction block (CREATE DATABASE). */
+    transactional: boolean;
+    /**
+     * An SQL condition that must hold for the statements to run, for statements that are not safe to
+     * repeat as written (CREATE DATABASE, CREATE ROLE). `sql` output checks it; apply decides from `declares`.
+     */
+    guard?: string;
+    /** The statements, in order; they run in one transaction with the rest of the step's segment. */
+    statements(ctx: RenderContext): string[];
+    /** The facts that hold once the step ran: apply skips the step when they already hold, audit checks them. */
+    declares: Declaration[];
+    /** The role whose password the step sets; its value comes from the RenderContext. */
+    setsPasswordOf?: string;
+    /** The password the stack itself declares for that role (known only when secrets are revealed), else undefined: generated. */
+    declaredPassword?: string;
+}
+
+/* ---------------------------------------------------------------- declarations (PostgreSQL) */
+
+export type PgPrivilegeTarget =
+    | { kind: "database"; database: string }
+    | { kind: "schema"; database: string; schema: string }
+    /** Every object of a type in a schema: the Grant's `objects: []`. */
+    | { kind: "all"; database: string; schema: string; objectType: PgSchemaObjectType }
+    | { kind: "objects"; database: string; schema: string; objectType: PgSchemaObjectType; objects: string[] };
+
+export type PgDeclaration =
+    | { engine: "postgres"; type: "database"; name: string; owner: string }
+    | { engine: "postgres"; type: "role"; name: string }
+    | { engine: "postgres"; type: "role-attributes"; name: string; login: boolean; inherit: boolean; superuser: boolean; createDatabase: boolean; createRole: boolean; replication: boolean; bypassRowLevelSecurity: boolean; connectionLimit: number; validUntil: string; searchPath: string[] }
+    | { engine: "postgres"; type: "schema"; database: string; name: string; owner?: string }
+    /** `grantee` holds exactly `privileges` on the target (the provider's Grant owns the grantee's whole set there). */
+    | { engine: "postgres"; type: "privileges"; on: PgPrivilegeTarget; grantee: string; privileges: string[]; withGrantOption: boolean }
+    | { engine: "postgres"; type: "default-privileges"; database: string; owner: string; schema?: string; objectType: PgDefaultObjectType; grantee: string; privileges: string[]; withGrantOption: boolean }
+    /** `member` is a member of `role`; options left undefined are not checked (INHERIT and SET exist from PostgreSQL 16). */
+    | { engine: "postgres"; type: "membership"; role: string; member: string; admin?: boolean; inherit?: boolean; set?: boolean };
+
+/** Facts of other engines are added by their translators; each engine's checker reads only its own. */
+export type Declaration = PgDeclaration | { engine: Exclude<EngineKind, "postgres">; type: string; [key: string]: unknown };
+
+/* ---------------------------------------------------------------- findings */
+
+export type FindingStatus = "missing" | "extra" | "different";
+
+/** One difference between what the stack declares and what the server has. */
+export interface Finding {
+    status: FindingStatus;
+    /** What it is about, e.g. `database "airflow_db_x"` or `table "public"."dag"`. */
+    object: string;
+    /** The role the privileges or attribute concern, when there is one. */
+    grantee?: string;
+    /** Privileges missing or extra, when the finding is about privileges. */
+    privileges?: string[];
+    /** For `different`: what the stack declares and what the server has. */
+    expected?: unknown;
+    actual?: unknown;
+    /** One sentence a reader can act on. */
+    message: string;
+    server?: string;
+    /** The database it is in, when it is in one. */
+    database?: string;
+    deployment?: string;
+    /** The graph resource that declares it (absent for extras nothing declares). */
+    resource?: string;
+}
+
+/** How far a declaration holds: `absent` when nothing of it exists yet (so running creates it). */
+export interface DeclarationResult {
+    status: "ok" | "absent" | "different";
+    findings: Finding[];
+}

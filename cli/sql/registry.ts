@@ -1,0 +1,192 @@
+/**
+ * From the stack's resource graph to ordered SQL steps. Each resource type has a translator
+ * (type token -> steps); dynamic-provider resources all share one type token and are told apart
+ * by their `__kind` input. Other engines register their translators here too, e.g.
+ * `registerTranslator("mysql:index/user:User", ...)` or `registerDynamicTranslator("RoleMembership", ...)`.
+ */
+import type { GraphResource, StackGraph } from "../graph";
+import type { DeploymentSpec, ServerSpec } from "../../stacks/config";
+import type { SqlStep } from "./model";
+import { POSTGRES_TRANSLATORS } from "./postgres";
+
+/** Everything a translator may need besides the resource itself. */
+export interface TranslateContext {
+    graph: StackGraph;
+    /** The stack's server the resource lives on. */
+    server: ServerSpec;
+    /** The Deployment the resource belongs to; undefined for server-wide resources. */
+    deployment?: DeploymentSpec;
+    /** The role the SQL runs as (the provider's username). */
+    adminUser: string;
+    /** False on RDS and other managed servers: statements then take the provider's temporary memberships. */
+    adminIsSuperuser: boolean;
+    /** The database the provider connects to first (`postgres`). */
+    maintenanceDatabase: string;
+}
+
+export type Translator = (resource: GraphResource, ctx: TranslateContext) => SqlStep[];
+
+/** The type token every dynamic-provider resource has. */
+export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
+
+const byType = new Map<string, Translator>();
+const byDynamicKind = new Map<string, Translator>();
+
+export function registerTranslator(type: string, translator: Translator): void {
+    if (type === DYNAMIC_TYPE) throw new Error(`dynamic resources are told apart by their __kind input: use registerDynamicTranslator`);
+    byType.set(type, translator);
+}
+
+export function registerDynamicTranslator(kind: string, translator: Translator): void {
+    byDynamicKind.set(kind, translator);
+}
+
+for (const [type, t] of Object.entries(POSTGRES_TRANSLATORS)) registerTranslator(type, t);
+
+export function translatorFor(r: GraphResource): Translator | undefined {
+    if (r.type === DYNAMIC_TYPE) {
+        const kind = r.inputs.__kind;
+        return typeof kind === "string" ? byDynamicKind.get(kind) : undefined;
+    }
+    return byType.get(r.type);
+}
+
+/** Resource types that never amount to SQL (no warning when they have no translator). */
+const NOT_SQL = /^(pulumi:|random:|kubernetes:|aws:|astro-db:)/;
+
+/** Per server: who runs the SQL and where it starts. */
+export interface ServerSqlContext {
+    adminUser: string;
+    adminIsSuperuser: boolean;
+    maintenanceDatabase: string;
+}
+
+export interface TranslateOptions {
+    /** Only this server's steps. */
+    server?: string;
+    /** Only this Deployment's steps (server-wide steps are left out). */
+    deployment?: string;
+    /** Override what the stack says about a server's admin, e.g. with what the live server says. */
+    serverContext?: (server: ServerSpec, fromStack: ServerSqlContext) => ServerSqlContext;
+}
+
+export interface Translation {
+    /** Ordered: server-wide steps first, then each Deployment's in the stack's order; within each, by dependsOn then registration. */
+    steps: SqlStep[];
+    /** Resources that should amount to SQL but have no translator. */
+    warnings: string[];
+}
+
+export function translateGraph(graph: StackGraph, options: TranslateOptions = {}): Translation {
+    const spec = graph.spec;
+    const releases = new Map(spec.deployments.map((d) => [d.release, d]));
+    const byName = new Map<string, GraphResource[]>();
+    for (const r of graph.resources) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+    const warnings: string[] = [];
+
+    const serverContexts = new Map<string, ServerSqlContext>();
+    const contextFor = (server: ServerSpec): ServerSqlContext => {
+        let c = serverContexts.get(server.name);
+        if (!c) {
+            const fromStack = stackServerContext(graph, server);
+            c = options.serverContext ? options.serverContext(server, fromStack) : fromStack;
+            serverContexts.set(server.name, c);
+        }
+        return c;
+    };
+
+    const translated: { resource: GraphResource; index: number; steps: SqlStep[]; deployment?: string }[] = [];
+    graph.resources.forEach((r, index) => {
+        if (!r.custom || (NOT_SQL.test(r.type) && r.type !== DYNAMIC_TYPE)) return;
+        const release = deploymentOf(r, byName, releases);
+        if (options.deployment !== undefined && release !== options.deployment) return;
+        const deployment = release === undefined ? undefined : releases.get(release);
+        const server = deployment ? spec.servers.find((s) => s.name === deployment.server) : serverOf(r, byName, graph);
+        if (options.server !== undefined && server !== undefined && server.name !== options.server) return;
+        const translator = translatorFor(r);
+        if (!translator) {
+            const kind = r.type === DYNAMIC_TYPE ? ` (__kind ${JSON.stringify(r.inputs.__kind)})` : "";
+            warnings.push(`no SQL translator for ${r.type}${kind} ${r.name}: its SQL is not shown, applied or audited`);
+            return;
+        }
+        if (!server) {
+            warnings.push(`cannot tell which server ${r.type} ${r.name} is on: its SQL is left out`);
+            return;
+        }
+        const steps = translator(r, { graph, server, deployment, ...contextFor(server) });
+        translated.push({ resource: r, index, steps: steps.map((s) => ({ ...s, server: server.name, deployment: release })), deployment: release });
+    });
+
+    // Group: server-wide first, then Deployments in the stack's order; order each group by dependsOn.
+    const groupOrder = [undefined, ...spec.deployments.map((d) => d.release)];
+    const ordered = groupOrder.flatMap((g) => topological(translated.filter((t) => t.deployment === g)));
+    const position = new Map(ordered.map((t, i) => [t.resource.name, i]));
+    for (const t of ordered) {
+        for (const dep of t.resource.options.dependsOn) {
+            const p = position.get(dep);
+            if (p !== undefined && p > position.get(t.resource.name)!) {
+                throw new Error(`${t.resource.name} depends on ${dep}, which belongs to a later Deployment: astro-db cannot order their SQL`);
+            }
+        }
+    }
+    return { steps: ordered.flatMap((t) => t.steps), warnings };
+}
+
+/** Kahn's algorithm over explicit dependsOn, the earliest-registered ready resource first. */
+function topological<T extends { resource: GraphResource; index: number }>(items: T[]): T[] {
+    const names = new Set(items.map((t) => t.resource.name));
+    const pending = [...items].sort((a, b) => a.index - b.index);
+    const done = new Set<string>();
+    const out: T[] = [];
+    while (pending.length) {
+        const i = pending.findIndex((t) => t.resource.options.dependsOn.every((d) => !names.has(d) || done.has(d)));
+        if (i < 0) throw new Error(`dependency cycle among ${pending.map((t) => t.resource.name).join(", ")}`);
+        const [next] = pending.splice(i, 1);
+        done.add(next.resource.name);
+        out.push(next);
+    }
+    return out;
+}
+
+/** The Deployment a resource belongs to: every component of a Deployment is named after its release. */
+function deploymentOf(r: GraphResource, byName: Map<string, GraphResource[]>, releases: Map<string, DeploymentSpec>): string | undefined {
+    const seen = new Set<string>();
+    for (let name = r.parent; name !== undefined && !seen.has(name); name = byName.get(name)?.find((p) => p.parent !== undefined)?.parent) {
+        if (releases.has(name)) return name;
+        seen.add(name);
+    }
+    return undefined;
+}
+
+/** The server of a resource outside any Deployment: through the provider it (or an ancestor) names. */
+function serverOf(r: GraphResource, byName: Map<string, GraphResource[]>, graph: StackGraph): ServerSpec | undefined {
+    const seen = new Set<string>();
+    let current: GraphResource | undefined = r;
+    while (current && !seen.has(current.name)) {
+        seen.add(current.name);
+        const provider = current.options.provider;
+        if (provider) {
+            const server = graph.spec.servers.find((s) => provider === `${s.name}-postgresql` || provider === `${s.name}-mysql`);
+            if (server) return server;
+        }
+        current = current.parent === undefined ? undefined : byName.get(current.parent)?.[0];
+    }
+    const engine = r.type.startsWith("mysql:") ? "mysql" : "postgres";
+    const candidates = graph.spec.servers.filter((s) => s.engine === engine);
+    return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/** The admin and maintenance database the stack's provider for `server` uses. */
+export function stackServerContext(graph: StackGraph, server: ServerSpec): ServerSqlContext {
+    const provider = graph.resources.find((r) => r.type.startsWith("pulumi:providers:") && (r.name === `${server.name}-postgresql` || r.name === `${server.name}-mysql`));
+    const inputs = provider?.inputs ?? {};
+    const superuser = inputs.superuser === undefined
+        ? server.kind === "existing" && server.superuser
+        : inputs.superuser === true || inputs.superuser === "true";
+    const username = typeof inputs.username === "string" ? inputs.username : server.kind === "existing" ? server.adminUser : "postgres";
+    return {
+        adminUser: username,
+        adminIsSuperuser: superuser,
+        maintenanceDatabase: typeof inputs.database === "string" ? inputs.database : "postgres",
+    };
+}

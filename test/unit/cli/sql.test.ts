@@ -1,0 +1,306 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { GENERATED_PLACEHOLDER, GraphResource, runStackGraph, StackGraph, stackFilePath } from "../../../cli/graph";
+import * as sql from "../../../components/postgres/sql";
+import { PgState } from "../../../cli/sql/catalog";
+import { checkDeclaration, undeclaredFindings } from "../../../cli/sql/check";
+import { stackSql } from "../../../cli/sql/command";
+import { PgDeclaration, SqlStep } from "../../../cli/sql/model";
+import { registerDynamicTranslator, translateGraph } from "../../../cli/sql/registry";
+import { segmentSteps } from "../../../cli/sql/render";
+
+const render = (s: SqlStep) => s.statements({ password: (r) => sql.psqlVariable(sql.passwordVariable(r)) });
+
+/** The local stack's file with its servers' admin edited: a managed server whose admin is no superuser (RDS). */
+function localAsNonSuperuser(): string {
+    const doc = YAML.parse(fs.readFileSync(stackFilePath("local"), "utf8"));
+    const server = doc.config["astro-db:servers"][0].existing;
+    server.adminUser = "rds_admin";
+    server.superuser = false;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-sql-")), "Pulumi.local.yaml");
+    fs.writeFileSync(file, YAML.stringify(doc));
+    return file;
+}
+
+describe("PostgreSQL statement builders", () => {
+    it("always quote identifiers and double embedded quotes", () => {
+        assert.strictEqual(sql.quoteIdent("airflow"), '"airflow"');
+        assert.strictEqual(sql.quoteIdent('we"ird'), '"we""ird"');
+        assert.strictEqual(sql.quoteIdent("Mixed Case"), '"Mixed Case"');
+        assert.throws(() => sql.quoteIdent(""), /cannot be empty/);
+        assert.throws(() => sql.quoteIdent("a\0b"), /NUL/);
+    });
+
+    it("quote literals for standard_conforming_strings: quotes doubled, backslashes as they are", () => {
+        assert.strictEqual(sql.quoteLiteral("it's"), "'it''s'");
+        assert.strictEqual(sql.quoteLiteral("a\\b"), "'a\\b'");
+        assert.throws(() => sql.quoteLiteral("x\0"), /NUL/);
+    });
+
+    it("spell the provider's role `public` as PUBLIC and every other grantee quoted", () => {
+        assert.strictEqual(sql.grant(["TEMPORARY"], { kind: "database", database: "db" }, "public"), 'GRANT TEMPORARY ON DATABASE "db" TO PUBLIC');
+        assert.strictEqual(sql.revoke({ kind: "database", database: "db" }, "Public"), 'REVOKE ALL PRIVILEGES ON DATABASE "db" FROM "Public"');
+    });
+
+    it("build grants on all objects of a type, on named objects (with function arguments) and with grant option", () => {
+        assert.strictEqual(sql.grant(["SELECT"], { kind: "all", objectType: "table", schema: "air flow" }, "u"), 'GRANT SELECT ON ALL TABLES IN SCHEMA "air flow" TO "u"');
+        assert.strictEqual(sql.grant(["EXECUTE"], { kind: "objects", objectType: "function", schema: "s", objects: ["f(integer, text)"] }, "u", true),
+            'GRANT EXECUTE ON FUNCTION "s"."f"(integer, text) TO "u" WITH GRANT OPTION');
+        assert.strictEqual(sql.revoke({ kind: "objects", objectType: "table", schema: "s", objects: ["t"] }, "u", ["SELECT"]), 'REVOKE SELECT ON TABLE "s"."t" FROM "u"');
+    });
+
+    it("refuse privileges and argument lists that could carry SQL", () => {
+        assert.throws(() => sql.grant(["SELECT; DROP TABLE x"], { kind: "database", database: "d" }, "u"), /not a privilege keyword/);
+        assert.throws(() => sql.grant(["EXECUTE"], { kind: "objects", objectType: "function", schema: "s", objects: ["f(); DROP TABLE x; --"] }, "u"), /not a list of type names/);
+        assert.throws(() => sql.grant([], { kind: "database", database: "d" }, "u"), /at least one privilege/);
+    });
+
+    it("alter default privileges FOR ROLE the owner IN SCHEMA", () => {
+        const t = { owner: "postgres", schema: "airflow", objectType: "sequence" as const };
+        assert.strictEqual(sql.revokeDefaultPrivileges(t, "u"), 'ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "airflow" REVOKE ALL ON SEQUENCES FROM "u"');
+        assert.strictEqual(sql.grantDefaultPrivileges(t, ["SELECT", "USAGE"], "u"), 'ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "airflow" GRANT SELECT, USAGE ON SEQUENCES TO "u"');
+    });
+
+    it("create roles with every attribute spelled out, the password as the given SQL expression", () => {
+        assert.strictEqual(sql.createRole({ name: "astro_x", login: true, passwordSql: ":'astro_x_password'" }),
+            `CREATE ROLE "astro_x" WITH ENCRYPTED PASSWORD :'astro_x_password' VALID UNTIL 'infinity' CONNECTION LIMIT -1 NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT LOGIN NOBYPASSRLS NOREPLICATION`);
+        assert.strictEqual(sql.alterRole("astro_x", { login: false }), 'ALTER ROLE "astro_x" WITH NOLOGIN');
+        assert.strictEqual(sql.setRoleSearchPath("astro_x", ["airflow"]), 'ALTER ROLE "astro_x" SET search_path TO "airflow"');
+        assert.strictEqual(sql.setRoleSearchPath("astro_x", []), 'ALTER ROLE "astro_x" RESET search_path');
+    });
+
+    it("create databases with the provider's defaults", () => {
+        assert.strictEqual(sql.createDatabase({ name: "airflow_db_x", owner: "postgres" }),
+            `CREATE DATABASE "airflow_db_x" OWNER "postgres" TEMPLATE "template0" ENCODING 'UTF8' ALLOW_CONNECTIONS true CONNECTION LIMIT -1 IS_TEMPLATE false`);
+    });
+
+    it("grant memberships with PostgreSQL 16 options only when asked", () => {
+        assert.strictEqual(sql.grantRoleMembership("owner", "u"), 'GRANT "owner" TO "u"');
+        assert.strictEqual(sql.grantRoleMembership("owner", "u", { admin: true }), 'GRANT "owner" TO "u" WITH ADMIN OPTION');
+        assert.strictEqual(sql.grantRoleMembership("owner", "u", { inherit: false, set: true }), 'GRANT "owner" TO "u" WITH INHERIT FALSE, SET TRUE');
+    });
+});
+
+describe("astro-db sql: the local stack's resources as SQL", () => {
+    let graph: StackGraph;
+    let steps: SqlStep[];
+    before(async () => {
+        graph = await runStackGraph("local");
+        steps = translateGraph(graph).steps;
+    });
+
+    const of = (release: string) => steps.filter((s) => s.deployment === release);
+
+    it("orders each Deployment's SQL by the graph: database, role, public's grant, the user's grants, then default privileges", () => {
+        assert.deepStrictEqual(of("quasar-nebula-1234").map((s) => `${s.kind}:${s.action}:${s.resource.name.replace("quasar-nebula-1234-", "")}`), [
+            "database:create:database", "database:ensure:database",
+            "role:create:user", "role:ensure:user",
+            "grant:ensure:public-connect", "grant:ensure:database-grant", "grant:ensure:schema-grant",
+            "grant:ensure:tables-grant", "grant:ensure:sequences-grant", "grant:ensure:functions-grant",
+            "default privileges:ensure:tables-default", "default privileges:ensure:sequences-default", "default privileges:ensure:functions-default",
+        ]);
+        // Deployments follow the stack's order.
+        const order = [...new Set(steps.map((s) => s.deployment))];
+        assert.deepStrictEqual(order, graph.spec.deployments.map((d) => d.release));
+    });
+
+    it("revokes everything and then grants the list, in one step, as the postgresql provider's Grant does", () => {
+        const grants = of("stellar-orbit-4821").filter((s) => s.kind === "grant").map(render);
+        assert.deepStrictEqual(grants, [
+            ['REVOKE ALL PRIVILEGES ON DATABASE "airflow_db_stellar_orbit_4821" FROM PUBLIC', 'GRANT TEMPORARY ON DATABASE "airflow_db_stellar_orbit_4821" TO PUBLIC'],
+            ['REVOKE ALL PRIVILEGES ON DATABASE "airflow_db_stellar_orbit_4821" FROM "astro_stellar_orbit_4821"', 'GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "airflow_db_stellar_orbit_4821" TO "astro_stellar_orbit_4821"'],
+            ['REVOKE ALL PRIVILEGES ON SCHEMA "airflow" FROM "astro_stellar_orbit_4821"', 'GRANT CREATE, USAGE ON SCHEMA "airflow" TO "astro_stellar_orbit_4821"'],
+            ['REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA "airflow" FROM "astro_stellar_orbit_4821"', 'GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON ALL TABLES IN SCHEMA "airflow" TO "astro_stellar_orbit_4821"'],
+            ['REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA "airflow" FROM "astro_stellar_orbit_4821"', 'GRANT SELECT, UPDATE, USAGE ON ALL SEQUENCES IN SCHEMA "airflow" TO "astro_stellar_orbit_4821"'],
+            ['REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA "airflow" FROM "astro_stellar_orbit_4821"', 'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "airflow" TO "astro_stellar_orbit_4821"'],
+        ]);
+        const defaults = of("stellar-orbit-4821").filter((s) => s.kind === "default privileges").map(render);
+        assert.deepStrictEqual(defaults[0], [
+            'ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "airflow" REVOKE ALL ON TABLES FROM "astro_stellar_orbit_4821"',
+            'ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "airflow" GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLES TO "astro_stellar_orbit_4821"',
+        ]);
+    });
+
+    it("creates the schema a Deployment asks for and sets it as its user's search_path", () => {
+        const stellar = of("stellar-orbit-4821");
+        const schema = stellar.find((s) => s.kind === "schema" && s.action === "create")!;
+        assert.deepStrictEqual(render(schema), ['CREATE SCHEMA IF NOT EXISTS "airflow" AUTHORIZATION "postgres"']);
+        assert.strictEqual(schema.database, "airflow_db_stellar_orbit_4821");
+        const role = stellar.find((s) => s.kind === "role" && s.action === "create")!;
+        assert.deepStrictEqual(render(role).slice(1), ['ALTER ROLE "astro_stellar_orbit_4821" SET search_path TO "airflow"']);
+        assert.ok(!render(of("quasar-nebula-1234").find((s) => s.kind === "role" && s.action === "create")!).some((t) => /search_path/.test(t)));
+    });
+
+    it("runs CREATE DATABASE outside a transaction, guarded, and the rest in one transaction in the Deployment's database", () => {
+        const segments = segmentSteps(of("quasar-nebula-1234"), "postgres");
+        assert.deepStrictEqual(segments.map((g) => [g.database, g.transactional, g.steps.length]), [
+            ["postgres", false, 1],
+            ["airflow_db_quasar_nebula_1234", true, 12],
+        ]);
+        assert.match(segments[0].steps[0].guard!, /NOT EXISTS \(SELECT FROM pg_catalog\.pg_database WHERE datname = 'airflow_db_quasar_nebula_1234'\)/);
+    });
+
+    it("takes no temporary memberships for a superuser admin", () => {
+        assert.ok(!steps.some((s) => render(s).some((t) => /astro_db\.temporary_roles/.test(t))));
+    });
+
+    it("prints a psql script: \\connect before each Deployment's transaction, passwords as psql variables, nothing in clear", async () => {
+        const script = await stackSql("local", { deployment: "quasar-nebula-1234" });
+        const lines = script.split("\n");
+        const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+        assert.ok(at(/^CREATE DATABASE "airflow_db_quasar_nebula_1234"/) < at(/^\\connect "airflow_db_quasar_nebula_1234"$/));
+        assert.ok(at(/^\\connect "airflow_db_quasar_nebula_1234"$/) < at(/^BEGIN;$/));
+        assert.ok(at(/^BEGIN;$/) < at(/^CREATE ROLE/) && at(/^CREATE ROLE/) < at(/^COMMIT;$/));
+        assert.match(script, /^CREATE ROLE "astro_quasar_nebula_1234" WITH ENCRYPTED PASSWORD :'astro_quasar_nebula_1234_password' /m);
+        assert.match(script, /^SELECT NOT EXISTS \(SELECT FROM pg_catalog\.pg_roles WHERE rolname = 'astro_quasar_nebula_1234'\) AS astro_db_run \\gset$/m);
+        assert.ok(!script.includes("amateur-sunspot-5075"), "only the Deployment asked for");
+        assert.ok(!script.includes(GENERATED_PLACEHOLDER));
+        // Every name in an SQL line is quoted (or a string literal in a catalog check).
+        for (const line of lines.filter((l) => !l.startsWith("--") && !l.startsWith("\\echo"))) {
+            assert.doesNotMatch(line, /(?<!["'])\b(airflow_db_quasar_nebula_1234|astro_quasar_nebula_1234)\b(?!["'_])/, line);
+        }
+    });
+
+    it("keeps generated passwords out even with --show-passwords (they exist only after apply)", async () => {
+        const script = await stackSql("local", { showPasswords: true });
+        assert.ok(!script.includes(GENERATED_PLACEHOLDER));
+        assert.match(script, /PASSWORD :'astro_stellar_orbit_4821_password'/);
+    });
+
+    it("refuses a Deployment the stack does not have", async () => {
+        await assert.rejects(stackSql("local", { deployment: "no-such-thing" }), /has no Deployment "no-such-thing"/);
+    });
+});
+
+describe("astro-db sql: a managed server whose admin is no superuser (RDS)", () => {
+    let steps: SqlStep[];
+    before(async () => {
+        const graph = await runStackGraph("local", { file: localAsNonSuperuser() });
+        steps = translateGraph(graph).steps.filter((s) => s.deployment === "stellar-orbit-4821");
+    });
+
+    it("makes the admin a member of the objects' owners around grants on a schema's objects, as the provider's withRolesGranted does", () => {
+        const tables = render(steps.find((s) => s.resource.name === "stellar-orbit-4821-tables-grant")!);
+        assert.strictEqual(tables.length, 4);
+        assert.match(tables[0], /^DO \$astro_db\$/);
+        assert.match(tables[0], /EXECUTE format\('GRANT %I TO %I', r, current_user\)/);
+        assert.match(tables[0], /relnamespace = \(SELECT oid FROM pg_catalog\.pg_namespace WHERE nspname = 'airflow'\)/);
+        assert.match(tables[1], /^REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA "airflow"/);
+        assert.match(tables[2], /^GRANT DELETE/);
+        assert.match(tables[3], /EXECUTE format\('REVOKE %I FROM %I', r, current_user\)/);
+        // Default privileges FOR ROLE the admin itself need no membership; the DO block skips current_user.
+        assert.match(render(steps.find((s) => s.resource.name === "stellar-orbit-4821-tables-default")!)[0], /unnest\(ARRAY\['rds_admin'\]::text\[\]\)/);
+    });
+
+    it("takes none for grants on the database itself, which the admin owns", () => {
+        assert.strictEqual(render(steps.find((s) => s.resource.name === "stellar-orbit-4821-database-grant")!).length, 2);
+    });
+});
+
+describe("the translator registry", () => {
+    it("dispatches dynamic resources by their __kind input and warns about those it cannot translate", async () => {
+        const graph = await runStackGraph("local");
+        const dynamic = (name: string, kind: string, parent: string): GraphResource => ({
+            type: "pulumi-nodejs:dynamic:Resource", name, parent, custom: true, inputs: { __kind: kind, role: "a", member: "b" }, secretInputs: [],
+            options: { protect: false, retainOnDelete: false, dependsOn: [`${parent}-user`], ignoreChanges: [] },
+        });
+        const withDynamic: StackGraph = { ...graph, resources: [...graph.resources, dynamic("q-membership", "TestMembership", "quasar-nebula-1234"), dynamic("q-other", "TestUnknownKind", "quasar-nebula-1234")] };
+        registerDynamicTranslator("TestMembership", (r) => [{
+            engine: "postgres", resource: { type: r.type, name: r.name }, kind: "membership", action: "ensure", server: "", transactional: true,
+            statements: () => [sql.grantRoleMembership(String(r.inputs.role), String(r.inputs.member))],
+            declares: [{ engine: "postgres", type: "membership", role: String(r.inputs.role), member: String(r.inputs.member) }],
+        }]);
+        const { steps, warnings } = translateGraph(withDynamic, { deployment: "quasar-nebula-1234" });
+        const m = steps.find((s) => s.resource.name === "q-membership")!;
+        assert.strictEqual(m.deployment, "quasar-nebula-1234");
+        assert.strictEqual(m.server, "local");
+        assert.deepStrictEqual(render(m), ['GRANT "a" TO "b"']);
+        assert.ok(steps.indexOf(m) > steps.findIndex((s) => s.resource.name === "quasar-nebula-1234-user"), "after what it depends on");
+        assert.ok(warnings.some((w) => /TestUnknownKind.*q-other/.test(w)));
+    });
+});
+
+describe("declarations against a server's catalogs", () => {
+    const acl = (grantee: string, ...privileges: string[]) => privileges.map((privilege) => ({ grantor: "postgres", grantee, privilege, grantable: false }));
+    const state = (): PgState => ({
+        version: 170000, currentUser: "admin", superuser: false,
+        roles: new Map(["postgres", "admin", "astro_x", "astro_y"].map((name) => [name, {
+            name, superuser: false, inherit: true, createRole: false, createDatabase: false, login: true, replication: false,
+            bypassRowLevelSecurity: false, connectionLimit: -1, validUntil: "infinity", searchPath: [],
+        }])),
+        memberships: [
+            // What PostgreSQL 16+ records when a CREATEROLE admin creates a role: never drift.
+            { role: "astro_x", member: "admin", grantor: "postgres", admin: true, inherit: false, set: false },
+        ],
+        databases: new Map([["db_x", { name: "db_x", owner: "postgres", acl: [...acl("postgres", "CONNECT", "CREATE", "TEMPORARY"), ...acl("public", "TEMPORARY"), ...acl("astro_x", "CONNECT", "CREATE", "TEMPORARY")] }]]),
+        contents: new Map([["db_x", {
+            database: "db_x",
+            schemas: new Map([["public", { name: "public", owner: "postgres", ownerRole: "pg_database_owner", acl: [...acl("pg_database_owner", "CREATE", "USAGE"), ...acl("public", "USAGE"), ...acl("astro_x", "CREATE", "USAGE")] }]]),
+            objects: [
+                // Airflow's own table: the Astro user owns it.
+                { schema: "public", name: "dag", kind: "table" as const, owner: "astro_x", acl: acl("astro_x", "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN") },
+                { schema: "public", name: "admin_t", kind: "table" as const, owner: "postgres", acl: [...acl("postgres", "SELECT"), ...acl("astro_x", "SELECT", "INSERT")] },
+                { schema: "public", name: "f()", kind: "function" as const, owner: "astro_x", acl: [...acl("public", "EXECUTE"), ...acl("astro_x", "EXECUTE")] },
+            ],
+            defaultAcls: [{ owner: "postgres", schema: "public", objtype: "r", acl: acl("astro_x", "SELECT", "INSERT") }],
+        }]]),
+    });
+    const privileges = (on: Extract<PgDeclaration, { type: "privileges" }>["on"], grantee: string, list: string[]): PgDeclaration =>
+        ({ engine: "postgres", type: "privileges", on, grantee, privileges: list, withGrantOption: false });
+
+    it("holds when the grantee has exactly the declared privileges", () => {
+        assert.strictEqual(checkDeclaration(privileges({ kind: "database", database: "db_x" }, "astro_x", ["CONNECT", "CREATE", "TEMPORARY"]), state()).status, "ok");
+        assert.strictEqual(checkDeclaration(privileges({ kind: "database", database: "db_x" }, "public", ["TEMPORARY"]), state()).status, "ok");
+    });
+
+    it("reports a missing privilege, and privileges the grantee has beyond the declared ones", () => {
+        const s = state();
+        s.databases.get("db_x")!.acl = s.databases.get("db_x")!.acl.filter((e) => !(e.grantee === "astro_x" && e.privilege === "CONNECT"));
+        const r = checkDeclaration(privileges({ kind: "database", database: "db_x" }, "astro_x", ["CONNECT", "CREATE", "TEMPORARY"]), s);
+        assert.strictEqual(r.status, "different");
+        assert.deepStrictEqual(r.findings.map((f) => [f.status, f.grantee, f.privileges]), [["missing", "astro_x", ["CONNECT"]]]);
+        const public_ = checkDeclaration(privileges({ kind: "database", database: "db_x" }, "public", []), state());
+        assert.deepStrictEqual(public_.findings.map((f) => [f.status, f.privileges]), [["extra", ["TEMPORARY"]]]);
+    });
+
+    it("leaves out of ALL TABLES the tables the grantee owns, and checks the others", () => {
+        const r = checkDeclaration(privileges({ kind: "all", database: "db_x", schema: "public", objectType: "table" }, "astro_x", ["INSERT", "SELECT"]), state());
+        assert.strictEqual(r.status, "ok");
+        const more = checkDeclaration(privileges({ kind: "all", database: "db_x", schema: "public", objectType: "table" }, "astro_x", ["DELETE", "INSERT", "SELECT"]), state());
+        assert.deepStrictEqual(more.findings.map((f) => [f.status, f.object, f.privileges]), [["missing", 'table "public"."admin_t" in database "db_x"', ["DELETE"]]]);
+    });
+
+    it("is absent (so apply creates it) when the role or database does not exist yet", () => {
+        const r = checkDeclaration(privileges({ kind: "database", database: "db_x" }, "astro_new", ["CONNECT"]), state());
+        assert.strictEqual(r.status, "absent");
+        assert.deepStrictEqual(r.findings.map((f) => f.message), ['role "astro_new" does not exist']);
+        assert.strictEqual(checkDeclaration({ engine: "postgres", type: "database", name: "db_new", owner: "postgres" }, state()).status, "absent");
+    });
+
+    it("finds what nothing declares: another role's CONNECT, PUBLIC's CONNECT, a stray membership; never PostgreSQL's own defaults", () => {
+        const s = state();
+        s.databases.get("db_x")!.acl.push(...acl("astro_y", "CONNECT"), ...acl("public", "CONNECT"));
+        s.memberships.push({ role: "pg_read_all_data", member: "astro_x", grantor: "postgres", admin: false, inherit: true, set: true });
+        const decls: PgDeclaration[] = [
+            { engine: "postgres", type: "database", name: "db_x", owner: "postgres" },
+            { engine: "postgres", type: "role", name: "astro_x" },
+            privileges({ kind: "database", database: "db_x" }, "public", ["TEMPORARY"]),
+            privileges({ kind: "database", database: "db_x" }, "astro_x", ["CONNECT", "CREATE", "TEMPORARY"]),
+            privileges({ kind: "schema", database: "db_x", schema: "public" }, "astro_x", ["CREATE", "USAGE"]),
+            privileges({ kind: "all", database: "db_x", schema: "public", objectType: "table" }, "astro_x", ["INSERT", "SELECT"]),
+            privileges({ kind: "all", database: "db_x", schema: "public", objectType: "function" }, "astro_x", ["EXECUTE"]),
+            { engine: "postgres", type: "default-privileges", database: "db_x", owner: "postgres", schema: "public", objectType: "table", grantee: "astro_x", privileges: ["INSERT", "SELECT"], withGrantOption: false },
+        ];
+        const extras = undeclaredFindings(decls, s);
+        assert.deepStrictEqual(extras.map((f) => f.message).sort(), [
+            '"astro_x" is a member of role "pg_read_all_data", which the stack does not declare',
+            'astro_y has CONNECT on database "db_x", which the stack does not declare',
+        ]);
+        // PUBLIC's CONNECT is a difference from the Grant to public that keeps only TEMPORARY.
+        assert.deepStrictEqual(checkDeclaration(decls[2], s).findings.map((f) => f.message), ['PUBLIC has CONNECT on database "db_x", which the stack does not declare']);
+        for (const d of decls.filter((x) => x !== decls[2])) assert.strictEqual(checkDeclaration(d, s).findings.filter((f) => f.grantee === "astro_x").length, 0, JSON.stringify(d));
+    });
+});
