@@ -5,7 +5,7 @@
  */
 import type { Register } from "./main";
 import { migrate, type MigrateIo } from "./migrate/copy";
-import { MigrateRefused, parseBatchSize, parseTableList, redact } from "./migrate/plan";
+import { MigrateRefused, parsePositiveInt, parseTableList, redact } from "./migrate/plan";
 
 /** The options as commander hands them over (strings, unparsed). */
 export interface MigrateCliOptions {
@@ -28,8 +28,8 @@ export async function runMigrate(o: MigrateCliOptions, io: MigrateIo): Promise<n
                 schema: o.schema,
                 tables: o.tables === undefined ? undefined : parseTableList(o.tables),
                 force: o.force,
-                batchSize: parseBatchSize(o.batchSize),
-                progressEvery: parseBatchSize(o.progressEvery),
+                batchSize: parsePositiveInt("--batch-size", o.batchSize),
+                progressEvery: parsePositiveInt("--progress-every", o.progressEvery),
             },
             io,
         );

@@ -3,6 +3,7 @@
  * target from one REPEATABLE READ snapshot of the source. What to do is decided in ./plan.ts.
  */
 import { Client, type CustomTypesConfig } from "pg";
+import { quoteIdent } from "../../components/postgres/sql";
 import {
     type Catalog,
     type ColumnInfo,
@@ -23,7 +24,6 @@ import {
     nextFetchSize,
     planColumns,
     qualified,
-    quoteIdent,
     renderCounts,
     renderPlan,
     rowBytes,

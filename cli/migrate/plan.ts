@@ -2,6 +2,7 @@
  * `astro-db migrate`, the pure half: which tables and columns are copied, in which order, with
  * which SQL, and how the result is reported. No I/O here; cli/migrate/copy.ts talks to the servers.
  */
+import { quoteIdent, quoteLiteral } from "../../components/postgres/sql";
 
 /** The tables seed 003's pg_dump command lists (`--table=...`), in its order. The user table is not migrated. */
 export const SEED_003_TABLES = [
@@ -40,7 +41,7 @@ export interface ColumnInfo {
     readonly type: string;
     readonly notNull: boolean;
     readonly hasDefault: boolean;
-    /** Identity or serial columns get their value from a sequence when none is given. */
+    /** GENERATED ... AS IDENTITY: filled from its sequence when no value is given (a serial has a default instead). */
     readonly identity: boolean;
     /** GENERATED ALWAYS AS (...) STORED: computed by the server, cannot be inserted. */
     readonly generated: boolean;
@@ -60,13 +61,6 @@ export interface ForeignKey {
 // Options
 // ---------------------------------------------------------------------------
 
-// Local quoting: components/postgres/sql.ts did not exist when this was written.
-/** A PostgreSQL identifier in double quotes, embedded quotes doubled. */
-export function quoteIdent(name: string): string {
-    if (name.length === 0 || name.includes("\0")) throw new MigratePlanError(`invalid identifier ${JSON.stringify(name)}`);
-    return `"${name.replace(/"/g, '""')}"`;
-}
-
 /** `--tables a,b,c`: trimmed, without duplicates, none empty. */
 export function parseTableList(value: string): string[] {
     const names = value.split(",").map((s) => s.trim());
@@ -74,11 +68,11 @@ export function parseTableList(value: string): string[] {
     return [...new Set(names)];
 }
 
-/** `--batch-size N`: a positive integer. */
-export function parseBatchSize(value: string): number {
+/** `--batch-size N`, `--progress-every N`: a positive integer. */
+export function parsePositiveInt(option: string, value: string): number {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-        throw new MigratePlanError(`--batch-size must be a positive integer, got ${JSON.stringify(value)}`);
+        throw new MigratePlanError(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
     }
     return n;
 }
@@ -219,12 +213,8 @@ export function insertSql(schema: string, table: string, columns: readonly strin
  */
 export function setvalSql(sequence: string, schema: string, table: string, column: string): string {
     const col = quoteIdent(column);
-    const seq = `${literal(sequence)}::regclass`;
+    const seq = `${quoteLiteral(sequence)}::regclass`;
     return `SELECT setval(${seq}, GREATEST(max(${col})::bigint, pg_sequence_last_value(${seq}))) FROM ${qualified(schema, table)} HAVING max(${col}) IS NOT NULL`;
-}
-
-function literal(s: string): string {
-    return `'${s.replace(/'/g, "''")}'`;
 }
 
 /** Rows per INSERT: the batch size, lowered so that rows x columns stays within the bind parameter limit. */

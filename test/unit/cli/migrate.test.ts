@@ -12,10 +12,9 @@ import {
     insertSql,
     maskUrl,
     nextFetchSize,
-    parseBatchSize,
+    parsePositiveInt,
     parseTableList,
     planColumns,
-    quoteIdent,
     redact,
     renderCounts,
     rowsPerInsert,
@@ -93,18 +92,17 @@ describe("astro-db migrate: planning", () => {
         });
     });
 
-    it("parses --tables and --batch-size strictly", () => {
+    it("parses --tables, --batch-size and --progress-every strictly", () => {
         assert.deepStrictEqual(parseTableList(" dag, dag_run ,dag"), ["dag", "dag_run"]);
         assert.throws(() => parseTableList("dag,,xcom"), /empty table name/);
-        assert.strictEqual(parseBatchSize("500"), 500);
-        for (const bad of ["0", "-1", "1.5", "ten", ""]) assert.throws(() => parseBatchSize(bad), /positive integer/);
+        assert.strictEqual(parsePositiveInt("--batch-size", "500"), 500);
+        for (const bad of ["0", "-1", "1.5", "ten", ""]) assert.throws(() => parsePositiveInt("--progress-every", bad), /^MigratePlanError: --progress-every must be a positive integer/);
     });
 });
 
 describe("astro-db migrate: SQL text", () => {
     it("quotes every identifier", () => {
-        assert.strictEqual(quoteIdent('we"ird'), '"we""ird"');
-        assert.throws(() => quoteIdent(""), /invalid identifier/);
+        assert.strictEqual(insertSql('s"x', 'we"ird', ["a"], 1), 'INSERT INTO "s""x"."we""ird" ("a") OVERRIDING SYSTEM VALUE VALUES ($1)');
         assert.strictEqual(cursorSql("c", "airflow", "xcom", ["key", "value"]), 'DECLARE "c" NO SCROLL CURSOR FOR SELECT "key", "value" FROM "airflow"."xcom"');
     });
 
