@@ -25,8 +25,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
 import type { PgSslMode } from "../astronomer/connections";
+import { grantRoleMembership, quoteIdent, revokeRoleMembership } from "./sql";
 
-/** `__kind` input of every RoleMembership, so tooling (plan, sql, apply, audit) can tell it from other dynamic resources. */
+/**
+ * `__kind` input of every RoleMembership: all dynamic resources share the type token
+ * `pulumi-nodejs:dynamic:Resource`, and tooling (plan, sql, apply, audit) tells them apart by this.
+ */
 export const ROLE_MEMBERSHIP_KIND = "RoleMembership";
 /** server_version_num of the first PostgreSQL with INHERIT and SET grant options. */
 export const PG_GRANT_OPTIONS_MIN_VERSION_NUM = 160000;
@@ -74,13 +78,7 @@ export interface RoleMembershipOutputs extends RoleMembershipInputs {
     serverVersion: string;
 }
 
-/* ------------------------------------------------------------------ pure SQL builders */
-
-/** A PostgreSQL identifier, always quoted (names come from config and may hold any character). */
-export function quoteIdent(name: string): string {
-    if (name.includes("\0")) throw new Error(`identifier ${JSON.stringify(name)} contains a NUL byte`);
-    return `"${name.replace(/"/g, '""')}"`;
-}
+/* ------------------------------------------------------------------ SQL (builders from ./sql) */
 
 /** The Pulumi id of a membership: readable, unambiguous. */
 export function membershipId(role: string, member: string): string {
@@ -88,25 +86,18 @@ export function membershipId(role: string, member: string): string {
 }
 
 /**
- * The GRANT for a membership. On PostgreSQL 16+ (`serverVersionNum` >= 160000) it carries all three
- * options, and on an existing grant by the same grantor it updates them. Below 16 only ADMIN exists:
- * call `legacyExpressible` first.
+ * The GRANT for a membership. On PostgreSQL 16+ it carries all three options, and on an existing
+ * grant by the same grantor it updates them. Below 16 only ADMIN exists: call `legacyRefusal` first.
  */
 export function grantMembershipSql(role: string, member: string, o: MembershipOptions, serverVersionNum = PG_GRANT_OPTIONS_MIN_VERSION_NUM): string {
-    const grant = `GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`;
-    if (serverVersionNum >= PG_GRANT_OPTIONS_MIN_VERSION_NUM) {
-        return `${grant} WITH INHERIT ${sqlBool(o.inherit)}, SET ${sqlBool(o.set)}, ADMIN ${sqlBool(o.admin)};`;
-    }
-    return o.admin ? `${grant} WITH ADMIN OPTION;` : `${grant};`;
+    return serverVersionNum >= PG_GRANT_OPTIONS_MIN_VERSION_NUM
+        ? grantRoleMembership(role, member, { admin: o.admin, inherit: o.inherit, set: o.set })
+        : grantRoleMembership(role, member, { admin: o.admin });
 }
 
-/** Below PostgreSQL 16 a plain GRANT cannot take ADMIN away from an existing grant: this does. */
+/** Below PostgreSQL 16 a GRANT cannot take ADMIN away from an existing grant: this does. */
 export function revokeAdminOptionSql(role: string, member: string): string {
-    return `REVOKE ADMIN OPTION FOR ${quoteIdent(role)} FROM ${quoteIdent(member)};`;
-}
-
-export function revokeMembershipSql(role: string, member: string): string {
-    return `REVOKE ${quoteIdent(role)} FROM ${quoteIdent(member)};`;
+    return `REVOKE ADMIN OPTION FOR ${quoteIdent(role)} FROM ${quoteIdent(member)}`;
 }
 
 function sqlBool(b: boolean): string {
@@ -306,7 +297,7 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
             const live = await readMembership(client, server, props.role, props.member);
             // A role dropped (or renamed) since took its memberships with it: nothing to revoke.
             if (!live.rolesExist || live.grants.length === 0) return;
-            await client.query(revokeMembershipSql(props.role, props.member));
+            await client.query(revokeRoleMembership(props.role, props.member));
         });
     },
 };
@@ -379,6 +370,6 @@ export class RoleMembership extends pulumi.dynamic.Resource {
         }, {
             ...opts,
             additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"],
-        }, "postgres", "RoleMembership");
+        });
     }
 }
