@@ -50,6 +50,8 @@ const KEY_INPUTS: Record<string, string[]> = {
     "mysql:index/user:User": ["user", "host", "plaintextPassword"],
     "mysql:index/grant:Grant": ["user", "host", "database", "privileges"],
     "kubernetes:core/v1:Secret": ["metadata", "stringData"],
+    // Dynamic resources (RoleMembership, DatabaseRemoval, ...): absent keys are left out.
+    "pulumi-nodejs:dynamic:Resource": ["__kind", "role", "member", "inherit", "set", "admin"],
 };
 
 function summary(r: GraphResource): string {

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DbEndpoint, metadataConnection, resultBackendConnection } from "./astronomer/connections";
+import { DbEndpoint, metadataConnection, PgSslMode, resultBackendConnection } from "./astronomer/connections";
 import { Executor } from "./astronomer/facts";
 import { houstonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
 import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
 import { DeploymentNames, EngineKind } from "./names";
 import { DeploymentAccess } from "./postgres/deploymentAccess";
+import { FailoverRoles, FailoverUsers } from "./postgres/failoverRoles";
 
 /** Where a Deployment's database server is, as the Deployment's clients reach it. */
 export interface ServerEndpoint {
@@ -16,6 +17,13 @@ export interface ServerEndpoint {
     readonly adminUser: pulumi.Input<string>;
     /** PostgreSQL sslmode in the connection strings. Defaults to `require`. */
     readonly sslmode?: string;
+}
+
+/** Data-plane failover (seed 004): who creates the login roles, the orchestrator's database user, the plane names. */
+export interface FailoverArgs {
+    readonly users: FailoverUsers;
+    readonly orchestratorUser: string;
+    readonly planes: readonly [string, string];
 }
 
 export interface AirflowDeploymentDatabaseArgs {
@@ -37,6 +45,10 @@ export interface AirflowDeploymentDatabaseArgs {
     readonly loginEnabled?: boolean;
     /** Pulumi `protect` on the database and role. Defaults to false. */
     readonly protect?: boolean;
+    /** Data-plane failover roles (PostgreSQL). Defaults to none. */
+    readonly failover?: FailoverArgs;
+    /** Secret: the admin's password, for the failover memberships, which connect on their own. Defaults to PGPASSWORD where they run. */
+    readonly adminPassword?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -58,10 +70,23 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     public readonly fernetKey?: pulumi.Output<string>;
     public readonly access: DeploymentAccess | MysqlDeploymentAccess;
     public readonly secrets?: DeploymentSecrets;
+    public readonly failover?: FailoverRoles;
+    /** Secret, per data plane (failover with customer-managed users): the metadata connection as that plane's login role. */
+    public readonly planeConnections?: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: AirflowDeploymentDatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("astro-db:index:AirflowDeploymentDatabase", name, {}, opts);
         const { names, server } = args;
+
+        if (args.failover && server.engine === "postgres") {
+            this.failover = new FailoverRoles(`${name}`, {
+                ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
+                planes: args.failover.planes, orchestratorUser: args.failover.orchestratorUser, users: args.failover.users,
+                connection: { host: server.host, port: server.port, user: server.adminUser, password: args.adminPassword, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode },
+                loginEnabled: args.loginEnabled,
+                protect: args.protect,
+            }, { parent: this, provider: args.databaseProvider });
+        }
 
         this.access = server.engine === "mysql"
             ? new MysqlDeploymentAccess(`${name}`, {
@@ -77,6 +102,9 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                 adminUser: server.adminUser,
                 loginEnabled: args.loginEnabled,
                 protect: args.protect,
+                // Seed 004: the owner role owns the database; the login roles get CONNECT in the grant chain.
+                databaseOwner: this.failover?.databaseOwner,
+                connectRoles: this.failover?.connectRoles,
             }, { parent: this, provider: args.databaseProvider });
 
         const endpoint: pulumi.Output<DbEndpoint> = pulumi.all([server.host, server.port, this.access.password]).apply(([host, port, password]) => ({
@@ -88,6 +116,14 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         this.houstonVariables = pulumi.secret(endpoint.apply((e) => houstonVariables({
             endpoint: e, pgbouncer: args.pgbouncer, releaseName: args.release, namespace: names.namespace, executor: args.executor,
         })));
+
+        const failover = this.failover;
+        if (failover?.loginPasswords) {
+            this.planeConnections = Object.fromEntries(failover.planes.map((plane, i) => [plane, pulumi.secret(
+                pulumi.all([server.host, server.port, failover.loginRoleNames[i], failover.loginPasswords![i]]).apply(([host, port, user, password]) =>
+                    metadataConnection({ engine: "postgres", host, port, database: names.database, user, password, sslmode: (server.sslmode ?? "require") as PgSslMode }))),
+            ]));
+        }
 
         if (args.kubernetesProvider) {
             this.secrets = new DeploymentSecrets(`${name}`, {
@@ -108,7 +144,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         this.registerOutputs({
             databaseName: this.databaseName, userName: this.userName, namespace: this.namespace, secretNames: this.secretNames,
             metadataConnection: this.metadataConnection, resultBackendConnection: this.resultBackendConnection,
-            houstonVariables: this.houstonVariables, fernetKey: this.fernetKey,
+            houstonVariables: this.houstonVariables, fernetKey: this.fernetKey, planeConnections: this.planeConnections,
         });
     }
 }

@@ -122,6 +122,8 @@ export interface DeploymentOutputs {
     metadataConnection: pulumi.Output<string>;
     resultBackendConnection: pulumi.Output<string>;
     houstonVariables: pulumi.Output<unknown>;
+    /** Data-plane failover (seed 004): the roles, and per plane its login role's connection string (secret, customer-managed users). */
+    failover?: { ownerRole: string; terminatorRole: string; orchestratorUser: string; loginRoles: Record<string, string>; planeConnections?: Record<string, pulumi.Output<string>> };
 }
 
 export interface StackOutputs {
@@ -186,6 +188,8 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             loginEnabled: !retired,
             fernetKey: d.fernetKey === undefined ? undefined : pulumi.secret(d.fernetKey),
             protect: spec.protect,
+            failover: d.failover,
+            adminPassword: server.adminPassword,
         });
         deployments[d.release] = {
             database: deployment.databaseName,
@@ -196,6 +200,11 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             metadataConnection: deployment.metadataConnection,
             resultBackendConnection: deployment.resultBackendConnection,
             houstonVariables: deployment.houstonVariables,
+            failover: d.failover && {
+                ownerRole: d.names.ownerRole, terminatorRole: d.names.terminatorRole, orchestratorUser: d.failover.orchestratorUser,
+                loginRoles: Object.fromEntries(d.failover.planes.map((plane, i) => [plane, d.names.loginRoles[i]])),
+                planeConnections: deployment.planeConnections,
+            },
         };
     }
 

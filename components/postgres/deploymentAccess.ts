@@ -20,6 +20,11 @@ export interface DeploymentAccessArgs {
     readonly loginEnabled?: boolean;
     /** Pulumi `protect` on the database and role. Defaults to false. */
     readonly protect?: boolean;
+    /**
+     * Roles granted CONNECT, by label: the data-plane login roles of FailoverRoles (seed 004). Granted
+     * once; a failover later revokes one (APC or `astro-db fence`), so changes to them are ignored. Defaults to none.
+     */
+    readonly connectRoles?: Record<string, pulumi.Input<string>>;
 }
 
 /**
@@ -95,6 +100,11 @@ export class DeploymentAccess extends pulumi.ComponentResource {
         chain((o) => new postgresql.Grant(`${name}-public-connect`, {
             database: args.database, role: "public", objectType: "database", privileges: [...PG_PUBLIC_KEEPS_ON_DATABASE],
         }, o));
+        for (const [label, role] of Object.entries(args.connectRoles ?? {})) {
+            chain((o) => new postgresql.Grant(`${name}-${label}-connect`, {
+                database: args.database, role, objectType: "database", privileges: ["CONNECT"],
+            }, { ...o, ignoreChanges: ["privileges"] }));
+        }
         chain((o) => new postgresql.Grant(`${name}-database-grant`, {
             database: args.database, role: args.user, objectType: "database", privileges: [...PG_PRIVILEGES.database],
         }, o));

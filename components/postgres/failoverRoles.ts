@@ -1,0 +1,224 @@
+/**
+ * Data-plane failover roles for one Deployment (seed 004_02370eebde715059, "Customer-created
+ * database users"): an owner role that owns the metadata database, a connection-terminator role,
+ * the two data-plane login roles, the memberships between them, and the orchestrator's grants.
+ *
+ * One change to the seed, found by running it (test/integration/failover.test.ts): with the seed's
+ * exact statements the orchestrator cannot terminate the login roles' sessions. pg_terminate_backend
+ * needs the caller to have the PRIVILEGES of the session's role (or of pg_signal_backend), and
+ * `GRANT dp1 TO conn_killer WITH INHERIT FALSE, SET FALSE` gives membership without privileges,
+ * so "permission denied to terminate process" — as commander_user and after `SET ROLE conn_killer`
+ * alike. The smallest change that works and keeps the seed's structure is one more membership:
+ * `GRANT pg_signal_backend TO conn_killer WITH INHERIT TRUE, SET FALSE`. INHERIT TRUE must be
+ * spelled out: conn_killer is NOINHERIT, which on PostgreSQL 16+ makes INHERIT FALSE the default
+ * of grants to it, and then nobody holding conn_killer gets pg_signal_backend's privilege.
+ * The cost: pg_signal_backend is server-wide, so the orchestrator can terminate any non-superuser
+ * session on the server, not only this Deployment's login roles. It still never gains SET ROLE to a
+ * login role nor its privileges (the login-role memberships stay INHERIT FALSE, SET FALSE).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import * as random from "@pulumi/random";
+import * as sql from "./sql";
+import { PgConnectionArgs, RoleMembership } from "./roleMembership";
+
+export { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "./roleMembership";
+
+/** Who creates the two data-plane login roles (seed 004): the stack (`customer`) or Astro Private Cloud (`apc`). */
+export type FailoverUsers = "customer" | "apc";
+
+/** The predefined role whose privilege lets a non-superuser terminate other roles' sessions. */
+export const SIGNAL_BACKEND_ROLE = "pg_signal_backend";
+
+/** The names seed 004 uses, per Deployment. */
+export interface FailoverNames {
+    database: string;
+    ownerRole: string;
+    terminatorRole: string;
+    loginRoles: readonly [string, string];
+    orchestratorUser: string;
+}
+
+/** Every membership of seed 004 (plus the pg_signal_backend fix), with its options. */
+export interface FailoverMembership {
+    /** Resource-name suffix. */
+    key: string;
+    role: string;
+    member: string;
+    inherit: boolean;
+    set: boolean;
+}
+
+/** The memberships in the order they are granted: the terminator's first, the orchestrator's last. */
+export function failoverMemberships(n: Omit<FailoverNames, "database">, users: FailoverUsers, planes: readonly [string, string], signalBackend: boolean): FailoverMembership[] {
+    const m: FailoverMembership[] = [];
+    if (users === "customer") {
+        n.loginRoles.forEach((login, i) => m.push({ key: `${planes[i]}-terminator-membership`, role: login, member: n.terminatorRole, inherit: false, set: false }));
+    }
+    if (signalBackend) m.push({ key: "terminator-signal-backend", role: SIGNAL_BACKEND_ROLE, member: n.terminatorRole, inherit: true, set: false });
+    // The seed's plain GRANTs, with the options they get for an INHERIT orchestrator spelled out.
+    m.push({ key: "orchestrator-owner", role: n.ownerRole, member: n.orchestratorUser, inherit: true, set: true });
+    m.push({ key: "orchestrator-terminator", role: n.terminatorRole, member: n.orchestratorUser, inherit: true, set: true });
+    return m;
+}
+
+/**
+ * Seed 004 as SQL for a superuser, with the pg_signal_backend fix unless `signalBackend` is false.
+ * `loginPasswords` (customer model) are the passwords of the two login roles.
+ */
+export function failoverSetupSql(n: FailoverNames, o: { users: FailoverUsers; loginPasswords?: readonly [string, string]; signalBackend?: boolean; planes?: readonly [string, string] }): string[] {
+    const signalBackend = o.signalBackend ?? true;
+    const db: sql.GrantTarget = { kind: "database", database: n.database };
+    const out = [
+        sql.createRole({ name: n.ownerRole, login: false }),
+        sql.createRole({ name: n.terminatorRole, login: false, inherit: false }),
+    ];
+    if (o.users === "customer") {
+        n.loginRoles.forEach((role, i) => out.push(sql.createRole({ name: role, login: true, passwordSql: o.loginPasswords ? sql.quoteLiteral(o.loginPasswords[i]) : undefined })));
+    }
+    out.push(sql.alterDatabaseOwner(n.database, n.ownerRole), sql.revoke(db, sql.PUBLIC_ROLE, ["CONNECT"]));
+    if (o.users === "customer") n.loginRoles.forEach((role) => out.push(sql.grant(["CONNECT"], db, role)));
+    for (const m of failoverMemberships(n, o.users, o.planes ?? ["dp1", "dp2"], signalBackend)) {
+        out.push(sql.grantRoleMembership(m.role, m.member, { inherit: m.inherit, set: m.set }));
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ fencing (astro-db fence) */
+
+/** Run as the orchestrator: as the owner role, move CONNECT from the source plane's login role to the target's. */
+export function fenceConnectSql(n: { database: string; ownerRole: string }, from: string, to: string): string[] {
+    const db: sql.GrantTarget = { kind: "database", database: n.database };
+    return [`SET LOCAL ROLE ${sql.quoteIdent(n.ownerRole)}`, sql.revoke(db, from, ["CONNECT"]), sql.grant(["CONNECT"], db, to)];
+}
+
+/** `SET ROLE` to the terminator: pg_terminate_backend then runs with its pg_signal_backend privilege only. */
+export function setRoleSql(role: string): string {
+    return `SET ROLE ${sql.quoteIdent(role)}`;
+}
+
+/**
+ * Terminates `$2`'s sessions on database `$1`, waiting up to `$3` ms for each to end; one row per
+ * session with whether it ended. pid, datname and usename of pg_stat_activity are visible to every role.
+ */
+export const TERMINATE_SESSIONS_SQL =
+    "SELECT pid, pg_catalog.pg_terminate_backend(pid, $3::bigint) AS terminated FROM pg_catalog.pg_stat_activity " +
+    "WHERE datname = $1 AND usename = $2 AND pid <> pg_catalog.pg_backend_pid()";
+
+/** What the fence must leave behind, as one row: sessions left, and who can connect. */
+export const FENCE_STATE_SQL =
+    "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND usename = $2)::int AS sessions, " +
+    "pg_catalog.has_database_privilege($2, $1, 'CONNECT') AS source_can_connect, " +
+    "pg_catalog.has_database_privilege($3, $1, 'CONNECT') AS target_can_connect";
+
+/** Whether the current user can act as `$1` (SET ROLE) or has its privileges (USAGE): both must be false for a login role. */
+export const ACTS_AS_SQL =
+    "SELECT pg_catalog.pg_has_role(current_user, $1, 'SET') AS can_set, pg_catalog.pg_has_role(current_user, $1, 'USAGE') AS has_privileges";
+
+/* ------------------------------------------------------------------ the component */
+
+export interface FailoverRolesArgs {
+    /** The owner role (`airflow_db_<id>_owner`): pass `databaseOwner` to DeploymentAccess. */
+    readonly ownerRole: string;
+    /** The connection-terminator role (`airflow_conn_killer_<id>`). */
+    readonly terminatorRole: string;
+    /** The two data-plane login roles (`dp1_user_<id>`, `dp2_user_<id>`), in plane order. */
+    readonly loginRoles: readonly [string, string];
+    /** The data-plane names, in login-role order. Defaults to `["dp1", "dp2"]`. */
+    readonly planes?: readonly [string, string];
+    /** The deployment orchestrator's database user (seed 004's commander_user); it must already exist. */
+    readonly orchestratorUser: string;
+    /** Who creates the login roles. Defaults to `customer` (this component, with generated passwords). */
+    readonly users?: FailoverUsers;
+    /** The login roles' passwords (customer model). Defaults to generated 32-character passwords. */
+    readonly loginPasswords?: readonly [pulumi.Input<string> | undefined, pulumi.Input<string> | undefined];
+    /** How the memberships reach the server: the provider's admin. Stored as a secret. */
+    readonly connection: pulumi.Input<PgConnectionArgs>;
+    /** Grant pg_signal_backend to the terminator (WITH INHERIT TRUE, SET FALSE) so the orchestrator can really terminate sessions. Defaults to true. */
+    readonly signalBackend?: boolean;
+    /** Whether the login roles (customer model) can log in; false while a Deployment is retired. Defaults to true. */
+    readonly loginEnabled?: boolean;
+    /** Pulumi `protect` on the roles. Defaults to false. */
+    readonly protect?: boolean;
+}
+
+/**
+ * Seed 004's roles and memberships. The database and every grant ON it live in DeploymentAccess:
+ * pass `databaseOwner` (the database then waits for the owner role) and `connectRoles` (CONNECT for
+ * the login roles, in DeploymentAccess's one grant chain, which also revokes CONNECT from PUBLIC).
+ * Grants on one database must run one after another, and PUBLIC must have a single Grant resource.
+ */
+export class FailoverRoles extends pulumi.ComponentResource {
+    public readonly ownerRole: postgresql.Role;
+    public readonly terminatorRole: postgresql.Role;
+    /** The two login roles (customer model only). */
+    public readonly loginRoles?: [postgresql.Role, postgresql.Role];
+    /** The owner role's name: DeploymentAccess's `databaseOwner`. */
+    public readonly databaseOwner: pulumi.Output<string>;
+    /** Login role per plane that DeploymentAccess grants CONNECT (customer model; empty for apc, which grants it itself). */
+    public readonly connectRoles: Record<string, pulumi.Output<string>>;
+    public readonly loginRoleNames: [pulumi.Output<string>, pulumi.Output<string>];
+    /** Secret, customer model only: the login roles' passwords, in plane order. */
+    public readonly loginPasswords?: [pulumi.Output<string>, pulumi.Output<string>];
+    public readonly memberships: RoleMembership[];
+    public readonly users: FailoverUsers;
+    public readonly planes: readonly [string, string];
+
+    constructor(name: string, args: FailoverRolesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("astro-db:postgres:FailoverRoles", name, {}, opts);
+        const users = args.users ?? "customer";
+        const planes = args.planes ?? ["dp1", "dp2"];
+        const signalBackend = args.signalBackend ?? true;
+        if (planes[0] === planes[1]) throw new pulumi.ResourceError(`planes must be two different names, not ${planes[0]} twice`, this);
+        if (users === "apc" && args.loginPasswords) throw new pulumi.ResourceError("users: apc and loginPasswords cannot both be set: APC creates the login roles", this);
+        // Roles own the database and Airflow's tables: a rename or removal must never drop them.
+        const keep: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? false, retainOnDelete: true };
+
+        this.ownerRole = new postgresql.Role(`${name}-owner-role`, { name: args.ownerRole, login: false, skipReassignOwned: true }, keep);
+        this.terminatorRole = new postgresql.Role(`${name}-terminator-role`, { name: args.terminatorRole, login: false, inherit: false, skipReassignOwned: true }, keep);
+
+        if (users === "customer") {
+            const passwords = planes.map((plane, i) => pulumi.secret(args.loginPasswords?.[i] ?? new random.RandomPassword(`${name}-${plane}-password`, {
+                // URL-unreserved punctuation only: the password goes into connection strings too.
+                length: 32, special: true, overrideSpecial: "-_.~", minLower: 1, minUpper: 1, minNumeric: 1,
+            }, { parent: this }).result)) as [pulumi.Output<string>, pulumi.Output<string>];
+            this.loginRoles = planes.map((plane, i) => new postgresql.Role(`${name}-${plane}-login-role`, {
+                name: args.loginRoles[i], login: args.loginEnabled ?? true, password: passwords[i], skipReassignOwned: true,
+            }, keep)) as [postgresql.Role, postgresql.Role];
+            this.loginPasswords = passwords;
+            this.loginRoleNames = [this.loginRoles[0].name, this.loginRoles[1].name];
+            this.connectRoles = { [planes[0]]: this.loginRoles[0].name, [planes[1]]: this.loginRoles[1].name };
+        } else {
+            this.loginRoleNames = [pulumi.output(args.loginRoles[0]), pulumi.output(args.loginRoles[1])];
+            this.connectRoles = {};
+        }
+
+        // Each membership waits for the previous one: the orchestrator gets the terminator only once the
+        // terminator's own memberships are in place with INHERIT FALSE, SET FALSE.
+        const byName = new Map<string, pulumi.Output<string>>([
+            [args.ownerRole, this.ownerRole.name], [args.terminatorRole, this.terminatorRole.name],
+            ...(this.loginRoles ? this.loginRoles.map((r, i) => [args.loginRoles[i], r.name] as [string, pulumi.Output<string>]) : []),
+        ]);
+        const connection = pulumi.secret(args.connection);
+        this.memberships = [];
+        let previous: pulumi.Resource[] = [];
+        for (const m of failoverMemberships(args, users, planes, signalBackend)) {
+            const membership = new RoleMembership(`${name}-${m.key}`, {
+                role: byName.get(m.role) ?? m.role,
+                member: byName.get(m.member) ?? m.member,
+                inherit: m.inherit, set: m.set, admin: false,
+                connection,
+            }, { parent: this, dependsOn: previous });
+            this.memberships.push(membership);
+            previous = [membership];
+        }
+
+        this.databaseOwner = this.ownerRole.name;
+        this.users = users;
+        this.planes = planes;
+        this.registerOutputs({
+            databaseOwner: this.databaseOwner, terminatorRole: this.terminatorRole.name, loginRoleNames: this.loginRoleNames,
+            connectRoles: this.connectRoles, loginPasswords: this.loginPasswords, users, planes,
+        });
+    }
+}

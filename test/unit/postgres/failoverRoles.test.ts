@@ -1,0 +1,185 @@
+/**
+ * FailoverRoles (seed 004) and its place in AirflowDeploymentDatabase, under Pulumi's mocks, for both
+ * user-management models, in update and preview mode.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { deploymentNames } from "../../../components/names";
+import { ROLE_MEMBERSHIP_KIND } from "../../../components/postgres/roleMembership";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const ADMIN_PASSWORD = "admin-pw-never-in-the-provider";
+const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
+const release = "amateur-sunspot-5075";
+const names = deploymentNames(release);
+
+interface Seen { type: string; name: string; inputs: Record<string, any> }
+interface Registered { resource: pulumi.Resource; type: string; name: string; opts: pulumi.CustomResourceOptions; props: Record<string, unknown> }
+
+const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+const isSecretInput = (v: unknown) => !!v && typeof v === "object" && SECRET_SIG in (v as object);
+
+for (const preview of [false, true]) {
+    describe(`FailoverRoles (${preview ? "preview" : "update"} mode)`, () => {
+        let seen: Seen[];
+        let registered: Registered[];
+        let mod: typeof import("../../../components/postgres/failoverRoles");
+        let deploymentMod: typeof import("../../../components/airflowDeployment");
+        let postgresql: typeof import("@pulumi/postgresql");
+
+        beforeEach(async () => {
+            seen = [];
+            registered = [];
+            pulumi.runtime.setMocks({
+                newResource: (a) => {
+                    seen.push({ type: a.type, name: a.name, inputs: a.inputs });
+                    const extra = !preview && a.type === "random:index/randomPassword:RandomPassword" ? { result: `pw-${a.name}` } : {};
+                    return { id: `${a.name}-id`, state: { ...a.inputs, ...extra } };
+                },
+                call: (a) => { throw new Error(`Mock not implemented: ${a.token}`); },
+            }, "astro-db", "test", preview);
+            mod = await import("../../../components/postgres/failoverRoles");
+            deploymentMod = await import("../../../components/airflowDeployment");
+            postgresql = await import("@pulumi/postgresql");
+        });
+
+        /** Records every child's type, name and options (transformations see what the mocks do not). */
+        const record: pulumi.ResourceTransformation = (a) => {
+            registered.push({ resource: a.resource, type: a.type, name: a.name, opts: a.opts as pulumi.CustomResourceOptions, props: a.props });
+            return undefined;
+        };
+        const nameOf = (r: pulumi.Input<pulumi.Resource>) => registered.find((x) => x.resource === r)?.name;
+        const settle = () => new Promise((r) => setTimeout(r, 50));
+
+        function make(users: "customer" | "apc", extra: Partial<import("../../../components/postgres/failoverRoles").FailoverRolesArgs> = {}) {
+            return new mod.FailoverRoles(release, {
+                ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
+                orchestratorUser: "commander_user", users,
+                connection: { host: "db.example.com", port: 5432, user: "admin", password: ADMIN_PASSWORD, sslmode: "verify-full" },
+                ...extra,
+            }, { transformations: [record] });
+        }
+
+        const memberships = () => seen.filter((r) => r.type === DYNAMIC)
+            .map((r) => ({ name: r.name, role: r.inputs.role, member: r.inputs.member, inherit: r.inputs.inherit, set: r.inputs.set, admin: r.inputs.admin }));
+
+        it("customer model: owner NOLOGIN, terminator NOLOGIN NOINHERIT, two login roles with generated secret passwords", async () => {
+            const f = make("customer");
+            await settle();
+            const roles = seen.filter((r) => r.type === "postgresql:index/role:Role");
+            assert.deepStrictEqual(roles.map((r) => [r.name, r.inputs.name, r.inputs.login, r.inputs.inherit ?? true]), [
+                [`${release}-owner-role`, "airflow_db_amateur_sunspot_5075_owner", false, true],
+                [`${release}-terminator-role`, "airflow_conn_killer_amateur_sunspot_5075", false, false],
+                [`${release}-dp1-login-role`, "dp1_user_amateur_sunspot_5075", true, true],
+                [`${release}-dp2-login-role`, "dp2_user_amateur_sunspot_5075", true, true],
+            ]);
+            for (const r of roles.slice(2)) assert.ok(preview || isSecretInput(r.inputs.password), `${r.name} password is sent as a secret`);
+            assert.deepStrictEqual(seen.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name), [`${release}-dp1-password`, `${release}-dp2-password`]);
+            for (const p of f.loginPasswords!) assert.strictEqual(await pulumi.isSecret(p), true);
+            if (!preview) assert.deepStrictEqual(await Promise.all(f.loginPasswords!.map(value)), [`pw-${release}-dp1-password`, `pw-${release}-dp2-password`]);
+            for (const r of registered.filter((x) => x.type === "postgresql:index/role:Role")) {
+                assert.strictEqual(r.opts.retainOnDelete, true, `${r.name} is retained on delete`);
+            }
+            if (!preview) assert.strictEqual(await value(f.databaseOwner), names.ownerRole);
+        });
+
+        it("customer model: login roles to the terminator WITH INHERIT FALSE, SET FALSE; pg_signal_backend WITH INHERIT TRUE; owner and terminator to the orchestrator; in that order", async () => {
+            make("customer");
+            await settle();
+            const m = memberships();
+            assert.deepStrictEqual(m.map(({ name, ...rest }) => [name, rest]), [
+                [`${release}-dp1-terminator-membership`, { role: "dp1_user_amateur_sunspot_5075", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: false, set: false, admin: false }],
+                [`${release}-dp2-terminator-membership`, { role: "dp2_user_amateur_sunspot_5075", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: false, set: false, admin: false }],
+                [`${release}-terminator-signal-backend`, { role: "pg_signal_backend", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: true, set: false, admin: false }],
+                [`${release}-orchestrator-owner`, { role: "airflow_db_amateur_sunspot_5075_owner", member: "commander_user", inherit: true, set: true, admin: false }],
+                [`${release}-orchestrator-terminator`, { role: "airflow_conn_killer_amateur_sunspot_5075", member: "commander_user", inherit: true, set: true, admin: false }],
+            ]);
+            for (const r of seen.filter((x) => x.type === DYNAMIC)) assert.strictEqual(r.inputs.__kind, ROLE_MEMBERSHIP_KIND);
+            // Each membership waits for the one before it.
+            const chain = registered.filter((r) => r.type === DYNAMIC);
+            chain.slice(1).forEach((r, i) => {
+                const deps = ([] as pulumi.Input<pulumi.Resource>[]).concat(r.opts.dependsOn as pulumi.Input<pulumi.Resource>[]);
+                assert.strictEqual(deps.length, 1, `${r.name} depends on exactly the membership before it`);
+                assert.strictEqual(nameOf(deps[0]), chain[i].name);
+            });
+        });
+
+        it("keeps the connection secret and out of the serialized provider", async function () {
+            make("customer");
+            await settle();
+            for (const r of seen.filter((x) => x.type === DYNAMIC)) {
+                if (!preview) assert.ok(isSecretInput(r.inputs.connection), `${r.name} connection is sent as a secret`);
+                assert.strictEqual(typeof r.inputs.__provider, "string");
+                assert.ok(!r.inputs.__provider.includes(ADMIN_PASSWORD), "the serialized provider holds no credential");
+                assert.ok(!r.inputs.__provider.includes("db.example.com"), "nor the server");
+            }
+            if (!preview) {
+                const conn = seen.find((x) => x.type === DYNAMIC)!.inputs.connection.value;
+                assert.deepStrictEqual(conn, { host: "db.example.com", port: 5432, user: "admin", password: ADMIN_PASSWORD, database: "postgres", sslmode: "verify-full" });
+            }
+            for (const r of registered.filter((x) => x.type === DYNAMIC)) {
+                assert.ok(r.opts.additionalSecretOutputs?.includes("connection"), `${r.name} stores its connection as a secret output`);
+            }
+        });
+
+        it("apc model: only the owner and terminator roles, pg_signal_backend and the orchestrator's grants", async () => {
+            const f = make("apc");
+            await settle();
+            assert.deepStrictEqual(seen.filter((r) => r.type === "postgresql:index/role:Role").map((r) => r.inputs.name), [names.ownerRole, names.terminatorRole]);
+            assert.strictEqual(seen.filter((r) => r.type === "random:index/randomPassword:RandomPassword").length, 0);
+            assert.deepStrictEqual(memberships().map((m) => [m.role, m.member, m.inherit, m.set]), [
+                ["pg_signal_backend", names.terminatorRole, true, false],
+                [names.ownerRole, "commander_user", true, true],
+                [names.terminatorRole, "commander_user", true, true],
+            ]);
+            assert.deepStrictEqual(f.connectRoles, {});
+            assert.strictEqual(f.loginPasswords, undefined);
+        });
+
+        it("leaves pg_signal_backend out when asked (the seed's exact statements, which cannot terminate sessions)", async () => {
+            make("customer", { signalBackend: false });
+            await settle();
+            assert.ok(!memberships().some((m) => m.role === "pg_signal_backend"));
+        });
+
+        it("refuses conflicting arguments", () => {
+            assert.throws(() => make("customer", { planes: ["dp1", "dp1"] }), /two different names/);
+            assert.throws(() => make("apc", { loginPasswords: ["a", "b"] }), /users: apc and loginPasswords cannot both be set/);
+        });
+
+        it("in a Deployment: the owner role owns the database, the login roles get CONNECT in the one grant chain, changes to it ignored", async () => {
+            const d = new deploymentMod.AirflowDeploymentDatabase(release, {
+                release, executor: "CeleryExecutor", pgbouncer: false, names,
+                server: { engine: "postgres", host: "db.example.com", port: 5432, adminUser: "admin", sslmode: "require" },
+                databaseProvider: new postgresql.Provider("pg", { host: "db.example.com", username: "admin", password: pulumi.secret("x"), superuser: false }),
+                failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"] },
+                adminPassword: pulumi.secret(ADMIN_PASSWORD),
+            }, { transformations: [record] });
+            await settle();
+            const db = seen.find((r) => r.type === "postgresql:index/database:Database")!;
+            if (!preview) assert.strictEqual(db.inputs.owner, names.ownerRole);
+            const dbReg = registered.find((r) => r.type === "postgresql:index/database:Database")!;
+            const ownerDeps = await (dbReg.props.owner as unknown as { resources(): Promise<Set<pulumi.Resource>> }).resources();
+            assert.deepStrictEqual([...ownerDeps].map(nameOf), [`${release}-owner-role`], "the database waits for the owner role");
+
+            const grants = registered.filter((r) => r.type === "postgresql:index/grant:Grant" && r.props.objectType === "database");
+            assert.deepStrictEqual(grants.map((g) => g.name), [`${release}-public-connect`, `${release}-dp1-connect`, `${release}-dp2-connect`, `${release}-database-grant`]);
+            const publicGrant = seen.find((r) => r.name === `${release}-public-connect`)!;
+            assert.deepStrictEqual([publicGrant.inputs.role, publicGrant.inputs.privileges], ["public", ["TEMPORARY"]], "PUBLIC loses CONNECT only");
+            for (const g of grants.slice(1, 3)) {
+                assert.deepStrictEqual(g.opts.ignoreChanges, ["privileges"], `${g.name}: a failover revokes it, and the next update must not grant it back`);
+                const input = seen.find((r) => r.name === g.name)!.inputs;
+                assert.deepStrictEqual(input.privileges, ["CONNECT"]);
+                if (!preview) assert.ok(names.loginRoles.includes(input.role));
+            }
+            grants.slice(1).forEach((g, i) => assert.deepStrictEqual(([] as unknown[]).concat(g.opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [grants[i].name]));
+
+            assert.ok(d.failover);
+            for (const plane of ["dp1", "dp2"]) {
+                const c = d.planeConnections![plane];
+                assert.strictEqual(await pulumi.isSecret(c), true);
+                if (!preview) assert.ok((await value(c)).startsWith(`postgresql://${plane}_user_amateur_sunspot_5075:`));
+            }
+        });
+    });
+}
