@@ -30,6 +30,7 @@ import { checkDeclaration } from "./sql/check";
 import type { DeclarationResult, PgDeclaration, SqlStep } from "./sql/model";
 import { stackServerContext, translateGraph } from "./sql/registry";
 import { byDeployment, segmentSteps } from "./sql/render";
+import { isMysqlUrl } from "./mysql/client";
 
 export interface ApplyOptions {
     stack: string;
@@ -41,6 +42,8 @@ export interface ApplyOptions {
     port?: number;
     /** The stack's server to apply; needed only when the stack has several PostgreSQL servers. */
     server?: string;
+    /** Only this Deployment (server-wide resources are left out). */
+    deployment?: string;
     /** Give these Deployments' existing Astro users a new password and rewrite their secrets. */
     rotatePasswords?: string[];
     /** A stack file other than stacks/Pulumi.<stack>.yaml. */
@@ -153,7 +156,10 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
         if (fromStack.adminUser !== live.currentUser) {
             warnings.push(`the stack's admin is "${fromStack.adminUser}" but --admin-url logs in as "${live.currentUser}": database owners and default privileges follow the stack`);
         }
-        const translation = translateGraph(graph, { server: server.name, serverContext: (_s, c) => ({ ...c, adminIsSuperuser: live.superuser, maintenanceDatabase: admin.database }) });
+        if (o.deployment !== undefined && !spec.deployments.some((d) => d.release === o.deployment && d.server === server.name)) {
+            throw new Error(`stack "${o.stack}" has no Deployment "${o.deployment}" on server "${server.name}"`);
+        }
+        const translation = translateGraph(graph, { server: server.name, deployment: o.deployment, serverContext: (_s, c) => ({ ...c, adminIsSuperuser: live.superuser, maintenanceDatabase: admin.database }) });
         warnings.push(...translation.warnings);
         let steps = translation.steps.filter((s) => s.engine === "postgres");
         if (o.interceptSteps) steps = o.interceptSteps(steps);
@@ -393,12 +399,20 @@ export function renderApplyResult(r: ApplyResult): string {
 
 export const registerApply: Register = (program: Command, setExit) => {
     serverCommandOptions(program.command("apply").description("run the stack's SQL on a PostgreSQL server (creates what is missing; a second run changes nothing) and write the Deployments' secrets and values.yaml"))
+        .option("-d, --deployment <release>", "only this Deployment")
         .option("-o, --out <dir>", "where to write the secrets and values.yaml (default: out/<stack>)")
         .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")
         .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => Number(v)))
         .option("--rotate-password <release...>", "give these Deployments' existing Astro users a new password and rewrite their secrets")
         .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
-        .action(async (opts: { stack: string; adminUrl: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
+        .action(async (opts: { stack: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
+            // A mysql:// admin URL applies the stack's MySQL server (cli/mysql/apply.ts).
+            if (isMysqlUrl(opts.adminUrl)) {
+                const { applyMysqlStack, renderMysqlApplyResult } = await import("./mysql/apply");
+                const m = await applyMysqlStack({ ...opts, rotatePasswords: opts.rotatePassword });
+                process.stdout.write(opts.format === "json" ? JSON.stringify(m, null, 2) + "\n" : renderMysqlApplyResult(m));
+                return setExit(m.ok ? 0 : 2);
+            }
             const r = await applyStack({ ...opts, rotatePasswords: opts.rotatePassword });
             process.stdout.write(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderApplyResult(r));
             setExit(r.ok ? 0 : 2);

