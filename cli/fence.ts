@@ -1,0 +1,213 @@
+/**
+ * `astro-db fence --stack <name> --deployment <release> --from <plane> --admin-url <url>`: the
+ * database side of a data-plane failover (seed 004), run AS THE ORCHESTRATOR USER (the URL's user):
+ *   1. as the owner role (`SET LOCAL ROLE`): REVOKE CONNECT from the source plane's login role,
+ *      GRANT CONNECT to the target plane's, in one transaction — so the source cannot reconnect;
+ *   2. as the terminator role (`SET ROLE`): pg_terminate_backend every session of the source login
+ *      role on the Deployment's database, until none is left;
+ *   3. check what must hold: no source session, source cannot connect, target can.
+ * It never becomes a login role: seed 004's memberships (INHERIT FALSE, SET FALSE) do not allow it,
+ * and terminating works through the terminator's pg_signal_backend (components/postgres/failoverRoles.ts).
+ * Exit codes: 0 fenced, 1 fenced incompletely (what is left is printed), 2 refused or error.
+ */
+import type { Client } from "pg";
+import type { Register } from "./main";
+import { readStackFile } from "./graph";
+import { connectAdmin, maskUrl, pgErrorMessage } from "./pgClient";
+import { parseStackConfig } from "../stacks/config";
+import {
+    ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
+} from "../components/postgres/failoverRoles";
+
+export interface FenceOptions {
+    stack: string;
+    /** The Deployment's release name. */
+    deployment: string;
+    /** The plane to fence (a name from the Deployment's `failover.planes`). */
+    from: string;
+    /** The orchestrator's connection URL; leave the password out and export PGPASSWORD to keep it off the command line. */
+    adminUrl: string;
+    /** A stack file other than stacks/Pulumi.<stack>.yaml. */
+    file?: string;
+    /** How long to keep terminating the source's sessions, in ms. Defaults to 30 000. */
+    timeoutMs?: number;
+}
+
+export interface FenceResult {
+    ok: boolean;
+    database: string;
+    serverVersion: string;
+    /** The role fence ran as (current_user). */
+    orchestrator: string;
+    from: { plane: string; role: string };
+    to: { plane: string; role: string };
+    /** pids of the source's sessions that were terminated. */
+    terminated: number[];
+    remainingSessions: number;
+    sourceCanConnect: boolean;
+    targetCanConnect: boolean;
+    warnings: string[];
+    /** What does not hold: empty when fenced. */
+    problems: string[];
+}
+
+/** Fencing cannot start: nothing was changed. */
+export class FenceRefused extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "FenceRefused";
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Fence `from` of a Deployment, as the URL's user. Throws FenceRefused before changing anything when it cannot start. */
+export async function fence(o: FenceOptions): Promise<FenceResult> {
+    const { raw, secretKeys } = readStackFile(o.stack, o.file);
+    const spec = parseStackConfig(o.stack, raw, secretKeys);
+    const d = spec.deployments.find((x) => x.release === o.deployment);
+    if (!d) throw new FenceRefused(`stack ${o.stack} has no Deployment ${o.deployment} (Deployments: ${spec.deployments.map((x) => x.release).join(", ")})`);
+    if (!d.failover) throw new FenceRefused(`Deployment ${o.deployment} of stack ${o.stack} has no failover roles: add \`failover\` to it (seed 004) and apply first`);
+    const i = d.failover.planes.indexOf(o.from);
+    if (i < 0) throw new FenceRefused(`--from ${o.from} is not a plane of ${o.deployment} (planes: ${d.failover.planes.join(", ")})`);
+    const n = d.names;
+    const from = { plane: o.from, role: n.loginRoles[i] };
+    const to = { plane: d.failover.planes[1 - i], role: n.loginRoles[1 - i] };
+    const warnings: string[] = [];
+    const problems: string[] = [];
+
+    const client = await connectAdmin(o.adminUrl);
+    try {
+        const who = (await client.query<{ n: number; v: string; u: string; su: boolean }>(
+            "SELECT current_setting('server_version_num')::int AS n, current_setting('server_version') AS v, current_user AS u, " +
+            "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS su")).rows[0];
+        if (who.n < PG_GRANT_OPTIONS_MIN_VERSION_NUM) {
+            throw new FenceRefused(`the server is PostgreSQL ${who.v}; seed 004's failover roles need PostgreSQL 16 or later (GRANT ... WITH INHERIT FALSE, SET FALSE), so nothing was fenced`);
+        }
+        if (who.u !== d.failover.orchestratorUser) warnings.push(`running as ${who.u}, not the stack's orchestrator user ${d.failover.orchestratorUser}`);
+        if (who.su) {
+            warnings.push(`${who.u} is a superuser: this proves nothing about what the orchestrator itself may do`);
+        } else {
+            for (const role of [from.role, to.role]) {
+                const r = (await client.query<{ can_set: boolean; has_privileges: boolean }>(ACTS_AS_SQL, [role])).rows[0];
+                if (r.can_set || r.has_privileges) {
+                    warnings.push(`${who.u} can ${r.can_set ? "SET ROLE to" : "use the privileges of"} login role ${role}: its memberships are not seed 004's (WITH INHERIT FALSE, SET FALSE); fix them`);
+                }
+            }
+        }
+
+        // 1. CONNECT moves from source to target, as the database's owner role, in one transaction.
+        try {
+            await client.query("BEGIN");
+            for (const statement of fenceConnectSql({ database: n.database, ownerRole: n.ownerRole }, from.role, to.role)) await client.query(statement);
+            await client.query("COMMIT");
+        } catch (err) {
+            await client.query("ROLLBACK").catch(() => undefined);
+            throw new FenceRefused(`cannot move CONNECT on ${n.database} as owner role ${n.ownerRole}: ${pgErrorMessage(err)}. ` +
+                `The orchestrator needs the owner role (seed 004: GRANT ${n.ownerRole} TO ${d.failover.orchestratorUser}); nothing was changed`);
+        }
+
+        // 2. The source's sessions end, as the terminator role.
+        const terminated = await terminateSessions(client, n.database, from.role, n.terminatorRole, o.timeoutMs ?? 30_000, warnings, problems);
+
+        // 3. What must hold now.
+        const state = (await client.query<{ sessions: number; source_can_connect: boolean; target_can_connect: boolean }>(FENCE_STATE_SQL, [n.database, from.role, to.role])).rows[0];
+        if (state.sessions > 0) problems.push(`${state.sessions} session(s) of ${from.role} are still connected to ${n.database}`);
+        if (state.source_can_connect) problems.push(`${from.role} can still connect to ${n.database}: ${await connectSources(client, n.database)}`);
+        if (!state.target_can_connect) problems.push(`${to.role} cannot connect to ${n.database}`);
+        return {
+            ok: problems.length === 0, database: n.database, serverVersion: who.v, orchestrator: who.u, from, to, terminated,
+            remainingSessions: state.sessions, sourceCanConnect: state.source_can_connect, targetCanConnect: state.target_can_connect, warnings, problems,
+        };
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+/**
+ * Terminates `role`'s sessions on `database` as `terminator` until two looks a moment apart find
+ * none (a session that passed the CONNECT check just before the revoke shows up late), or time is up.
+ */
+async function terminateSessions(client: Client, database: string, role: string, terminator: string, timeoutMs: number, warnings: string[], problems: string[]): Promise<number[]> {
+    const terminated: number[] = [];
+    try {
+        await client.query(setRoleSql(terminator));
+    } catch (err) {
+        warnings.push(`cannot SET ROLE ${terminator} (${pgErrorMessage(err)}): terminating with the orchestrator's own privileges`);
+    }
+    try {
+        const deadline = Date.now() + timeoutMs;
+        let quiet = 0;
+        while (quiet < 2 && Date.now() < deadline) {
+            const rows = (await client.query<{ pid: number; terminated: boolean }>(TERMINATE_SESSIONS_SQL, [database, role, Math.min(5_000, timeoutMs)])).rows;
+            terminated.push(...rows.filter((r) => r.terminated).map((r) => r.pid));
+            quiet = rows.length === 0 ? quiet + 1 : 0;
+            await sleep(250);
+        }
+    } catch (err) {
+        problems.push(`cannot terminate ${role}'s sessions as ${terminator}: ${pgErrorMessage(err)}. ` +
+            `pg_terminate_backend needs the privileges of the session's role or of ${SIGNAL_BACKEND_ROLE}; seed 004's memberships (INHERIT FALSE) give neither: ` +
+            `GRANT ${SIGNAL_BACKEND_ROLE} TO ${terminator} WITH INHERIT TRUE, SET FALSE (README "Data-plane failover")`);
+    } finally {
+        await client.query("RESET ROLE").catch(() => undefined);
+    }
+    return [...new Set(terminated)];
+}
+
+/** The ACL entries that still let roles connect, for the message. */
+async function connectSources(client: Client, database: string): Promise<string> {
+    const rows = (await client.query<{ grantee: string; grantor: string }>(
+        "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee, pg_catalog.pg_get_userbyid(a.grantor) AS grantor " +
+        "FROM pg_catalog.pg_database d, pg_catalog.aclexplode(coalesce(d.datacl, pg_catalog.acldefault('d', d.datdba))) a " +
+        "WHERE d.datname = $1 AND a.privilege_type = 'CONNECT'", [database])).rows;
+    return `CONNECT is held by ${rows.map((r) => `${r.grantee} (granted by ${r.grantor})`).join(", ")} (or by a role the login role is a member of)`;
+}
+
+export function renderFence(r: FenceResult, adminUrl: string): string {
+    const lines = [
+        `fence ${r.database} as ${r.orchestrator} on ${maskUrl(adminUrl)} (PostgreSQL ${r.serverVersion})`,
+        `  CONNECT: revoked from ${r.from.role} (${r.from.plane}), granted to ${r.to.role} (${r.to.plane})`,
+        `  terminated ${r.terminated.length} session(s) of ${r.from.role}${r.terminated.length ? `: pid ${r.terminated.join(", ")}` : ""}`,
+        `  now: ${r.remainingSessions} session(s) of ${r.from.role}; ${r.from.role} can connect: ${r.sourceCanConnect ? "YES" : "no"}; ${r.to.role} can connect: ${r.targetCanConnect ? "yes" : "NO"}`,
+        ...r.warnings.map((w) => `  warning: ${w}`),
+        ...r.problems.map((p) => `  problem: ${p}`),
+        r.ok ? `fenced: ${r.from.plane} is out, ${r.to.plane} is in` : `NOT fenced completely: see the problems above`,
+    ];
+    return lines.join("\n") + "\n";
+}
+
+interface FenceCliOptions {
+    stack: string;
+    deployment: string;
+    from: string;
+    adminUrl: string;
+    file?: string;
+    timeout: string;
+    json: boolean;
+}
+
+export const registerFence: Register = (program, setExit) => {
+    program
+        .command("fence")
+        .description("data-plane failover (seed 004), as the orchestrator user: the source plane's login role loses CONNECT and its sessions, the target's can connect")
+        .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+        .requiredOption("--deployment <release>", "the Deployment's release name")
+        .requiredOption("--from <plane>", "the data plane to fence (one of the Deployment's failover.planes)")
+        .requiredOption("--admin-url <url>", "the orchestrator user's URL, postgresql://commander_user@host:5432/postgres (password: PGPASSWORD or ~/.pgpass)")
+        .option("--file <path>", "a stack file other than stacks/Pulumi.<stack>.yaml")
+        .option("--timeout <seconds>", "how long to keep terminating the source's sessions", "30")
+        .option("--json", "print the result as JSON", false)
+        .action(async (o: FenceCliOptions) => {
+            try {
+                const seconds = Number(o.timeout);
+                if (!(seconds > 0)) throw new FenceRefused(`--timeout ${o.timeout} is not a positive number of seconds`);
+                const r = await fence({ stack: o.stack, deployment: o.deployment, from: o.from, adminUrl: o.adminUrl, file: o.file, timeoutMs: seconds * 1000 });
+                process.stdout.write(o.json ? JSON.stringify(r, null, 2) + "\n" : renderFence(r, o.adminUrl));
+                setExit(r.ok ? 0 : 1);
+            } catch (err) {
+                const refused = err instanceof FenceRefused;
+                process.stderr.write(`astro-db fence: ${refused ? "refused" : "error"}: ${err instanceof Error ? err.message : String(err)}\n`);
+                setExit(2);
+            }
+        });
+};
