@@ -293,7 +293,7 @@ async function undo(client: Client, names: string[], what: string, drop: (name: 
 }
 
 /** Per kind, per resource: created if any of its steps created, changed if any changed. */
-function summarize(steps: StepOutcome[]): Record<string, Record<Outcome, number>> {
+export function summarize(steps: StepOutcome[]): Record<string, Record<Outcome, number>> {
     const perResource = new Map<string, { kind: string; outcome: Outcome }>();
     const rank: Record<Outcome, number> = { unchanged: 0, changed: 1, created: 2 };
     for (const s of steps) {

@@ -12,6 +12,7 @@ import { readDatabaseContents, readServerState } from "./sql/catalog";
 import { checkDeclaration, undeclaredFindings } from "./sql/check";
 import type { Finding, PgDeclaration, SqlStep } from "./sql/model";
 import { translateGraph } from "./sql/registry";
+import { isMysqlUrl } from "./mysql/client";
 
 export interface AuditOptions {
     stack: string;
@@ -122,6 +123,13 @@ export const registerAudit: Register = (program: Command, setExit) => {
         .option("-d, --deployment <release>", "only this Deployment")
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
         .action(async (opts: AuditOptions & { format: "text" | "json" }) => {
+            // A mysql:// admin URL audits the stack's MySQL server (cli/mysql/audit.ts).
+            if (isMysqlUrl(opts.adminUrl)) {
+                const { auditMysqlStack, renderMysqlAudit } = await import("./mysql/audit");
+                const m = await auditMysqlStack(opts);
+                process.stdout.write(renderMysqlAudit(m, opts.format));
+                return setExit(m.clean ? 0 : 1);
+            }
             const r = await auditStack(opts);
             process.stdout.write(renderAudit(r, opts.format));
             setExit(r.clean ? 0 : 1);

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { runStackGraph } from "../graph";
 import type { Register } from "../main";
 import * as sql from "../../components/postgres/sql";
+import { mysqlSqlSections } from "../mysql/script";
 import { translateGraph, stackServerContext } from "./registry";
 import { renderPsql } from "./render";
 
@@ -48,8 +49,9 @@ export async function stackSql(stack: string, o: SqlOptions = {}): Promise<strin
             ].filter(Boolean),
         }));
     }
+    sections.push(...mysqlSqlSections(stack, graph, steps, warnings, o));
     if (sections.length === 0) {
-        return `-- astro-db sql --stack ${stack}: no PostgreSQL SQL${o.deployment ? ` for Deployment ${o.deployment}` : ""}\n${warnings.map((w) => `-- WARNING: ${w}\n`).join("")}`;
+        return `-- astro-db sql --stack ${stack}: no SQL${o.deployment ? ` for Deployment ${o.deployment}` : ""}\n${warnings.map((w) => `-- WARNING: ${w}\n`).join("")}`;
     }
     return sections.join("\n");
 }

@@ -7,6 +7,7 @@
 import type { GraphResource, StackGraph } from "../graph";
 import type { DeploymentSpec, ServerSpec } from "../../stacks/config";
 import type { SqlStep } from "./model";
+import { MYSQL_TRANSLATORS } from "./mysql";
 import { POSTGRES_TRANSLATORS } from "./postgres";
 
 /** Everything a translator may need besides the resource itself. */
@@ -41,7 +42,7 @@ export function registerDynamicTranslator(kind: string, translator: Translator):
     byDynamicKind.set(kind, translator);
 }
 
-for (const [type, t] of Object.entries(POSTGRES_TRANSLATORS)) registerTranslator(type, t);
+for (const [type, t] of Object.entries({ ...POSTGRES_TRANSLATORS, ...MYSQL_TRANSLATORS })) registerTranslator(type, t);
 
 export function translatorFor(r: GraphResource): Translator | undefined {
     if (r.type === DYNAMIC_TYPE) {

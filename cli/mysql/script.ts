@@ -1,0 +1,48 @@
+/**
+ * `astro-db sql` for MySQL servers: the stack's MySQL steps as a script for the `mysql` client, for a DBA
+ * to review or run. Safe to run twice (CREATE ... IF NOT EXISTS; GRANT adds only what is missing;
+ * ALTER brings a drifted character set or REQUIRE clause back). Passwords are user variables the DBA sets
+ * first, unless the stack declares one and `--show-passwords` is given; CREATE USER then runs as a
+ * prepared statement, because IDENTIFIED BY takes only a literal.
+ */
+import * as sql from "../../components/mysql/sql";
+import type { StackGraph } from "../graph";
+import type { SqlOptions } from "../sql/command";
+import type { SqlStep } from "../sql/model";
+import { byDeployment } from "../sql/render";
+
+/** The script for one server's MySQL steps. */
+export function renderMysqlScript(steps: readonly SqlStep[], title: string[], passwords: ReadonlyMap<string, string> = new Map()): string {
+    const password = (user: string) => (passwords.has(user) ? sql.quoteString(passwords.get(user)!) : sql.passwordVariable(user));
+    const lines = title.map((t) => `-- ${t}`.trimEnd());
+    for (const [deployment, group] of byDeployment(steps)) {
+        lines.push("", `-- ======== ${deployment === undefined ? "server-wide" : `Deployment ${deployment}`} ========`);
+        for (const s of group) lines.push(`-- ${s.resource.type} ${s.resource.name}${s.action === "create" ? " (create if missing)" : ""}`, ...s.statements({ password }).map((t) => `${t};`));
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** Per MySQL server of the stack, its script, from the stack's translated steps. */
+export function mysqlSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: SqlOptions = {}): string[] {
+    const sections: string[] = [];
+    for (const server of graph.spec.servers.filter((s) => s.engine === "mysql")) {
+        const mine = steps.filter((s) => s.server === server.name && s.engine === "mysql");
+        if (mine.length === 0) continue;
+        const passwords = new Map(mine.filter((s) => s.setsPasswordOf && s.declaredPassword !== undefined).map((s) => [s.setsPasswordOf!, s.declaredPassword!]));
+        const variables = mine.filter((s) => s.setsPasswordOf && !passwords.has(s.setsPasswordOf)).map((s) => `SET ${sql.passwordVariable(s.setsPasswordOf!)} = '<password>';`);
+        const where = server.kind === "existing" ? `-h ${server.host} -P ${server.port}` : "-h <RDS endpoint> -P 3306 --ssl-mode=REQUIRED";
+        sections.push(renderMysqlScript(mine, [
+            `astro-db sql --stack ${stack}${o.deployment ? ` --deployment ${o.deployment}` : ""}: server "${server.name}" (MySQL)`,
+            "Built from the stack's resource graph, following the mysql provider (v1.9.0): a Grant only adds privileges, it revokes nothing.",
+            ...warnings.map((w) => `WARNING: ${w}`),
+            "Run it as the admin with the mysql client:",
+            `  mysql ${where} -u <admin> -p < this.sql`,
+            ...(variables.length ? [
+                "Set each new user's password first (nothing here holds one in clear; `astro-db apply` generates them and writes the secrets):",
+                ...variables.map((v) => `  ${v}`),
+                "e.g. put those lines in front of this script; a user variable left unset makes CREATE USER fail.",
+            ] : []),
+        ], passwords));
+    }
+    return sections;
+}
