@@ -4,6 +4,8 @@ export * as astronomer from "./astronomer";
 export { RdsServer, RdsServerArgs, rdsDefaults, parameterGroupFamily, replacementInputs } from "./aws";
 export { DeploymentSecrets, DeploymentSecretsArgs } from "./kubernetes/deploymentSecrets";
 export { DeploymentAccess, DeploymentAccessArgs } from "./postgres/deploymentAccess";
+export { MysqlDeploymentAccess, MysqlDeploymentAccessArgs } from "./mysql/deploymentAccess";
+export { MYSQL_PRIVILEGES } from "./mysql/privileges";
 export { PG_PRIVILEGES } from "./postgres/privileges";
 export { DatabaseRemoval, DatabaseRemovalArgs, removalStatements } from "./databaseRemoval";
 export { retentionState, RetentionState } from "./retention";
