@@ -179,6 +179,17 @@ function suite(variant: PgVariant, title: string): void {
             assert.strictEqual(mode(out), 0o700);
             assert.strictEqual(mode(outputLayout(out).secretsDir), 0o700);
             assert.strictEqual(mode(outputLayout(out).valuesYaml), 0o600);
+            // Other login roles the run created (seed 004's data-plane users) get their generated passwords written too.
+            const loginRoles = spec.deployments.flatMap((d) => (d.failover?.users === "customer" ? d.names.loginRoles : []));
+            if (loginRoles.length) {
+                assert.strictEqual(mode(first.rolePasswords!.path), 0o600);
+                const written = YAML.parse(fs.readFileSync(first.rolePasswords!.path, "utf8"));
+                assert.deepStrictEqual(Object.keys(written).sort(), [...loginRoles].sort());
+                await as(server.adminUrl, async (c) => {
+                    const r = await c.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolcanlogin", [loginRoles]);
+                    assert.strictEqual(r.rowCount, loginRoles.length);
+                });
+            }
             const report = renderApplyResult(first) + JSON.stringify(first);
             for (const d of spec.deployments) assert.ok(!report.includes(new URL(astroUrl(d)).password), "the report never shows a password");
             assert.ok(!report.includes(server.adminPassword));
@@ -250,6 +261,24 @@ function suite(variant: PgVariant, title: string): void {
             assert.deepStrictEqual(spec.deployments.map((d) => fs.readFileSync(secretFile(d, "metadata"), "utf8")), before);
             const report = await audit();
             assert.deepStrictEqual(report.findings, [], JSON.stringify(report.findings, null, 2));
+        });
+
+        it("an existing user whose secrets are gone: apply says its password is unknown; --rotate-password sets a new one and writes them", async () => {
+            const d = deployment("quasar-nebula-1234");
+            const old = astroUrl(d);
+            fs.rmSync(secretFile(d, "metadata"));
+            fs.rmSync(secretFile(d, "resultBackend"));
+            const unknown = (await apply()).deployments.find((x) => x.release === d.release)!;
+            assert.deepStrictEqual(unknown.files.map((f) => f.status), ["missing", "missing", "kept"]);
+            assert.match(unknown.notes.join("\n"), new RegExp(`role ${d.names.user} already exists .* cannot know its password.*--rotate-password ${d.release}`));
+
+            const rotated = (await apply({ rotatePasswords: [d.release] })).deployments.find((x) => x.release === d.release)!;
+            assert.deepStrictEqual(rotated.summary.role, { created: 0, changed: 1, unchanged: 0 });
+            assert.deepStrictEqual(rotated.files.map((f) => f.status), ["written", "written", "kept"]);
+            assert.notStrictEqual(new URL(astroUrl(d)).password, new URL(old).password);
+            await as(astroUrl(d), async (c) => assert.strictEqual((await c.query("SELECT count(*)::int AS n FROM dag")).rows[0].n, 1));
+            await rejectsWith(connect(old), "28P01", /password authentication failed/);
+            assert.deepStrictEqual((await audit()).findings, []);
         });
 
         it("after a manual REVOKE CONNECT, audit reports exactly that drift and exits 1; apply restores it and audit exits 0", async () => {
