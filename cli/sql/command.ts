@@ -3,7 +3,7 @@
  * database resources amount to, as a psql script per server, for a DBA to review or run.
  */
 import { Command } from "commander";
-import { runStackGraph } from "../graph";
+import { runStackGraph, StackGraph } from "../graph";
 import type { Register } from "../main";
 import * as sql from "../../components/postgres/sql";
 import { mysqlSqlSections } from "../mysql/script";
@@ -20,7 +20,15 @@ export interface SqlOptions {
 }
 
 export async function stackSql(stack: string, o: SqlOptions = {}): Promise<string> {
-    const graph = await runStackGraph(stack, { revealSecrets: o.showPasswords ?? false, file: o.file });
+    return graphSql(await runStackGraph(stack, { revealSecrets: o.showPasswords ?? false, file: o.file }), o);
+}
+
+/**
+ * The script for a graph. Passwords show in clear only when the graph was built with secrets
+ * revealed and the stack itself declares them; generated ones are psql variables always.
+ */
+export function graphSql(graph: StackGraph, o: SqlOptions = {}): string {
+    const stack = graph.stack;
     if (o.deployment !== undefined && !graph.spec.deployments.some((d) => d.release === o.deployment)) {
         throw new Error(`stack "${stack}" has no Deployment "${o.deployment}" (Deployments: ${graph.spec.deployments.map((d) => d.release).join(", ")})`);
     }

@@ -3,11 +3,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { GENERATED_PLACEHOLDER, GraphResource, runStackGraph, StackGraph, stackFilePath } from "../../../cli/graph";
+import { GENERATED_PLACEHOLDER, GraphResource, runStackGraph, SECRET_MASK, StackGraph, stackFilePath } from "../../../cli/graph";
 import * as sql from "../../../components/postgres/sql";
 import { PgState } from "../../../cli/sql/catalog";
 import { checkDeclaration, undeclaredFindings } from "../../../cli/sql/check";
-import { stackSql } from "../../../cli/sql/command";
+import { graphSql, stackSql } from "../../../cli/sql/command";
 import { PgDeclaration, SqlStep } from "../../../cli/sql/model";
 import { registerDynamicTranslator, translateGraph } from "../../../cli/sql/registry";
 import { segmentSteps } from "../../../cli/sql/render";
@@ -168,6 +168,19 @@ describe("astro-db sql: the local stack's resources as SQL", () => {
         const script = await stackSql("local", { showPasswords: true });
         assert.ok(!script.includes(GENERATED_PLACEHOLDER));
         assert.match(script, /PASSWORD :'astro_stellar_orbit_4821_password'/);
+    });
+
+    it("shows a password the stack declares only with --show-passwords, as a quoted literal", async () => {
+        const declare = (g: StackGraph, password: string): StackGraph => ({
+            ...g, resources: g.resources.map((r) => (r.name === "quasar-nebula-1234-user" ? { ...r, inputs: { ...r.inputs, password } } : r)),
+        });
+        const revealed = await runStackGraph("local", { revealSecrets: true });
+        const shown = graphSql(declare(revealed, "it's-declared"), { deployment: "quasar-nebula-1234", showPasswords: true });
+        assert.match(shown, /^CREATE ROLE "astro_quasar_nebula_1234" WITH ENCRYPTED PASSWORD 'it''s-declared' /m);
+        assert.doesNotMatch(shown, /astro_quasar_nebula_1234_password/);
+        const masked = graphSql(declare(graph, SECRET_MASK), { deployment: "quasar-nebula-1234" });
+        assert.match(masked, /PASSWORD :'astro_quasar_nebula_1234_password'/);
+        assert.doesNotMatch(masked, /it''s-declared/);
     });
 
     it("refuses a Deployment the stack does not have", async () => {
