@@ -1,0 +1,82 @@
+/**
+ * The SQL of seed 004 and of fencing, as the builders spell it (pure code, no server): what a
+ * reviewer compares with the seed, and what `astro-db sql` prints for a RoleMembership.
+ */
+import * as assert from "assert";
+import type { GraphResource } from "../../../cli/graph";
+import { roleMembershipTranslator } from "../../../cli/sql/roleMembership";
+import type { TranslateContext } from "../../../cli/sql/registry";
+import { failoverSetupSql, fenceConnectSql, type FailoverNames } from "../../../components/postgres/failoverRoles";
+import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../components/postgres/roleMembership";
+
+const n: FailoverNames = {
+    database: "airflow_db_x", ownerRole: "airflow_db_x_owner", terminatorRole: "airflow_conn_killer_x",
+    loginRoles: ["dp1_user_x", "dp2_user_x"], orchestratorUser: "commander_user",
+};
+
+describe("seed 004 as SQL", () => {
+    it("customer model: the seed's statements in the seed's order, plus pg_signal_backend WITH INHERIT TRUE for the terminator", () => {
+        const statements = failoverSetupSql(n, { users: "customer", loginPasswords: ["p1", "p'2"] });
+        const shapes = statements.map((s) => s.replace(/ WITH (ENCRYPTED PASSWORD .*? )?VALID UNTIL.*?(NOLOGIN|LOGIN).*$/, (_m, _pw: string, login: string) => ` ${login}`));
+        assert.deepStrictEqual(shapes, [
+            `CREATE ROLE "airflow_db_x_owner" NOLOGIN`,
+            `CREATE ROLE "airflow_conn_killer_x" NOLOGIN`,
+            `CREATE ROLE "dp1_user_x" LOGIN`,
+            `CREATE ROLE "dp2_user_x" LOGIN`,
+            `ALTER DATABASE "airflow_db_x" OWNER TO "airflow_db_x_owner"`,
+            `REVOKE CONNECT ON DATABASE "airflow_db_x" FROM PUBLIC`,
+            `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp1_user_x"`,
+            `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp2_user_x"`,
+            `GRANT "dp1_user_x" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`,
+            `GRANT "dp2_user_x" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`,
+            `GRANT "pg_signal_backend" TO "airflow_conn_killer_x" WITH INHERIT TRUE, SET FALSE`,
+            `GRANT "airflow_db_x_owner" TO "commander_user" WITH INHERIT TRUE, SET TRUE`,
+            `GRANT "airflow_conn_killer_x" TO "commander_user" WITH INHERIT TRUE, SET TRUE`,
+        ]);
+        assert.match(statements[1], / NOINHERIT /, "the terminator is NOINHERIT");
+        assert.match(statements[3], /ENCRYPTED PASSWORD 'p''2'/);
+        assert.doesNotMatch(statements[5], /TEMPORARY|ALL/, "PUBLIC loses CONNECT only");
+    });
+
+    it("apc model: no login roles, no CONNECT grants, no login-role memberships; the seed exactly without the fix", () => {
+        const apc = failoverSetupSql(n, { users: "apc" });
+        assert.ok(!apc.some((s) => /dp[12]_user_x/.test(s)));
+        assert.strictEqual(apc.length, 7);
+        const exact = failoverSetupSql(n, { users: "customer", signalBackend: false });
+        assert.ok(!exact.some((s) => /pg_signal_backend/.test(s)));
+    });
+
+    it("fencing moves CONNECT as the owner role, inside the transaction only", () => {
+        assert.deepStrictEqual(fenceConnectSql(n, "dp1_user_x", "dp2_user_x"), [
+            `SET LOCAL ROLE "airflow_db_x_owner"`,
+            `REVOKE CONNECT ON DATABASE "airflow_db_x" FROM "dp1_user_x"`,
+            `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp2_user_x"`,
+        ]);
+    });
+});
+
+describe("RoleMembership SQL", () => {
+    it("spells all three options on 16+, only ADMIN below, and refuses below 16 what 15 cannot express", () => {
+        const o = { inherit: false, set: false, admin: false };
+        assert.strictEqual(grantMembershipSql("a", "b", o), `GRANT "a" TO "b" WITH ADMIN FALSE, INHERIT FALSE, SET FALSE`);
+        assert.strictEqual(grantMembershipSql("a", "b", { ...o, admin: true }, 150000), `GRANT "a" TO "b" WITH ADMIN OPTION`);
+        assert.strictEqual(membershipId(`we"ird`, "b"), `"we""ird" TO "b"`);
+        assert.strictEqual(legacyRefusal("a", "b", { inherit: true, set: true, admin: true }, true, "15.8"), undefined);
+        assert.match(legacyRefusal("a", "b", o, true, "15.8")!, /PostgreSQL 15\.8.*SET FALSE cannot be expressed.*SET ROLE a/);
+        assert.match(legacyRefusal("a", "b", { inherit: true, set: true, admin: false }, false, "15.8")!, /NOINHERIT attribute/);
+    });
+
+    it("translates to a version check and one GRANT, and declares the membership with its options for audit", () => {
+        const r: GraphResource = {
+            type: "pulumi-nodejs:dynamic:Resource", name: "m", custom: true, secretInputs: ["connection"],
+            inputs: { __kind: ROLE_MEMBERSHIP_KIND, role: "dp1_user_x", member: "airflow_conn_killer_x", inherit: false, set: false, admin: false, connection: "[secret]" },
+            options: { protect: false, retainOnDelete: false, dependsOn: [], ignoreChanges: [] },
+        };
+        const [step] = roleMembershipTranslator(r, {} as TranslateContext);
+        assert.deepStrictEqual(step.declares, [{ engine: "postgres", type: "membership", role: "dp1_user_x", member: "airflow_conn_killer_x", admin: false, inherit: false, set: false }]);
+        const [check, grant] = step.statements({ password: () => "x" });
+        assert.match(check, /server_version_num'\)::int < 160000 THEN RAISE EXCEPTION .*needs PostgreSQL 16 or later/);
+        assert.strictEqual(grant, `GRANT "dp1_user_x" TO "airflow_conn_killer_x" WITH ADMIN FALSE, INHERIT FALSE, SET FALSE`);
+        assert.throws(() => roleMembershipTranslator({ ...r, inputs: { ...r.inputs, role: "[unknown]" } }, {} as TranslateContext), /expected a role name known offline/);
+    });
+});
