@@ -215,7 +215,10 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                 for (const step of segment.steps) {
                     const before = combine(step.declares.filter(isPg).map((d) => checkDeclaration(d, state)));
                     const rotating = rotate && step.setsPasswordOf !== undefined && before === "ok";
-                    const run = rotating || (step.action === "create" ? before === "absent" : before !== "ok");
+                    // Pulumi applies a resource that ignores changes once, with what it creates, and never again.
+                    const ignored = step.ignoreDrift === true && !(step.database !== undefined && createdDatabases.includes(step.database));
+                    const run = rotating || (!ignored && (step.action === "create" ? before === "absent" : before !== "ok"));
+                    if (ignored && before !== "ok") result.notes.push(`${step.resource.name} differs from the stack but ignores changes (ignoreChanges), as pulumi up would: left as it is`);
                     if (!run) {
                         outcomes.push({ resource: step.resource.name, kind: step.kind, action: step.action, outcome: "unchanged" });
                         continue;

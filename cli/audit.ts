@@ -70,6 +70,8 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
     const deploymentOfDatabase = new Map(decls.flatMap(({ d, step }) => databasesOf(d).map((db) => [db, step.deployment] as const)));
     const findings: Finding[] = [];
     for (const { d, step } of decls) {
+        // What a resource ignores changes to (e.g. CONNECT a failover moved) is not drift.
+        if (step.ignoreDrift) continue;
         for (const f of checkDeclaration(d, state).findings) findings.push({ ...f, server: server.name, deployment: step.deployment, resource: step.resource.name });
     }
     for (const f of undeclaredFindings(decls.map((x) => x.d), state)) {

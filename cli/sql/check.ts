@@ -92,10 +92,15 @@ function kindMatches(kind: PgObjectKind, objectType: string): boolean {
     return kind === objectType;
 }
 
+/** Whether a Grant's object name means this object: `f` names every overload, `f(integer)` one. */
+function names(object: string, o: PgObjectState): boolean {
+    return object === o.name || (!object.includes("(") && o.name.startsWith(`${object}(`));
+}
+
 /** Objects a privileges target covers in a database (never those the grantee owns). */
 function targetObjects(c: PgDatabaseContents, on: Extract<PgPrivilegeTarget, { kind: "all" | "objects" }>, grantee: string): PgObjectState[] {
     return c.objects.filter((o) => o.schema === on.schema && kindMatches(o.kind, on.objectType) && o.owner !== grantee &&
-        (on.kind === "all" || on.objects.some((n) => n === o.name || (n.includes("(") ? false : o.name.startsWith(`${n}(`)))));
+        (on.kind === "all" || on.objects.some((n) => names(n, o))));
 }
 
 function checkPrivileges(d: Decl<"privileges">, state: PgState): DeclarationResult {
@@ -112,7 +117,8 @@ function checkPrivileges(d: Decl<"privileges">, state: PgState): DeclarationResu
     const findings: Finding[] = [];
     if (on.kind === "objects") {
         for (const name of on.objects) {
-            if (!objects.some((o) => o.name === name || o.name.startsWith(`${name}(`)) && !c.objects.some((o) => o.schema === on.schema && o.owner === d.grantee && (o.name === name || o.name.startsWith(`${name}(`)))) {
+            const exists = c.objects.some((o) => o.schema === on.schema && kindMatches(o.kind, on.objectType) && names(name, o));
+            if (!exists) {
                 findings.push({ status: "missing", object: label.object(db, { kind: on.objectType, schema: on.schema, name }), message: `${on.objectType} ${q(on.schema)}.${q(name)} does not exist in database ${q(db)}` });
             }
         }
@@ -255,7 +261,7 @@ export function undeclaredFindings(decls: readonly PgDeclaration[], state: PgSta
                 (e) => e.grantee === s.owner || e.grantee === s.ownerRole || onSchema.has(e.grantee) || builtInDefault("schema", schemaName, e)));
             for (const o of c.objects.filter((x) => x.schema === schemaName)) {
                 const declared = declaredOn((on) => (on.kind === "all" || on.kind === "objects") && on.database === dbName && on.schema === schemaName && kindMatches(o.kind, on.objectType) &&
-                    (on.kind === "all" || on.objects.some((n) => n === o.name || o.name.startsWith(`${n}(`))));
+                    (on.kind === "all" || on.objects.some((n) => names(n, o))));
                 findings.push(...extraGrantees(dbName, label.object(dbName, o), o.acl, (e) => e.grantee === o.owner || declared.has(e.grantee) || builtInDefault(o.kind, o.name, e)));
             }
         }

@@ -43,6 +43,12 @@ export interface SqlStep {
     setsPasswordOf?: string;
     /** The password the stack itself declares for that role (known only when secrets are revealed), else undefined: generated. */
     declaredPassword?: string;
+    /**
+     * The resource ignores changes to what this step enforces (Pulumi `ignoreChanges`, e.g. the
+     * login roles' CONNECT that a failover moves): like `pulumi up`, apply runs it only along with
+     * the database it creates, and audit does not report its drift.
+     */
+    ignoreDrift?: boolean;
 }
 
 /* ---------------------------------------------------------------- declarations (PostgreSQL) */

@@ -210,6 +210,7 @@ const grant: Translator = (r, ctx) => {
     const statements = [revoke, ...(privs.length ? [sql.grant(privs, target, grantee, withGrantOption)] : [])];
     return [step(r, {
         kind: "grant", action: "ensure", database: db, transactional: true,
+        ignoreDrift: r.options.ignoreChanges.includes("privileges"),
         statements: () => asOwners(ctx, owners, statements),
         declares: [{ engine: "postgres", type: "privileges", on, grantee, privileges: expandAll(privs, objectType), withGrantOption }],
     })];
@@ -230,6 +231,7 @@ const defaultPrivileges: Translator = (r, ctx) => {
     const statements = [sql.revokeDefaultPrivileges(target, grantee), ...(privs.length ? [sql.grantDefaultPrivileges(target, privs, grantee, withGrantOption)] : [])];
     return [step(r, {
         kind: "default privileges", action: "ensure", database: db, transactional: true,
+        ignoreDrift: r.options.ignoreChanges.includes("privileges"),
         statements: () => asOwners(ctx, [sql.namedRolesQuery([owner])], statements),
         declares: [{ engine: "postgres", type: "default-privileges", database: db, owner, schema: schemaName, objectType, grantee, privileges: expandAll(privs, objectType), withGrantOption }],
     })];

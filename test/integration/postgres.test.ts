@@ -298,6 +298,21 @@ function suite(variant: PgVariant, title: string): void {
             assert.strictEqual((await cli(["audit", "--stack", "local", "--admin-url", server.adminUrl])).code, 0);
         });
 
+        it("a failover's move of CONNECT off a login role (ignoreChanges) is neither drift for audit nor undone by apply", async function () {
+            const d = spec.deployments.find((x) => x.failover?.users === "customer");
+            if (!d) this.skip();
+            const [from] = d!.names.loginRoles;
+            const db = sql.quoteIdent(d!.names.database);
+            await as(server.adminUrl, (c) => c.query(`REVOKE CONNECT ON DATABASE ${db} FROM ${sql.quoteIdent(from)}`));
+            assert.deepStrictEqual((await audit()).findings, []);
+            const res = (await apply()).deployments.find((x) => x.release === d!.release)!;
+            assert.match(res.notes.join("\n"), /-connect differs from the stack but ignores changes/);
+            await as(server.adminUrl, async (c) => {
+                assert.strictEqual((await c.query("SELECT has_database_privilege($1, $2, 'CONNECT') AS ok", [from, d!.names.database])).rows[0].ok, false);
+                await c.query(`GRANT CONNECT ON DATABASE ${db} TO ${sql.quoteIdent(from)}`);
+            });
+        });
+
         it("a failure in an existing Deployment rolls its changes back and drops nothing", async () => {
             const d = deployment("stellar-orbit-4821");
             await as(server.adminUrl, (c) => c.query(`REVOKE TEMPORARY ON DATABASE ${sql.quoteIdent(d.names.database)} FROM ${sql.quoteIdent(d.names.user)}`));
