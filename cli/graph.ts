@@ -212,7 +212,8 @@ async function describe(
     const inputs: Record<string, unknown> = {};
     const secretInputs: string[] = [];
     for (const [key, value] of Object.entries(props ?? {})) {
-        if (value === undefined) continue;
+        // A dynamic resource's serialized provider is code (tens of kB each), not configuration.
+        if (value === undefined || key === "__provider") continue;
         const out = pulumi.output(value);
         if (await pulumi.isSecret(out)) secretInputs.push(key);
         inputs[key] = await resolveValue(value, reveal);
