@@ -408,7 +408,8 @@ export const registerApply: Register = (program: Command, setExit) => {
         .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => Number(v)))
         .option("--rotate-password <release...>", "give these Deployments' existing Astro users a new password and rewrite their secrets")
         .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
-        .action(async (opts: { stack: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
+        .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
+            const opts = { ...given, file: given.stackFile };
             // A mysql:// admin URL applies the stack's MySQL server (cli/mysql/apply.ts).
             if (isMysqlUrl(opts.adminUrl)) {
                 const { applyMysqlStack, renderMysqlApplyResult } = await import("./mysql/apply");

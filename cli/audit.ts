@@ -124,7 +124,8 @@ export const registerAudit: Register = (program: Command, setExit) => {
     serverCommandOptions(program.command("audit").description("compare a live PostgreSQL server with the stack: missing, extra and different privileges, roles, memberships (exit 0 clean, 1 drift, 2 error)"))
         .option("-d, --deployment <release>", "only this Deployment")
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
-        .action(async (opts: AuditOptions & { format: "text" | "json" }) => {
+        .action(async (given: AuditOptions & { stackFile?: string; format: "text" | "json" }) => {
+            const opts = { ...given, file: given.stackFile };
             // A mysql:// admin URL audits the stack's MySQL server (cli/mysql/audit.ts).
             if (isMysqlUrl(opts.adminUrl)) {
                 const { auditMysqlStack, renderMysqlAudit } = await import("./mysql/audit");

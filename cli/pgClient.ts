@@ -74,10 +74,16 @@ export function pgErrorMessage(err: unknown): string {
     return parts.join(" ");
 }
 
-/** The options every command that works on a live server takes: --stack, --admin-url, --server. */
-export function serverCommandOptions(command: Command): Command {
+/** The options every command that reads a stack takes: --stack and --stack-file (mapped to `file`). */
+export function stackCommandOptions(command: Command): Command {
     return command
         .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+        .option("--stack-file <path>", "read the stack's config from this file instead of stacks/Pulumi.<name>.yaml");
+}
+
+/** The options every command that works on a live server takes: the stack's, --admin-url, --server. */
+export function serverCommandOptions(command: Command): Command {
+    return stackCommandOptions(command)
         .requiredOption("--admin-url <url>", "postgresql://admin:password@host:port/postgres (or set ASTRO_DB_ADMIN_URL)", process.env.ASTRO_DB_ADMIN_URL)
         .option("--server <name>", "the stack's server (when it has several PostgreSQL servers)");
 }

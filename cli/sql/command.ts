@@ -7,6 +7,7 @@ import { runStackGraph, StackGraph } from "../graph";
 import type { Register } from "../main";
 import * as sql from "../../components/postgres/sql";
 import { mysqlSqlSections } from "../mysql/script";
+import { stackCommandOptions } from "../pgClient";
 import { translateGraph, stackServerContext } from "./registry";
 import { renderPsql } from "./render";
 
@@ -65,15 +66,12 @@ export function graphSql(graph: StackGraph, o: SqlOptions = {}): string {
 }
 
 export const registerSql: Register = (program: Command, setExit) => {
-    program
-        .command("sql")
-        .description("print the SQL the stack's database resources amount to (a psql script per server; passwords masked)")
-        .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+    stackCommandOptions(program.command("sql").description("print the SQL the stack's database resources amount to (a psql script per server; passwords masked)"))
         .option("-d, --deployment <release>", "only this Deployment")
         .option("--server <name>", "only this server")
         .option("--show-passwords", "print passwords the stack declares in clear (generated ones stay psql variables)", false)
-        .action(async (o: { stack: string; deployment?: string; server?: string; showPasswords: boolean }) => {
-            process.stdout.write(await stackSql(o.stack, o));
+        .action(async (o: { stack: string; stackFile?: string; deployment?: string; server?: string; showPasswords: boolean }) => {
+            process.stdout.write(await stackSql(o.stack, { ...o, file: o.stackFile }));
             setExit(0);
         });
 };
