@@ -124,10 +124,13 @@ export function legacyRefusal(role: string, member: string, o: MembershipOptions
 
 /* ------------------------------------------------------------------ the live side */
 
-/** pg's TLS settings for a libpq sslmode. `prefer`/`allow` try TLS without verifying, like libpq. */
+/**
+ * pg's TLS settings for a libpq sslmode. pg cannot fall back from one to the other as libpq does:
+ * `allow` connects without TLS, `prefer` and `require` with TLS, unverified.
+ */
 export function pgClientConfig(c: PgConnection): ClientConfig {
     const ssl: ClientConfig["ssl"] =
-        c.sslmode === "disable" ? false
+        c.sslmode === "disable" || c.sslmode === "allow" ? false
             : c.sslmode === "verify-full" ? { rejectUnauthorized: true }
                 : c.sslmode === "verify-ca" ? { rejectUnauthorized: true, checkServerIdentity: () => undefined }
                     : { rejectUnauthorized: false };
