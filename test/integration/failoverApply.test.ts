@@ -13,9 +13,6 @@ import { applyStack } from "../../cli/apply";
 import { auditStack } from "../../cli/audit";
 import { fence } from "../../cli/fence";
 import { outputLayout } from "../../cli/manifests";
-import { DYNAMIC_TYPE, registerDynamicTranslator, translatorFor, type Translator } from "../../cli/sql/registry";
-import type { GraphResource } from "../../cli/graph";
-import { FAILOVER_DYNAMIC_TRANSLATORS } from "../../cli/sql/roleMembership";
 import { deploymentNames } from "../../components/names";
 import * as sql from "../../components/postgres/sql";
 import { adminSql, failureOf, openSession, withPg } from "../support/pgSessions";
@@ -32,15 +29,7 @@ describe("apply, audit and fence a failover Deployment on real PostgreSQL 17 (em
     let file: string;
     const stack = "failover-e2e";
 
-    // Registered for this suite whether or not cli/sql/registry.ts does, and put back as found after,
-    // so that no other test file's run depends on this one's.
-    const previous = new Map<string, Translator | undefined>();
-
     before(async function () {
-        for (const [kind, t] of Object.entries(FAILOVER_DYNAMIC_TRANSLATORS)) {
-            previous.set(kind, translatorFor({ type: DYNAMIC_TYPE, inputs: { __kind: kind } } as unknown as GraphResource));
-            registerDynamicTranslator(kind, t);
-        }
         server = await requireOrSkip(this, () => startPostgres("embedded"));
         await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: sql.quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-failover-e2e-"));
@@ -53,7 +42,6 @@ describe("apply, audit and fence a failover Deployment on real PostgreSQL 17 (em
         }));
     });
     after(async function () {
-        for (const [kind, t] of previous) registerDynamicTranslator(kind, t as Translator);
         await server?.stop();
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
