@@ -16,14 +16,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { Command, Option } from "commander";
 import type { Client } from "pg";
-import { adminConnection, metadataConnection, resultBackendConnection } from "../components/astronomer/connections";
-import { checkFernetKey, fernetKeyFromBytes } from "../components/astronomer/fernet";
+import { adminConnection } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../components/astronomer/values";
 import * as sql from "../components/postgres/sql";
-import type { DeploymentSpec, ServerSpec, StackSpec } from "../stacks/config";
+import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
 import type { Register } from "./main";
-import { deploymentSecrets, ensurePrivateDir, mergeRolePasswords, outputLayout, OutputLayout, readDeploymentPassword, readSecretValue, secretManifest, writePrivateFile } from "./manifests";
+import { ensurePrivateDir, FileOutcome, mergeRolePasswords, outputLayout, OutputLayout, writeDeploymentSecrets, writePrivateFile } from "./manifests";
+
+export type { FileOutcome } from "./manifests";
 import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, serverCommandOptions } from "./pgClient";
 import { readState } from "./sql/catalog";
 import { checkDeclaration } from "./sql/check";
@@ -63,10 +64,6 @@ export interface StepOutcome {
     stillDiffers?: string[];
 }
 
-export interface FileOutcome {
-    path: string;
-    status: "written" | "kept" | "missing";
-}
 
 export interface DeploymentApplyResult {
     /** Undefined for server-wide resources. */
@@ -180,7 +177,9 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
         for (const d of spec.deployments.filter((x) => x.server === server.name)) {
             const run = runs.find((r) => r.result.release === d.release);
             if (!run || run.result.status !== "applied") continue;
-            run.result.files = writeDeploymentSecrets(layout, d, run, { host: connectionHost, port: connectionPort, sslmode, fernetKeysSecret });
+            run.result.files = writeDeploymentSecrets(layout, d, {
+                freshPassword: run.passwords.get(d.names.user), endpoint: { engine: "postgres", host: connectionHost, port: connectionPort, sslmode }, fernetKeysSecret, notes: run.result.notes,
+            });
         }
         const others = new Map(runs.flatMap((r) => [...r.passwords].filter(([role]) => !spec.deployments.some((d) => d.names.user === role))));
         const rolePasswords = mergeRolePasswords(layout, others) ? { path: layout.rolePasswords, status: "written" as const } : undefined;
@@ -315,41 +314,6 @@ interface Endpoint {
     host: string;
     port: number;
     sslmode: string;
-}
-
-function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, run: DeploymentRun, e: Endpoint & { fernetKeysSecret: boolean }): FileOutcome[] {
-    const files: FileOutcome[] = [];
-    const secrets = deploymentSecrets(d.names);
-    const fresh = run.passwords.get(d.names.user);
-    const password = fresh ?? readDeploymentPassword(layout, d.names);
-    const connection = password === undefined ? undefined : { engine: "postgres" as const, host: e.host, port: e.port, database: d.names.database, user: d.names.user, password, sslmode: e.sslmode };
-    for (const s of secrets) {
-        const file = layout.secret(s.name);
-        const exists = readSecretValue(file, s.key) !== undefined;
-        let value: string | undefined;
-        if (s.part === "fernetKey") {
-            if (exists) { files.push({ path: file, status: "kept" }); continue; }
-            if (d.fernetKey !== undefined && e.fernetKeysSecret) {
-                run.result.notes.push(`the fernet key of ${d.release} is stored encrypted in the stack and astro-db cannot decrypt it offline: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
-                files.push({ path: file, status: "missing" });
-                continue;
-            }
-            value = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
-            if (checkFernetKey(value).length) throw new Error(`the fernet key of ${d.release} is not a valid Fernet key`);
-        } else {
-            if (exists && fresh === undefined) { files.push({ path: file, status: "kept" }); continue; }
-            if (!connection) {
-                run.result.notes.push(`role ${d.names.user} already exists and ${file} does not: astro-db cannot know its password. ` +
-                    `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${d.release}`);
-                files.push({ path: file, status: "missing" });
-                continue;
-            }
-            value = s.part === "metadata" ? metadataConnection(connection) : resultBackendConnection(connection);
-        }
-        writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
-        files.push({ path: file, status: "written" });
-    }
-    return files;
 }
 
 function writeValuesYaml(layout: OutputLayout, spec: StackSpec, server: ServerSpec, adminUrl: string, e: Endpoint, warnings: string[]): FileOutcome | undefined {

@@ -3,12 +3,15 @@
  * the platform's values.yaml (seed 000 step 1). Every file is 0600 and its directory 0700: they
  * hold passwords. Names and keys come from components/names.ts and components/astronomer/facts.ts.
  */
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Document, parse } from "yaml";
-import { parseConnection } from "../components/astronomer/connections";
+import { DbEndpoint, metadataConnection, parseConnection, resultBackendConnection } from "../components/astronomer/connections";
+import { checkFernetKey, fernetKeyFromBytes } from "../components/astronomer/fernet";
 import { SECRETS } from "../components/astronomer/facts";
 import type { DeploymentNames } from "../components/names";
+import type { DeploymentSpec } from "../stacks/config";
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -104,4 +107,53 @@ export function mergeRolePasswords(layout: OutputLayout, passwords: ReadonlyMap<
     doc.commentBefore = " Written by astro-db apply: passwords it generated for the roles it created. Keep it secret.";
     writePrivateFile(layout.rolePasswords, doc.toString({ lineWidth: 0 }));
     return true;
+}
+
+/** What became of one file apply is responsible for. */
+export interface FileOutcome {
+    path: string;
+    status: "written" | "kept" | "missing";
+}
+
+export interface DeploymentSecretsInput {
+    /** The Astro user's password when this run created or rotated it; undefined when the user already existed. */
+    freshPassword?: string;
+    /** Where Airflow reaches the server (the Deployment's database, user and password are filled in). */
+    endpoint: Omit<DbEndpoint, "database" | "user" | "password">;
+    /** Whether the stack's fernetKeys are stored encrypted (then astro-db cannot read them offline). */
+    fernetKeysSecret: boolean;
+    /** Where to say what could not be written, and what to do. */
+    notes: string[];
+}
+
+/**
+ * A Deployment's three secrets: the connection secrets written when its password is new (or known
+ * from the other secret), kept when they exist and the password did not change; the fernet key
+ * written once (from the stack, or 32 random bytes) and kept after.
+ */
+export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, i: DeploymentSecretsInput): FileOutcome[] {
+    const password = i.freshPassword ?? readDeploymentPassword(layout, d.names);
+    const endpoint: DbEndpoint | undefined = password === undefined ? undefined : { ...i.endpoint, database: d.names.database, user: d.names.user, password };
+    return deploymentSecrets(d.names).map((s): FileOutcome => {
+        const file = layout.secret(s.name);
+        const exists = readSecretValue(file, s.key) !== undefined;
+        if (exists && (s.part === "fernetKey" || i.freshPassword === undefined)) return { path: file, status: "kept" };
+        let value: string;
+        if (s.part === "fernetKey") {
+            if (d.fernetKey !== undefined && i.fernetKeysSecret) {
+                i.notes.push(`the fernet key of ${d.release} is stored encrypted in the stack and astro-db cannot decrypt it offline: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
+                return { path: file, status: "missing" };
+            }
+            value = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
+            if (checkFernetKey(value).length) throw new Error(`the fernet key of ${d.release} is not a valid Fernet key`);
+        } else if (endpoint === undefined) {
+            i.notes.push(`role ${d.names.user} already exists and ${file} does not: astro-db cannot know its password. ` +
+                `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${d.release}`);
+            return { path: file, status: "missing" };
+        } else {
+            value = s.part === "metadata" ? metadataConnection(endpoint) : resultBackendConnection(endpoint);
+        }
+        writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
+        return { path: file, status: "written" };
+    });
 }
