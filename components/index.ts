@@ -1,9 +1,11 @@
 /** astro-db's public surface: the components and the pure helpers they are built on. */
-export { AirflowDeploymentDatabase, AirflowDeploymentDatabaseArgs, ServerEndpoint } from "./airflowDeployment";
+export { AirflowDeploymentDatabase, AirflowDeploymentDatabaseArgs, FailoverArgs, ServerEndpoint } from "./airflowDeployment";
 export * as astronomer from "./astronomer";
 export { RdsServer, RdsServerArgs, rdsDefaults, parameterGroupFamily, replacementInputs } from "./aws";
 export { DeploymentSecrets, DeploymentSecretsArgs } from "./kubernetes/deploymentSecrets";
 export { DeploymentAccess, DeploymentAccessArgs } from "./postgres/deploymentAccess";
+export { FailoverRoles, FailoverRolesArgs, FailoverUsers, failoverSetupSql } from "./postgres/failoverRoles";
+export { RoleMembership, RoleMembershipArgs, PgConnectionArgs } from "./postgres/roleMembership";
 export { MysqlDeploymentAccess, MysqlDeploymentAccessArgs } from "./mysql/deploymentAccess";
 export { MYSQL_PRIVILEGES } from "./mysql/privileges";
 export { PG_PRIVILEGES } from "./postgres/privileges";
