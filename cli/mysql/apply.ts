@@ -9,18 +9,16 @@
  * Then it writes the Deployments' secrets and values.yaml (0600). Passwords are generated only for
  * users this run creates (or rotates); an existing user's password is never touched.
  */
-import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { adminConnection, metadataConnection, resultBackendConnection } from "../../components/astronomer/connections";
-import { fernetKeyFromBytes } from "../../components/astronomer/fernet";
+import { adminConnection } from "../../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../../components/astronomer/values";
 import * as sql from "../../components/mysql/sql";
-import type { DeploymentSpec, ServerSpec, StackSpec } from "../../stacks/config";
-import type { ApplyOptions, DeploymentApplyResult, FileOutcome, StepOutcome } from "../apply";
+import type { ServerSpec, StackSpec } from "../../stacks/config";
+import type { ApplyOptions, DeploymentApplyResult, StepOutcome } from "../apply";
 import { generatePassword, summarize } from "../apply";
 import { readStackFile, runStackGraph } from "../graph";
-import { deploymentSecrets, ensurePrivateDir, outputLayout, OutputLayout, readDeploymentPassword, readSecretValue, secretManifest, writePrivateFile } from "../manifests";
+import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets, writePrivateFile } from "../manifests";
 import type { DeclarationResult, SqlStep } from "../sql/model";
 import { isMysqlDeclaration, MysqlDeclaration } from "../sql/mysql";
 import { translateGraph } from "../sql/registry";
@@ -164,33 +162,6 @@ async function applyGroup(c: Connection, o: ApplyOptions, release: string | unde
     return { result, passwords };
 }
 
-/** The three secrets of one applied Deployment: written when its password is known, kept otherwise. */
-function writeSecrets(layout: OutputLayout, d: DeploymentSpec, run: GroupRun, at: { host: string; port: number }, fernetKeysSecret: boolean): FileOutcome[] {
-    const fresh = run.passwords.get(d.names.user);
-    const password = fresh ?? readDeploymentPassword(layout, d.names);
-    const endpoint = password === undefined ? undefined : { engine: "mysql" as const, ...at, database: d.names.database, user: d.names.user, password };
-    return deploymentSecrets(d.names).map((s): FileOutcome => {
-        const file = layout.secret(s.name);
-        const exists = readSecretValue(file, s.key) !== undefined;
-        if (exists && (s.part === "fernetKey" || fresh === undefined)) return { path: file, status: "kept" };
-        let value: string;
-        if (s.part === "fernetKey") {
-            if (d.fernetKey !== undefined && fernetKeysSecret) {
-                run.result.notes.push(`the fernet key of ${d.release} is stored encrypted in the stack: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
-                return { path: file, status: "missing" };
-            }
-            value = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
-        } else if (endpoint === undefined) {
-            run.result.notes.push(`user ${d.names.user} already exists and ${file} does not: astro-db cannot know its password; rerun with --rotate-password ${d.release}`);
-            return { path: file, status: "missing" };
-        } else {
-            value = s.part === "metadata" ? metadataConnection(endpoint) : resultBackendConnection(endpoint);
-        }
-        writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
-        return { path: file, status: "written" };
-    });
-}
-
 export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult> {
     const graph = await runStackGraph(o.stack, { revealSecrets: true, file: o.file });
     const spec = graph.spec;
@@ -221,7 +192,8 @@ export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult
         const fernetKeysSecret = readStackFile(o.stack, o.file).secretKeys.has("fernetKeys");
         for (const d of spec.deployments.filter((x) => x.server === server.name)) {
             const run = runs.find((r) => r.result.release === d.release);
-            if (run?.result.status === "applied") run.result.files = writeSecrets(layout, d, run, at, fernetKeysSecret);
+            if (run?.result.status !== "applied") continue;
+            run.result.files = writeDeploymentSecrets(layout, d, { freshPassword: run.passwords.get(d.names.user), endpoint: { engine: "mysql", ...at }, fernetKeysSecret, notes: run.result.notes });
         }
         let valuesYaml: FileOutcome | undefined;
         if (admin.password === "") {
