@@ -100,4 +100,13 @@ describe("apply, audit and fence a failover Deployment on real PostgreSQL 17 (em
             await b.close();
         }
     });
+
+    it("a later apply leaves the fence in place, and audit does not call it drift", async function () {
+        const r = await applyStack({ stack, file, adminUrl: server.adminUrl, out: out(), port: server.port });
+        assert.equal(r.ok, true);
+        const canConnect = await withPg({ connectionString: server.adminUrl }, async (c) => (await c.query(
+            "SELECT has_database_privilege($1, $3, 'CONNECT') AS dp1, has_database_privilege($2, $3, 'CONNECT') AS dp2", [...n.loginRoles, n.database])).rows[0]);
+        assert.deepEqual(canConnect, { dp1: false, dp2: true });
+        assert.deepEqual((await auditStack({ stack, file, adminUrl: server.adminUrl })).findings, []);
+    });
 });
