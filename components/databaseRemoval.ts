@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as my from "./mysql/sql";
 import { EngineKind } from "./names";
+import * as pg from "./postgres/sql";
 
 /** How to reach the server as its admin. Passed as a secret input, never captured by the provider. */
 export interface AdminConnection {
@@ -22,21 +24,18 @@ export interface DatabaseRemovalInputs {
     removeOn: string;
 }
 
-const quotePg = (id: string) => `"${id.replace(/"/g, '""')}"`;
-const quoteMy = (id: string) => `\`${id.replace(/`/g, "``")}\``;
-const literalMy = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 
 /** The statements a removal runs, in order. Pure, so `astro-db sql` and the tests can show them. */
 export function removalStatements(engine: EngineKind, database: string, roles: string[]): string[] {
     if (engine === "postgres") {
         return [
             // Sessions still open would block DROP DATABASE.
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database.replace(/'/g, "''")}' AND pid <> pg_backend_pid()`,
-            `DROP DATABASE IF EXISTS ${quotePg(database)}`,
-            ...roles.map((r) => `DROP ROLE IF EXISTS ${quotePg(r)}`),
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${pg.quoteLiteral(database)} AND pid <> pg_backend_pid()`,
+            `DROP DATABASE IF EXISTS ${pg.quoteIdent(database)}`,
+            ...roles.map((r) => `DROP ROLE IF EXISTS ${pg.quoteIdent(r)}`),
         ];
     }
-    return [`DROP DATABASE IF EXISTS ${quoteMy(database)}`, ...roles.map((u) => `DROP USER IF EXISTS ${literalMy(u)}@'%'`)];
+    return [`DROP DATABASE IF EXISTS ${my.quoteIdent(database)}`, ...roles.map((u) => `DROP USER IF EXISTS ${my.account(u, "%")}`)];
 }
 
 async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {

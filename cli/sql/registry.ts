@@ -9,6 +9,7 @@ import type { DeploymentSpec, ServerSpec } from "../../stacks/config";
 import type { SqlStep } from "./model";
 import { MYSQL_TRANSLATORS } from "./mysql";
 import { POSTGRES_TRANSLATORS } from "./postgres";
+import { REMOVAL_KIND, removalTranslator } from "./removal";
 import { FAILOVER_DYNAMIC_TRANSLATORS } from "./roleMembership";
 
 /** Everything a translator may need besides the resource itself. */
@@ -45,6 +46,7 @@ export function registerDynamicTranslator(kind: string, translator: Translator):
 
 for (const [type, t] of Object.entries({ ...POSTGRES_TRANSLATORS, ...MYSQL_TRANSLATORS })) registerTranslator(type, t);
 for (const [kind, t] of Object.entries(FAILOVER_DYNAMIC_TRANSLATORS)) registerDynamicTranslator(kind, t);
+registerDynamicTranslator(REMOVAL_KIND, removalTranslator);
 
 export function translatorFor(r: GraphResource): Translator | undefined {
     if (r.type === DYNAMIC_TYPE) {

@@ -5,6 +5,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { runStackGraph, stackFilePath, StackGraph } from "../../../cli/graph";
 import { planMarkdown, planText } from "../../../cli/plan";
+import { graphSql } from "../../../cli/sql/command";
 import { removalStatements } from "../../../components/databaseRemoval";
 import { retentionState } from "../../../components/retention";
 
@@ -64,6 +65,10 @@ describe("retention of a removed Deployment (seed 002)", () => {
         assert.deepStrictEqual(removal.inputs.roles, ["astro_quasar_nebula_1234"]);
         assert.ok(removal.secretInputs.includes("connection"), "the admin connection is a secret input");
         assert.match(planText(g), /retention ended 2026-11-16: THIS UPDATE DROPS/);
+        // `astro-db sql` shows the drop for review, with nothing of the Deployment's creation.
+        const sql = graphSql(g);
+        assert.match(sql, /DROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234";\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";/);
+        assert.ok(!/CREATE DATABASE "airflow_db_quasar_nebula_1234"/.test(sql));
         // Other Deployments are untouched.
         assert.ok(g.resources.some((r) => r.name === "amateur-sunspot-5075-database"));
     });

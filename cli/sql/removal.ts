@@ -1,0 +1,27 @@
+/**
+ * Translator for DatabaseRemoval (components/databaseRemoval.ts), the dated step that drops an
+ * expired Deployment's database and roles. `sql` prints it so a DBA sees the drop for review; it
+ * declares no fact, so `apply` never runs it (only `pulumi up` drops) and `audit` checks nothing for it.
+ */
+import type { EngineKind } from "../../components/names";
+import { removalStatements } from "../../components/databaseRemoval";
+import type { SqlStep } from "./model";
+import type { Translator } from "./registry";
+
+export const REMOVAL_KIND = "DatabaseRemoval";
+
+export const removalTranslator: Translator = (r) => {
+    const engine = r.inputs.engine as EngineKind;
+    const database = String(r.inputs.database);
+    const roles = (r.inputs.roles as string[]) ?? [];
+    const step: SqlStep = {
+        engine, resource: { type: r.type, name: r.name }, server: "",
+        kind: `removal (retired ${r.inputs.retiredAt}, retention ended ${r.inputs.removeOn})`,
+        action: "ensure",
+        // DROP DATABASE cannot run inside a transaction block.
+        transactional: false,
+        statements: () => removalStatements(engine, database, roles),
+        declares: [],
+    };
+    return [step];
+};
