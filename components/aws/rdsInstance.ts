@@ -9,6 +9,7 @@
  * ahead of time.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { GENERATED_PASSWORD_LENGTH, GENERATED_PASSWORD_SPECIALS } from "../password";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DEFAULT_RETENTION_DAYS } from "../astronomer/facts";
@@ -40,8 +41,8 @@ export const RDS_PASSWORD_FORBIDDEN_CHARS = ["/", '"', "@", " "] as const;
  * a connection URI, values.yaml, a shell or an SQL literal without escaping. 32 characters drawn from
  * 66 symbols still carry about 193 bits.
  */
-export const RANDOM_PASSWORD_SPECIALS = "-_.~";
-export const RANDOM_PASSWORD_LENGTH = 32;
+export const RANDOM_PASSWORD_SPECIALS = GENERATED_PASSWORD_SPECIALS;
+export const RANDOM_PASSWORD_LENGTH = GENERATED_PASSWORD_LENGTH;
 
 /**
  * aws.rds.Instance inputs whose change makes the provider replace the instance (delete it, taking the

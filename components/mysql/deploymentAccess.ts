@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as mysql from "@pulumi/mysql";
-import * as random from "@pulumi/random";
-import { RANDOM_PASSWORD_LENGTH, RANDOM_PASSWORD_SPECIALS } from "../aws";
+import { generatedPassword } from "../password";
 import {
     checkMysqlProviderNames, checkMysqlProviderPassword, grantDatabasePattern,
     MYSQL_ACCOUNT_HOST, MYSQL_CHARACTER_SET, MYSQL_COLLATION, MYSQL_PRIVILEGES, MYSQL_USER_TLS_OPTION,
@@ -68,13 +67,7 @@ export class MysqlDeploymentAccess extends pulumi.ComponentResource {
                 if (bad.length) throw new pulumi.ResourceError(`MysqlDeploymentAccess "${name}": ${bad.join("; ")}`, this);
                 return p;
             }))
-            : new random.RandomPassword(`${name}-password`, {
-                length: RANDOM_PASSWORD_LENGTH,
-                special: true,
-                // URL-unreserved punctuation only: no quote or backslash for the provider's SQL, nothing to encode in URLs.
-                overrideSpecial: RANDOM_PASSWORD_SPECIALS,
-                minLower: 1, minUpper: 1, minNumeric: 1,
-            }, { parent: this }).result;
+            : generatedPassword(`${name}-password`, this);
 
         this.database = new mysql.Database(`${name}-database`, {
             name: args.database,

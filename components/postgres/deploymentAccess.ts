@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import * as random from "@pulumi/random";
+import { generatedPassword } from "../password";
 import { PG_PRIVILEGES, PG_PUBLIC_KEEPS_ON_DATABASE, PG_SCHEMA_OBJECT_TYPES } from "./privileges";
 
 export interface DeploymentAccessArgs {
@@ -54,13 +54,7 @@ export class DeploymentAccess extends pulumi.ComponentResource {
 
         const password = args.password !== undefined
             ? pulumi.secret(args.password)
-            : new random.RandomPassword(`${name}-password`, {
-                length: 32,
-                special: true,
-                // URL-unreserved punctuation only: the password also goes into connection strings and YAML.
-                overrideSpecial: "-_.~",
-                minLower: 1, minUpper: 1, minNumeric: 1,
-            }, { parent: this }).result;
+            : generatedPassword(`${name}-password`, this);
 
         this.database = new postgresql.Database(`${name}-database`, {
             name: args.database,

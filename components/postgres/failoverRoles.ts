@@ -18,7 +18,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import * as random from "@pulumi/random";
+import { generatedPassword } from "../password";
 import * as sql from "./sql";
 import { PgConnectionArgs, RoleMembership } from "./roleMembership";
 
@@ -173,18 +173,19 @@ export class FailoverRoles extends pulumi.ComponentResource {
         if (users === "apc" && args.loginPasswords) throw new pulumi.ResourceError("users: apc and loginPasswords cannot both be set: APC creates the login roles", this);
         // Roles own the database and Airflow's tables: a rename or removal must never drop them.
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? false, retainOnDelete: true };
+        // The provider's Role update revokes every membership of the role and grants only its `roles`;
+        // memberships here are RoleMembership resources (with INHERIT/SET options), so `roles` is left
+        // alone: a refreshed `roles` never turns into an update that would revoke them.
+        const keepRole: pulumi.CustomResourceOptions = { ...keep, ignoreChanges: ["roles"] };
 
-        this.ownerRole = new postgresql.Role(`${name}-owner-role`, { name: args.ownerRole, login: false, skipReassignOwned: true }, keep);
-        this.terminatorRole = new postgresql.Role(`${name}-terminator-role`, { name: args.terminatorRole, login: false, inherit: false, skipReassignOwned: true }, keep);
+        this.ownerRole = new postgresql.Role(`${name}-owner-role`, { name: args.ownerRole, login: false, skipReassignOwned: true }, keepRole);
+        this.terminatorRole = new postgresql.Role(`${name}-terminator-role`, { name: args.terminatorRole, login: false, inherit: false, skipReassignOwned: true }, keepRole);
 
         if (users === "customer") {
-            const passwords = planes.map((plane, i) => pulumi.secret(args.loginPasswords?.[i] ?? new random.RandomPassword(`${name}-${plane}-password`, {
-                // URL-unreserved punctuation only: the password goes into connection strings too.
-                length: 32, special: true, overrideSpecial: "-_.~", minLower: 1, minUpper: 1, minNumeric: 1,
-            }, { parent: this }).result)) as [pulumi.Output<string>, pulumi.Output<string>];
+            const passwords = planes.map((plane, i) => pulumi.secret(args.loginPasswords?.[i] ?? generatedPassword(`${name}-${plane}-password`, this))) as [pulumi.Output<string>, pulumi.Output<string>];
             this.loginRoles = planes.map((plane, i) => new postgresql.Role(`${name}-${plane}-login-role`, {
                 name: args.loginRoles[i], login: args.loginEnabled ?? true, password: passwords[i], skipReassignOwned: true,
-            }, keep)) as [postgresql.Role, postgresql.Role];
+            }, keepRole)) as [postgresql.Role, postgresql.Role];
             this.loginPasswords = passwords;
             this.loginRoleNames = [this.loginRoles[0].name, this.loginRoles[1].name];
             this.connectRoles = { [planes[0]]: this.loginRoles[0].name, [planes[1]]: this.loginRoles[1].name };

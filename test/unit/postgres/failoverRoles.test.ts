@@ -79,6 +79,9 @@ for (const preview of [false, true]) {
             if (!preview) assert.deepStrictEqual(await Promise.all(f.loginPasswords!.map(value)), [`pw-${release}-dp1-password`, `pw-${release}-dp2-password`]);
             for (const r of registered.filter((x) => x.type === "postgresql:index/role:Role")) {
                 assert.strictEqual(r.opts.retainOnDelete, true, `${r.name} is retained on delete`);
+                // The provider's Role update revokes every membership not in `roles`: the
+                // RoleMembership grants must never be undone by a refreshed `roles`.
+                assert.deepStrictEqual(r.opts.ignoreChanges, ["roles"], `${r.name} ignores changes to roles`);
             }
             if (!preview) assert.strictEqual(await value(f.databaseOwner), names.ownerRole);
         });
