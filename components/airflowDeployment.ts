@@ -37,6 +37,11 @@ export interface AirflowDeploymentDatabaseArgs {
     readonly server: ServerEndpoint;
     /** The postgresql (or mysql) provider for this Deployment's server. */
     readonly databaseProvider: pulumi.ProviderResource;
+    /**
+     * Per data plane, its cluster's Kubernetes provider (failover with customer-managed users): the
+     * secrets then go to each plane with that plane's login role, instead of to `kubernetesProvider`.
+     */
+    readonly planeKubernetesProviders?: Record<string, pulumi.ProviderResource>;
     /** The Kubernetes provider for the Deployment's secrets; no secrets are managed when absent. */
     readonly kubernetesProvider?: pulumi.ProviderResource;
     /** A fernet key carried over from an existing Airflow (seed 003). Defaults to a generated one. */
@@ -70,6 +75,8 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     public readonly fernetKey?: pulumi.Output<string>;
     public readonly access: DeploymentAccess | MysqlDeploymentAccess;
     public readonly secrets?: DeploymentSecrets;
+    /** Per data plane (failover, customer-managed users): that plane's secrets, with its own login role. */
+    public readonly planeSecrets?: Record<string, DeploymentSecrets>;
     public readonly failover?: FailoverRoles;
     /** Secret, per data plane (failover with customer-managed users): the metadata connection as that plane's login role. */
     public readonly planeConnections?: Record<string, pulumi.Output<string>>;
@@ -118,18 +125,33 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         })));
 
         const failover = this.failover;
+        const planeEndpoints: Record<string, pulumi.Output<DbEndpoint>> = {};
         if (failover?.loginPasswords) {
-            this.planeConnections = Object.fromEntries(failover.planes.map((plane, i) => [plane, pulumi.secret(
-                pulumi.all([server.host, server.port, failover.loginRoleNames[i], failover.loginPasswords![i]]).apply(([host, port, user, password]) =>
-                    metadataConnection({ engine: "postgres", host, port, database: names.database, user, password, sslmode: (server.sslmode ?? "require") as PgSslMode }))),
-            ]));
+            failover.planes.forEach((plane, i) => {
+                planeEndpoints[plane] = pulumi.all([server.host, server.port, failover.loginRoleNames[i], failover.loginPasswords![i]]).apply(([host, port, user, password]) =>
+                    ({ engine: "postgres" as const, host, port, database: names.database, user, password, sslmode: (server.sslmode ?? "require") as PgSslMode }));
+            });
+            this.planeConnections = Object.fromEntries(Object.entries(planeEndpoints).map(([plane, e]) => [plane, pulumi.secret(e.apply(metadataConnection))]));
         }
 
-        if (args.kubernetesProvider) {
+        const secretsArgs = { release: args.release, namespace: names.namespace, names: names.secrets };
+        const planeProviders = args.planeKubernetesProviders;
+        if (failover?.loginPasswords && planeProviders) {
+            // Each data plane's cluster gets its own login role's connections and the Deployment's one fernet key.
+            this.planeSecrets = {};
+            for (const plane of failover.planes) {
+                const secrets = new DeploymentSecrets(`${name}-${plane}`, {
+                    ...secretsArgs,
+                    metadataConnection: this.planeConnections![plane],
+                    resultBackendConnection: pulumi.secret(planeEndpoints[plane].apply(resultBackendConnection)),
+                    fernetKey: this.fernetKey ?? args.fernetKey,
+                }, { parent: this, provider: planeProviders[plane] });
+                this.planeSecrets[plane] = secrets;
+                this.fernetKey = secrets.fernetKey;
+            }
+        } else if (args.kubernetesProvider) {
             this.secrets = new DeploymentSecrets(`${name}`, {
-                release: args.release,
-                namespace: names.namespace,
-                names: names.secrets,
+                ...secretsArgs,
                 metadataConnection: this.metadataConnection,
                 resultBackendConnection: this.resultBackendConnection,
                 fernetKey: args.fernetKey,

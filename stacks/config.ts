@@ -111,12 +111,20 @@ const kubernetesSchema = z.union([
     z.object({ mode: z.literal("none") }).strict(),
 ]);
 
+/** A data plane's cluster: its kubeconfig from the cluster's stack, or manifests rendered to a directory. */
+const dataPlaneSchema = z.union([
+    z.object({ mode: z.literal("stackReference"), stackReference: identifier, output: identifier.default("kubeconfig") }).strict(),
+    z.object({ mode: z.literal("render"), directory: identifier }).strict(),
+]);
+
 const stackSchema = z.object({
     platformRelease: z.string().default(DEFAULT_PLATFORM_RELEASE),
     valuesLayout: z.enum(Object.keys(VALUES_LAYOUTS) as [ValuesLayout, ...ValuesLayout[]]).default("top-level"),
     retentionDays: z.number().int().min(0).default(DEFAULT_RETENTION_DAYS),
     protect: z.boolean().default(false),
     kubernetes: kubernetesSchema.default({ mode: "none" }),
+    /** Per data-plane cluster (failover, customer-managed users): where that plane's secrets go. */
+    dataPlanes: z.record(z.string(), dataPlaneSchema).default({}),
     servers: z.array(serverSchema).min(1, "declare at least one server"),
     deployments: z.array(deploymentSchema).min(1, "declare at least one Deployment"),
     serverPasswords: z.record(z.string(), z.string()).default({}),
@@ -184,6 +192,8 @@ export interface StackSpec {
     retentionDays: number;
     protect: boolean;
     kubernetes: KubernetesSpec;
+    /** Data-plane clusters by plane name. */
+    dataPlanes: Record<string, KubernetesSpec>;
     servers: ServerSpec[];
     deployments: DeploymentSpec[];
 }
@@ -329,6 +339,15 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         if (!cfg.deployments.some((d) => d.release === release)) add(`fernetKeys.${release}`, `names no declared Deployment: fix the release name or remove it`);
     }
 
+    // Customer-managed failover users: each plane's cluster gets secrets with that plane's own login role.
+    cfg.deployments.forEach((d, i) => {
+        if (d.failover?.users !== "customer") return;
+        for (const plane of d.failover.planes) {
+            if (!cfg.dataPlanes[plane]) {
+                add(`deployments[${i}].failover.planes`, `data plane "${plane}" has no cluster: declare \`${PROJECT}:dataPlanes.${plane}\` ({mode: stackReference, stackReference: <its cluster stack>} or {mode: render, directory: <dir>}) so its secrets carry its own login role`);
+            }
+        }
+    });
     let kubernetes: KubernetesSpec;
     if (cfg.kubernetes.mode === "kubeconfig") {
         if (!cfg.kubeconfig) add("kubeconfig", "kubernetes.mode is kubeconfig but no kubeconfig is set: run `pulumi config set --secret kubeconfig < ~/.kube/config`");
@@ -352,7 +371,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
     if (problems.length) throw new ConfigError(stack, problems);
     return {
         stack, platformRelease: cfg.platformRelease, valuesLayout: cfg.valuesLayout, retentionDays: cfg.retentionDays,
-        protect: cfg.protect, kubernetes, servers, deployments,
+        protect: cfg.protect, kubernetes, dataPlanes: cfg.dataPlanes, servers, deployments,
     };
 }
 

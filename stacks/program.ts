@@ -97,19 +97,20 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
     return { spec, endpoint, adminPassword, provider, rds };
 }
 
-export function createKubernetesProvider(spec: KubernetesSpec): pulumi.ProviderResource | undefined {
+/** A Kubernetes provider named `name` (`kubernetes`, or `kubernetes-<plane>` for a data plane). */
+export function createKubernetesProvider(spec: KubernetesSpec, name = "kubernetes"): pulumi.ProviderResource | undefined {
     switch (spec.mode) {
         case "none":
             return undefined;
         case "kubeconfig":
-            return new k8s.Provider("kubernetes", { kubeconfig: pulumi.secret(spec.kubeconfig) });
+            return new k8s.Provider(name, { kubeconfig: pulumi.secret(spec.kubeconfig) });
         case "stackReference": {
-            const cluster = new pulumi.StackReference("kubernetes-cluster", { name: spec.stackReference });
-            return new k8s.Provider("kubernetes", { kubeconfig: pulumi.secret(cluster.requireOutput(spec.output)) as pulumi.Output<string> });
+            const cluster = new pulumi.StackReference(`${name}-cluster`, { name: spec.stackReference });
+            return new k8s.Provider(name, { kubeconfig: pulumi.secret(cluster.requireOutput(spec.output)) as pulumi.Output<string> });
         }
         case "render":
             // Manifests are written to the directory instead of a cluster (the `local` stack).
-            return new k8s.Provider("kubernetes", { renderYamlToDirectory: spec.directory });
+            return new k8s.Provider(name, { renderYamlToDirectory: spec.directory });
     }
 }
 
@@ -154,6 +155,7 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
     const today = options.today ?? new Date();
     const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect, spec.retentionDays)]));
     const kubernetesProvider = createKubernetesProvider(spec.kubernetes);
+    const planeProviders = Object.fromEntries(Object.entries(spec.dataPlanes).map(([plane, k]) => [plane, createKubernetesProvider(k, `kubernetes-${plane}`)!]));
 
     const deployments: Record<string, DeploymentOutputs> = {};
     const retention: Record<string, RetentionState> = {};
@@ -185,6 +187,7 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             databaseProvider: server.provider,
             // A retired Deployment keeps its data but can no longer log in, and its secrets are removed.
             kubernetesProvider: retired ? undefined : kubernetesProvider,
+            planeKubernetesProviders: retired || d.failover?.users !== "customer" ? undefined : planeProviders,
             loginEnabled: !retired,
             fernetKey: d.fernetKey === undefined ? undefined : pulumi.secret(d.fernetKey),
             protect: spec.protect,

@@ -136,3 +136,18 @@ describe("stack config", () => {
         assert.ok(parseStackConfig("prod", base({ protect: true })).protect);
     });
 });
+
+describe("stack config: data planes", () => {
+    it("asks for each data plane's cluster when the stack creates the login roles", () => {
+        const raw = base({ deployments: [{ release: "ok-one", failover: { users: "customer", orchestratorUser: "commander_user" } }] });
+        assert.throws(() => parseStackConfig("dev", raw), (err: Error) => {
+            assert.match(err.message, /astro-db:deployments\[0\]\.failover\.planes: data plane "dp1" has no cluster: declare `astro-db:dataPlanes\.dp1`/);
+            assert.match(err.message, /data plane "dp2"/);
+            return true;
+        });
+        const planes = { dp1: { mode: "render", directory: "a" }, dp2: { mode: "stackReference", stackReference: "acme/dp2/prod" } };
+        assert.strictEqual(parseStackConfig("dev", { ...raw, dataPlanes: JSON.stringify(planes) }).dataPlanes.dp2.mode, "stackReference");
+        // APC creates the login roles, and their secrets: no data-plane cluster needed.
+        parseStackConfig("dev", base({ deployments: [{ release: "ok-one", failover: { users: "apc", orchestratorUser: "commander_user" } }] }));
+    });
+});

@@ -29,8 +29,13 @@ describe("the stack program under Pulumi's mocks", function () {
                     assert.strictEqual(role.inputs.login, true);
                     assert.deepStrictEqual(role.secretInputs, ["password"]);
                     assert.strictEqual(role.inputs.password, preview ? UNKNOWN_MASK : SECRET_MASK);
-                    const secrets = g.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.parent === d.release);
-                    assert.deepStrictEqual(secrets.map((s) => (s.inputs.metadata as { name: string }).name).sort(), Object.values(d.names.secrets).sort());
+                    // One set of the three secrets per cluster: the stack's, or each data plane's (failover, customer-managed users).
+                    const clusters = d.failover?.users === "customer" ? d.failover.planes.map((p) => `${d.release}-${p}`) : [d.release];
+                    const secrets = g.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && clusters.includes(r.parent!));
+                    for (const cluster of clusters) {
+                        const names = secrets.filter((s) => s.parent === cluster).map((s) => (s.inputs.metadata as { name: string }).name);
+                        assert.deepStrictEqual(names.sort(), Object.values(d.names.secrets).sort());
+                    }
                     for (const s of secrets) {
                         assert.strictEqual((s.inputs.metadata as { namespace: string }).namespace, d.names.namespace);
                         assert.ok(s.secretInputs.includes("stringData"), `${s.name} stringData must be secret`);
@@ -144,5 +149,27 @@ describe("the stack program under Pulumi's mocks", function () {
         const d = (g.outputs.deployments as Record<string, { metadataConnection: string }>)["amateur-sunspot-5075"];
         assert.match(d.metadataConnection, /^postgresql:\/\/astro_amateur_sunspot_5075:[^@]+@127\.0\.0\.1:5432\/airflow_db_amateur_sunspot_5075\?sslmode=disable$/);
         assert.ok(pulumi.runtime.isDryRun() === false);
+    });
+});
+
+describe("data-plane failover with customer-managed users (seed 004)", () => {
+    it("sends each plane's cluster the Deployment's secrets with that plane's own login role, sharing one fernet key", async () => {
+        const g = await runStackGraph("local", { revealSecrets: true });
+        const d = g.spec.deployments.find((x) => x.failover?.users === "customer")!;
+        const secrets = g.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.name.startsWith(d.release));
+        const byPlane = (plane: string) => secrets.filter((s) => s.options.provider === `kubernetes-${plane}`);
+        assert.strictEqual(secrets.filter((s) => s.options.provider === "kubernetes").length, 0, "no Astro-user secrets on the control cluster");
+        const fernet = new Set<string>();
+        d.failover!.planes.forEach((plane, i) => {
+            const mine = byPlane(plane);
+            assert.deepStrictEqual(mine.map((s) => (s.inputs.metadata as { name: string }).name).sort(), Object.values(d.names.secrets).sort());
+            const data = (suffix: string) => (mine.find((s) => (s.inputs.metadata as { name: string }).name.endsWith(suffix))!.inputs.stringData as Record<string, string>);
+            assert.match(data("airflow-metadata").connection, new RegExp(`^postgresql://${d.names.loginRoles[i]}:`));
+            assert.match(data("airflow-result-backend").connection, new RegExp(`^db\\+postgresql://${d.names.loginRoles[i]}:`));
+            fernet.add(data("fernet-key")["fernet-key"]);
+        });
+        assert.strictEqual(fernet.size, 1, "both planes decrypt with the same fernet key");
+        const providers = g.resources.filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => [r.name, r.inputs.renderYamlToDirectory]);
+        assert.deepStrictEqual(providers, [["kubernetes", "out/local/manifests"], ["kubernetes-dp1", "out/local/manifests-dp1"], ["kubernetes-dp2", "out/local/manifests-dp2"]]);
     });
 });
