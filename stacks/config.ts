@@ -341,7 +341,8 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
 
     // Customer-managed failover users: each plane's cluster gets secrets with that plane's own login role.
     cfg.deployments.forEach((d, i) => {
-        if (d.failover?.users !== "customer") return;
+        // Only where the stack manages Kubernetes secrets at all.
+        if (d.failover?.users !== "customer" || cfg.kubernetes.mode === "none") return;
         for (const plane of d.failover.planes) {
             if (!cfg.dataPlanes[plane]) {
                 add(`deployments[${i}].failover.planes`, `data plane "${plane}" has no cluster: declare \`${PROJECT}:dataPlanes.${plane}\` ({mode: stackReference, stackReference: <its cluster stack>} or {mode: render, directory: <dir>}) so its secrets carry its own login role`);

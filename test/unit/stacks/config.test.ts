@@ -139,7 +139,9 @@ describe("stack config", () => {
 
 describe("stack config: data planes", () => {
     it("asks for each data plane's cluster when the stack creates the login roles", () => {
-        const raw = base({ deployments: [{ release: "ok-one", failover: { users: "customer", orchestratorUser: "commander_user" } }] });
+        const raw = base({ kubernetes: { mode: "render", directory: "out" }, deployments: [{ release: "ok-one", failover: { users: "customer", orchestratorUser: "commander_user" } }] });
+        // A stack that manages no Kubernetes secrets needs no clusters.
+        parseStackConfig("dev", { ...raw, kubernetes: JSON.stringify({ mode: "none" }) });
         assert.throws(() => parseStackConfig("dev", raw), (err: Error) => {
             assert.match(err.message, /astro-db:deployments\[0\]\.failover\.planes: data plane "dp1" has no cluster: declare `astro-db:dataPlanes\.dp1`/);
             assert.match(err.message, /data plane "dp2"/);
