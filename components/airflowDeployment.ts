@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { DbEndpoint, metadataConnection, PgSslMode, resultBackendConnection } from "./astronomer/connections";
 import { Executor } from "./astronomer/facts";
+import { FERNET_KEY_BYTES, fernetKeyFromBase64 } from "./astronomer/fernet";
 import { houstonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
 import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
@@ -71,8 +73,8 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     public readonly resultBackendConnection: pulumi.Output<string>;
     /** Secret: the variables of Houston's createDeployment and upsertDeployment (seed 000 step 6). */
     public readonly houstonVariables: pulumi.Output<ReturnType<typeof houstonVariables>>;
-    /** Secret, or undefined when no Kubernetes provider is given. */
-    public readonly fernetKey?: pulumi.Output<string>;
+    /** Secret: the Deployment's fernet key, carried over or generated once and kept while the database exists. */
+    public readonly fernetKey: pulumi.Output<string>;
     public readonly access: DeploymentAccess | MysqlDeploymentAccess;
     public readonly secrets?: DeploymentSecrets;
     /** Per data plane (failover, customer-managed users): that plane's secrets, with its own login role. */
@@ -134,7 +136,12 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
             this.planeConnections = Object.fromEntries(Object.entries(planeEndpoints).map(([plane, e]) => [plane, pulumi.secret(e.apply(metadataConnection))]));
         }
 
-        const secretsArgs = { release: args.release, namespace: names.namespace, names: names.secrets };
+        // The fernet key lives as long as the database, secrets or not: a retired Deployment keeps it,
+        // so un-retiring restores the key its encrypted connections and variables need (seed 003).
+        this.fernetKey = pulumi.secret(args.fernetKey !== undefined
+            ? pulumi.output(args.fernetKey)
+            : new random.RandomBytes(`${name}-fernet-bytes`, { length: FERNET_KEY_BYTES }, { parent: this }).base64.apply(fernetKeyFromBase64));
+        const secretsArgs = { release: args.release, namespace: names.namespace, names: names.secrets, fernetKey: this.fernetKey };
         const planeProviders = args.planeKubernetesProviders;
         if (failover?.loginPasswords && planeProviders) {
             // Each data plane's cluster gets its own login role's connections and the Deployment's one fernet key.
@@ -144,19 +151,15 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                     ...secretsArgs,
                     metadataConnection: this.planeConnections![plane],
                     resultBackendConnection: pulumi.secret(planeEndpoints[plane].apply(resultBackendConnection)),
-                    fernetKey: this.fernetKey ?? args.fernetKey,
                 }, { parent: this, provider: planeProviders[plane] });
                 this.planeSecrets[plane] = secrets;
-                this.fernetKey = secrets.fernetKey;
             }
         } else if (args.kubernetesProvider) {
             this.secrets = new DeploymentSecrets(`${name}`, {
                 ...secretsArgs,
                 metadataConnection: this.metadataConnection,
                 resultBackendConnection: this.resultBackendConnection,
-                fernetKey: args.fernetKey,
             }, { parent: this, provider: args.kubernetesProvider });
-            this.fernetKey = this.secrets.fernetKey;
         }
 
         this.databaseName = this.access.databaseName;

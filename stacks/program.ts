@@ -190,7 +190,8 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             planeKubernetesProviders: retired || d.failover?.users !== "customer" ? undefined : planeProviders,
             loginEnabled: !retired,
             fernetKey: d.fernetKey === undefined ? undefined : pulumi.secret(d.fernetKey),
-            protect: spec.protect,
+            // Retired: the data stays (retainOnDelete) but protect is lifted, so the removal update can proceed.
+            protect: spec.protect && !retired,
             failover: d.failover,
             adminPassword: server.adminPassword,
         });

@@ -85,7 +85,9 @@ export class DeploymentAccess extends pulumi.ComponentResource {
         this.grants = [];
         let previous: pulumi.Resource[] = first;
         const chain = <T extends pulumi.CustomResource>(make: (o: pulumi.CustomResourceOptions) => T): T => {
-            const r = make({ parent: this, dependsOn: previous });
+            // Kept on delete too: a removed Deployment keeps working grants, and after a DatabaseRemoval
+            // dropped the database there is nothing left to revoke (revoking would fail).
+            const r = make({ parent: this, dependsOn: previous, retainOnDelete: true });
             this.grants.push(r);
             previous = [r];
             return r;

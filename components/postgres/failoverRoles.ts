@@ -209,7 +209,7 @@ export class FailoverRoles extends pulumi.ComponentResource {
                 member: byName.get(m.member) ?? m.member,
                 inherit: m.inherit, set: m.set, admin: false,
                 connection,
-            }, { parent: this, dependsOn: previous });
+            }, { parent: this, dependsOn: previous, retainOnDelete: true });
             this.memberships.push(membership);
             previous = [membership];
         }

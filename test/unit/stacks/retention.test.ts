@@ -52,6 +52,28 @@ describe("retention of a removed Deployment (seed 002)", () => {
         assert.ok(!mine(g).some((r) => r.name.endsWith("-removal")));
         assert.match(planText(g), /quasar-nebula-1234: retired since 2026-11-20; .*database kept until 2026-12-05 \(12 days left\)/);
         assert.match(planMarkdown(g), /### Retention/);
+        // The fernet key stays in the stack, so un-retiring restores the same key.
+        assert.ok(mine(g).some((r) => r.type === "random:index/randomBytes:RandomBytes" && r.parent === RELEASE));
+    });
+
+    it("keeps every grant on delete, so a removed Deployment keeps working and a dropped database leaves nothing to revoke", async () => {
+        const g = await runStackGraph("local", { file: stackWith(undefined), today: day("2026-11-23") });
+        const grants = mine(g).filter((r) => /grant:Grant|defaultPrivileges|schema:Schema/.test(r.type) || r.inputs.__kind === "RoleMembership");
+        assert.ok(grants.length >= 9);
+        for (const r of grants) assert.strictEqual(r.options.retainOnDelete, true, r.name);
+    });
+
+    it("lifts protect from a retired Deployment on a protected stack, so its removal can proceed; data stays retained", async () => {
+        const doc = YAML.parse(fs.readFileSync(stackWith("2026-11-20"), "utf8"));
+        doc.config["astro-db:protect"] = true;
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-retention-")), "Pulumi.local.yaml");
+        fs.writeFileSync(file, YAML.stringify(doc));
+        const g = await runStackGraph("local", { file, today: day("2026-11-23") });
+        for (const r of mine(g).filter((x) => /database:Database|role:Role/.test(x.type))) {
+            assert.strictEqual(r.options.protect, false, r.name);
+            assert.strictEqual(r.options.retainOnDelete, true, r.name);
+        }
+        assert.ok(g.resources.filter((r) => r.name.startsWith("amateur-sunspot-5075") && r.type === "postgresql:index/database:Database").every((r) => r.options.protect));
     });
 
     it("past the period: one explicit, dated removal drops its database and roles; nothing else is registered", async () => {
