@@ -13,6 +13,15 @@ import {
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
 import { parseDay } from "../components/retention";
+import { checkRdsServerArgs } from "../components/aws";
+import { rdsServerArgs } from "./rdsArgs";
+import * as pulumi from "@pulumi/pulumi";
+
+/** RDS keeps automated backups at most this many days. */
+const RDS_MAX_BACKUP_DAYS = 35;
+/** Databases and roles that belong to the server (PostgreSQL, RDS, MySQL), never to a Deployment. */
+const RESERVED_DATABASES = new Set(["postgres", "template0", "template1", "rdsadmin", "mysql", "information_schema", "performance_schema", "sys"]);
+const RESERVED_ROLES = new Set(["postgres", "public", "rdsadmin", "rdsrepladmin", "root", "mysql.sys", "mysql.session", "mysql.infoschema"]);
 import { DEFAULT_PORTS, PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
 
 export const PROJECT = "astro-db";
@@ -120,7 +129,8 @@ const dataPlaneSchema = z.union([
 const stackSchema = z.object({
     platformRelease: z.string().default(DEFAULT_PLATFORM_RELEASE),
     valuesLayout: z.enum(Object.keys(VALUES_LAYOUTS) as [ValuesLayout, ...ValuesLayout[]]).default("top-level"),
-    retentionDays: z.number().int().min(0).default(DEFAULT_RETENTION_DAYS),
+    /** At least a day: 0 would drop a Deployment's database on the update after its retirement. */
+    retentionDays: z.number().int().min(1, "keep a retired Deployment's database at least 1 day").default(DEFAULT_RETENTION_DAYS),
     protect: z.boolean().default(false),
     kubernetes: kubernetesSchema.default({ mode: "none" }),
     /** Per data-plane cluster (failover, customer-managed users): where that plane's secrets go. */
@@ -283,6 +293,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         if (prior) add(key, `${kind} "${value}" is already used by ${prior}: every Deployment needs its own`);
         else seen.set(id, key);
     };
+    const orchestrators = new Set(cfg.deployments.flatMap((d) => (d.failover ? [d.failover.orchestratorUser] : [])));
     cfg.deployments.forEach((d, i) => {
         const key = `deployments[${i}]`;
         const releaseProblems = checkReleaseName(d.release);
@@ -313,6 +324,18 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
             for (const role of [names.ownerRole, names.terminatorRole, ...names.loginRoles, d.failover.orchestratorUser]) {
                 nameChecks.push([`${key}.failover`, checkPgIdentifier(role)]);
             }
+        }
+        // Names that belong to the server, not to a Deployment: a removal would drop them.
+        const admin = server.existing?.adminUser ?? server.rds?.masterUsername;
+        const roleNames: [string, string][] = [[`${key}.overrides.user`, names.user]];
+        if (d.failover) roleNames.push(...[names.ownerRole, names.terminatorRole, ...names.loginRoles].map((r): [string, string] => [`${key}.overrides`, r]));
+        for (const [k, role] of roleNames) {
+            if (RESERVED_ROLES.has(role.toLowerCase()) || /^rds_/i.test(role) || role === admin || role === d.failover?.orchestratorUser || orchestrators.has(role)) {
+                nameChecks.push([k, [`"${role}" is a server or orchestrator role, not one a Deployment may own (a removal would drop it): choose another name`]]);
+            }
+        }
+        if (RESERVED_DATABASES.has(names.database.toLowerCase())) {
+            nameChecks.push([`${key}.overrides.database`, [`"${names.database}" is a system database, not one a Deployment may own: choose another name`]]);
         }
         for (const [k, msgs] of nameChecks) msgs.forEach((m) => add(k, m));
         claim(`database on server ${serverName}`, names.database, `${key}`);
@@ -355,6 +378,20 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         kubernetes = { mode: "kubeconfig", kubeconfig: cfg.kubeconfig ?? "" };
     } else {
         kubernetes = cfg.kubernetes;
+    }
+    for (const [i, s] of servers.entries()) {
+        if (s.kind !== "rds") continue;
+        // The exact arguments the program will give RdsServer; a stack reference's network is only known at `pulumi up`.
+        const network = s.rds.network.kind === "literal"
+            ? s.rds.network
+            : { vpcId: pulumi.output("vpc-from-stack-reference"), subnetIds: pulumi.output<string[]>([]), allowedSecurityGroupIds: [pulumi.output("sg-from-stack-reference")], allowedCidrs: s.rds.network.allowedCidrs };
+        for (const m of checkRdsServerArgs(rdsServerArgs(s, cfg.retentionDays, network))) add(`servers[${i}].rds`, m);
+        if (s.rds.deletionProtection === false && /^prod/.test(stack)) {
+            add(`servers[${i}].rds.deletionProtection`, `stack "${stack}" looks like production: RDS deletion protection stays on (remove deletionProtection: false)`);
+        }
+    }
+    if (servers.some((s) => s.kind === "rds") && cfg.retentionDays > RDS_MAX_BACKUP_DAYS) {
+        add("retentionDays", `${cfg.retentionDays} days is longer than RDS keeps backups (${RDS_MAX_BACKUP_DAYS}): a dropped database could not be restored; use at most ${RDS_MAX_BACKUP_DAYS}`);
     }
     for (const [i, s] of cfg.servers.entries()) {
         const backups = s.rds?.backupRetentionDays;

@@ -10,11 +10,12 @@ import * as postgresql from "@pulumi/postgresql";
 import { AirflowDeploymentDatabase, ServerEndpoint } from "../components/airflowDeployment";
 import { adminConnection, DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../components/astronomer/values";
-import { rdsDefaults, RdsServer } from "../components/aws";
+import { RdsServer } from "../components/aws";
 import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../components/mysql";
 import { DatabaseRemoval } from "../components/databaseRemoval";
-import { retentionState, RetentionState } from "../components/retention";
-import { DeploymentSpec, KubernetesSpec, ServerSpec, StackSpec } from "./config";
+import { isoDay, retentionState, RetentionState } from "../components/retention";
+import { ConfigError, DeploymentSpec, KubernetesSpec, ServerSpec, StackSpec } from "./config";
+import { rdsServerArgs } from "./rdsArgs";
 
 /** A server as the rest of the program uses it: where it is, who administers it, and its provider. */
 export interface ServerHandle {
@@ -25,9 +26,6 @@ export interface ServerHandle {
     provider: pulumi.ProviderResource;
     rds?: RdsServer;
 }
-
-/** RDS keeps at most 35 days of automated backups. */
-const RDS_MAX_BACKUP_DAYS = 35;
 
 export function createServer(spec: ServerSpec, protect: boolean, retentionDays: number): ServerHandle {
     let endpoint: ServerEndpoint;
@@ -50,24 +48,7 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         } else {
             network = { vpcId: net.vpcId, subnetIds: net.subnetIds, allowedSecurityGroupIds: net.allowedSecurityGroupIds, allowedCidrs: net.allowedCidrs };
         }
-        rds = new RdsServer(spec.name, {
-            engine: spec.engine,
-            identifier: r.identifier,
-            engineVersion: r.engineVersion,
-            instanceClass: r.instanceClass,
-            allocatedStorage: r.allocatedStorage,
-            maxAllocatedStorage: r.maxAllocatedStorage,
-            multiAz: r.multiAz,
-            // Backups outlive a removed Deployment's retention, so a dropped database can still be restored.
-            backupRetentionPeriod: r.backupRetentionDays ?? Math.min(RDS_MAX_BACKUP_DAYS, Math.max(rdsDefaults(spec.engine).backupRetentionPeriod, retentionDays)),
-            performanceInsightsEnabled: r.performanceInsights,
-            masterUsername: r.masterUsername,
-            passwordMode: r.passwordMode,
-            kmsKeyId: r.kmsKeyId,
-            deletionProtection: r.deletionProtection,
-            tags: r.tags,
-            ...network,
-        }, { protect });
+        rds = new RdsServer(spec.name, rdsServerArgs(spec, retentionDays, network), { protect });
         endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined };
         adminPassword = rds.adminPassword;
         superuser = false; // the RDS master user is no superuser
@@ -153,6 +134,10 @@ export interface CreateStackOptions {
 /** Compose the whole stack. Call only with a spec from parseStackConfig: nothing here re-validates. */
 export function createStack(spec: StackSpec, options: CreateStackOptions = {}): StackOutputs {
     const today = options.today ?? new Date();
+    // A retirement day in the future would disable a live Deployment's login today: refuse it before anything is registered.
+    const future = spec.deployments.flatMap((d, i) => (d.retiredAt !== undefined && d.retiredAt > isoDay(today)
+        ? [{ key: `deployments[${i}].retiredAt`, message: `${d.retiredAt} is after today (${isoDay(today)}): set the day the Deployment was removed from Astronomer` }] : []));
+    if (future.length) throw new ConfigError(spec.stack, future);
     const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect, spec.retentionDays)]));
     const kubernetesProvider = createKubernetesProvider(spec.kubernetes);
     const planeProviders = Object.fromEntries(Object.entries(spec.dataPlanes).map(([plane, k]) => [plane, createKubernetesProvider(k, `kubernetes-${plane}`)!]));

@@ -153,3 +153,36 @@ describe("stack config: data planes", () => {
         parseStackConfig("dev", base({ deployments: [{ release: "ok-one", failover: { users: "apc", orchestratorUser: "commander_user" } }] }));
     });
 });
+
+describe("stack config: what would lose data or break a server", () => {
+    const rds = (extra: Record<string, unknown> = {}) => ({
+        name: "main", engine: "postgres",
+        rds: { identifier: "astro-dev", network: { vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b"], allowedSecurityGroupIds: ["sg-1"] }, ...extra },
+    });
+
+    it("checks RDS arguments before anything is registered, naming the key", () => {
+        assertRefused(base({ servers: [rds({ allocatedStorage: 100, maxAllocatedStorage: 50 })] }), "servers[0].rds", /maxAllocatedStorage \(50 GiB\) is below allocatedStorage/);
+        assertRefused(base({ servers: [rds({ engineVersion: "abc" })] }), "servers[0].rds", /engineVersion/);
+        parseStackConfig("dev", base({ servers: [rds()] }));
+    });
+
+    it("keeps RDS deletion protection on production stacks", () => {
+        assertRefused(base({ protect: true, servers: [rds({ deletionProtection: false })] }), "servers[0].rds.deletionProtection", /stays on/, [], "prod");
+    });
+
+    it("bounds the retention period: at least a day, and no longer than RDS keeps backups", () => {
+        assertRefused(base({ retentionDays: 0 }), "retentionDays", /at least 1 day/);
+        assertRefused(base({ retentionDays: 40, servers: [rds()] }), "retentionDays", /longer than RDS keeps backups \(35\)/);
+        assert.strictEqual(parseStackConfig("dev", base({ retentionDays: 40 })).retentionDays, 40, "an existing server's backups are the operator's");
+    });
+
+    it("refuses names that belong to the server or the orchestrator", () => {
+        assertRefused(base({ deployments: [{ release: "ok-one", overrides: { database: "template1" } }] }), "deployments[0].overrides.database", /system database/);
+        assertRefused(base({ deployments: [{ release: "ok-one", overrides: { user: "admin" } }] }), "deployments[0].overrides.user", /server or orchestrator role/);
+        assertRefused(base({ deployments: [{ release: "ok-one", overrides: { user: "rds_superuser" } }] }), "deployments[0].overrides.user", /server or orchestrator role/);
+        assertRefused(base({ deployments: [
+            { release: "ok-one", failover: { users: "apc", orchestratorUser: "commander_user" } },
+            { release: "ok-two", overrides: { user: "commander_user" } },
+        ] }), "deployments[1].overrides.user", /server or orchestrator role/);
+    });
+});

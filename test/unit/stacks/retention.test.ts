@@ -95,6 +95,11 @@ describe("retention of a removed Deployment (seed 002)", () => {
         assert.ok(g.resources.some((r) => r.name === "amateur-sunspot-5075-database"));
     });
 
+    it("refuses a retirement day in the future, before anything is registered", async () => {
+        await assert.rejects(runStackGraph("local", { file: stackWith("2026-12-01"), today: day("2026-11-23") }),
+            /astro-db:deployments\[1\]\.retiredAt: 2026-12-01 is after today \(2026-11-23\)/);
+    });
+
     it("a longer retention period keeps it longer", async () => {
         const g = await runStackGraph("local", { file: stackWith("2026-11-01", 30), today: day("2026-11-23") });
         assert.strictEqual((g.outputs.retention as Record<string, { state: string }>)[RELEASE].state, "retired");
