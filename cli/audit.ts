@@ -121,7 +121,7 @@ export function renderAudit(r: AuditResult, format: "text" | "json"): string {
 }
 
 export const registerAudit: Register = (program: Command, setExit) => {
-    serverCommandOptions(program.command("audit").description("compare a live PostgreSQL server with the stack: missing, extra and different privileges, roles, memberships (exit 0 clean, 1 drift, 2 error)"))
+    serverCommandOptions(program.command("audit").description("compare a live PostgreSQL or MySQL server (by the --admin-url scheme) with the stack: missing, extra and different privileges, roles, memberships (exit 0 clean, 1 drift, 2 error)"))
         .option("-d, --deployment <release>", "only this Deployment")
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
         .action(async (given: AuditOptions & { stackFile?: string; format: "text" | "json" }) => {

@@ -1,19 +1,43 @@
 /**
  * What a reviewer must see before merging a stack change: compares the plan of the stack file at a
- * base revision with the current one and flags every change that replaces an RDS instance, every
- * database or role that leaves the stack, and every removal that drops data.
+ * base revision with the current one and flags every change that replaces an RDS instance or lifts
+ * its deletion protection, renames it or changes its engine version, every database or role that
+ * leaves the stack, and every removal that drops data.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { replacementInputs } from "../components/aws";
+import * as YAML from "yaml";
+import { parameterGroupFamily, replacementInputs } from "../components/aws";
+import type { RdsEngine } from "../components/aws";
+import { ConfigError } from "../stacks/config";
 import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "./graph";
+import type { PlanFormat } from "./plan";
+
+/** Worst first: `--fail-on <s>` fails on a finding of severity s or worse. */
+export const SEVERITIES = ["drop", "replace", "forget", "change"] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface Finding {
-    severity: "replace" | "drop" | "forget";
+    /**
+     * drop: data is deleted; replace: the RDS server (or its endpoint) is replaced, or the guard
+     * against that is lifted; forget: a database or role leaves the stack but stays on the server;
+     * change: an in-place change a reviewer must see (a minor engine version).
+     */
+    severity: Severity;
     resource: string;
     message: string;
+}
+
+/** The outcome of `plan --against <rev>`. */
+export interface Comparison {
+    rev: string;
+    /** compared: both plans ran; absent: no stack file at rev (everything is new); invalid: the file at rev does not validate. */
+    base: "compared" | "absent" | "invalid";
+    /** Why the base could not be compared (base "invalid"). */
+    error?: string;
+    findings: Finding[];
 }
 
 /** Types that hold data: leaving the stack means Pulumi forgets them (retainOnDelete) or, if not retained, drops them. */
@@ -25,26 +49,18 @@ const DATA_TYPES = new Set([
     "mysql:index/user:User",
 ]);
 
-const key = (r: GraphResource) => `${r.type}::${r.name}`;
+const RDS_INSTANCE = "aws:rds/instance:Instance";
 
-export function compareGraphs(base: StackGraph, head: StackGraph): Finding[] {
+const key = (r: GraphResource) => `${r.type}::${r.name}`;
+const show = (v: unknown) => JSON.stringify(v) ?? "unset";
+
+export function compareGraphs(base: Pick<StackGraph, "resources">, head: Pick<StackGraph, "resources">): Finding[] {
     const findings: Finding[] = [];
     const before = new Map(base.resources.map((r) => [key(r), r]));
     const after = new Map(head.resources.map((r) => [key(r), r]));
     for (const [k, r] of after) {
         const old = before.get(k);
-        if (r.type === "aws:rds/instance:Instance" && old) {
-            for (const input of replacementInputs) {
-                const a = JSON.stringify(old.inputs[input]);
-                const b = JSON.stringify(r.inputs[input]);
-                if (a !== b) {
-                    findings.push({
-                        severity: "replace", resource: r.name,
-                        message: `${input} changes ${a ?? "unset"} -> ${b ?? "unset"}: AWS REPLACES this instance (a new, empty server; the old one is deleted after its final snapshot, once deletion protection and protect are lifted)`,
-                    });
-                }
-            }
-        }
+        if (r.type === RDS_INSTANCE && old) findings.push(...rdsChanges(old, r));
         if (r.inputs.__kind === "DatabaseRemoval" && !old) {
             findings.push({ severity: "drop", resource: r.name, message: `drops database ${r.inputs.database} and roles ${(r.inputs.roles as string[]).join(", ")} (retired ${r.inputs.retiredAt}, retention ended ${r.inputs.removeOn})` });
         }
@@ -59,24 +75,161 @@ export function compareGraphs(base: StackGraph, head: StackGraph): Finding[] {
     return findings;
 }
 
-/** The stack file as it was at a git revision, written to a temporary file. */
-export function stackFileAt(stack: string, rev: string): string {
-    const file = stackFilePath(stack);
-    const top = execFileSync("git", ["rev-parse", "--show-toplevel"], { cwd: path.dirname(file), encoding: "utf8" }).trim();
-    const rel = path.relative(top, file);
-    const text = execFileSync("git", ["show", `${rev}:${rel}`], { cwd: top, encoding: "utf8" });
+/** What changes on one RDS instance that a reviewer must see. */
+function rdsChanges(old: GraphResource, r: GraphResource): Finding[] {
+    const findings: Finding[] = [];
+    const add = (severity: Severity, message: string) => findings.push({ severity, resource: r.name, message });
+    for (const input of replacementInputs) {
+        const a = show(old.inputs[input]);
+        const b = show(r.inputs[input]);
+        if (a !== b) {
+            add("replace", `${input} changes ${a} -> ${b}: AWS REPLACES this instance (a new, empty server; the old one is deleted after its final snapshot, once deletion protection and protect are lifted)`);
+        }
+    }
+    if (old.inputs.deletionProtection !== false && r.inputs.deletionProtection === false) {
+        add("replace", `deletionProtection changes ${show(old.inputs.deletionProtection)} -> false: AWS no longer refuses to delete this instance, so a later replacement or removal from the stack deletes it (after its final snapshot)`);
+    }
+    if (old.inputs.identifier !== r.inputs.identifier) {
+        add("replace", `identifier changes ${show(old.inputs.identifier)} -> ${show(r.inputs.identifier)}: RDS renames the instance in place (its data stays), but its endpoint and EVERY connection string change: ` +
+            "clients fail until they use the new host (re-apply Houston's connections and values.yaml; secrets the stack manages are rewritten), and the subnet, security and parameter groups named after it are replaced");
+    }
+    if (old.inputs.engineVersion !== r.inputs.engineVersion) {
+        const [a, b] = [String(old.inputs.engineVersion), String(r.inputs.engineVersion)];
+        const major = majorOf(r.inputs.engine, a) !== majorOf(r.inputs.engine, b);
+        const down = compareVersions(b, a) < 0;
+        const what = down
+            ? `a ${major ? "major " : ""}DOWNGRADE, which RDS cannot do in place: \`pulumi up\` fails`
+            : major
+                ? "a MAJOR version upgrade, in place (same instance and endpoint, data kept): the server is down while RDS upgrades it, and the only way back is a restore from a snapshot; check that Airflow supports the new version" +
+                  (r.inputs.allowMajorVersionUpgrade === false ? "; RDS refuses it while allowMajorVersionUpgrade is false" : "")
+                : "a minor version change, in place, in the next maintenance window unless applied immediately";
+        add(major ? "replace" : "change", `engineVersion changes ${show(old.inputs.engineVersion)} -> ${show(r.inputs.engineVersion)}: ${what}`);
+    }
+    return findings;
+}
+
+/** The major version as RDS counts it: its parameter group family (postgres16, mysql8.4). */
+function majorOf(engine: unknown, version: string): string {
+    try {
+        return parameterGroupFamily(String(engine) as RdsEngine, version);
+    } catch {
+        return version;
+    }
+}
+
+function compareVersions(a: string, b: string): number {
+    const pa = a.split(".").map(Number);
+    const pb = b.split(".").map(Number);
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+        const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+        if (d) return d;
+    }
+    return 0;
+}
+
+function git(args: string[], cwd: string): string {
+    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/**
+ * The stack file as it was at a git revision, written to a temporary file; undefined when the file
+ * did not exist at that revision. Throws when `rev` is not a revision.
+ */
+export function stackFileAt(stack: string, rev: string, file = stackFilePath(stack)): string | undefined {
+    const dir = path.dirname(file);
+    let top: string;
+    try {
+        top = git(["rev-parse", "--show-toplevel"], dir).trim();
+    } catch {
+        throw new Error(`--against ${rev}: ${dir} is not in a git checkout`);
+    }
+    try {
+        git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], top);
+    } catch {
+        throw new Error(`--against ${rev}: not a git revision (a branch, tag or commit; fetch it first if it is remote)`);
+    }
+    const rel = path.relative(top, fs.realpathSync(file)).split(path.sep).join("/");
+    try {
+        git(["cat-file", "-e", `${rev}:${rel}`], top);
+    } catch {
+        return undefined;
+    }
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-base-")), path.basename(file));
-    fs.writeFileSync(out, text);
+    fs.writeFileSync(out, git(["show", `${rev}:${rel}`], top));
     return out;
 }
 
-export async function compareWithRevision(stack: string, rev: string, today?: Date): Promise<Finding[]> {
-    const base = await runStackGraph(stack, { file: stackFileAt(stack, rev), today });
-    const head = await runStackGraph(stack, { today });
-    return compareGraphs(base, head);
+export interface CompareOptions {
+    /** The day retention is judged on (both plans). */
+    today?: Date;
+    /** The current stack file (default stacks/Pulumi.<stack>.yaml); the base is the same path at the revision. */
+    file?: string;
+}
+
+export async function compareWithRevision(stack: string, rev: string, o: CompareOptions = {}): Promise<Comparison> {
+    const base = stackFileAt(stack, rev, o.file);
+    const head = await runStackGraph(stack, { today: o.today, file: o.file });
+    if (base === undefined) return { rev, base: "absent", findings: compareGraphs({ resources: [] }, head) };
+    let baseGraph: StackGraph;
+    try {
+        baseGraph = await runStackGraph(stack, { file: base, today: o.today });
+    } catch (err) {
+        if (err instanceof ConfigError || err instanceof YAML.YAMLError) {
+            return { rev, base: "invalid", error: `the stack file at ${rev} is invalid: ${err.message}`, findings: [] };
+        }
+        throw err;
+    }
+    return { rev, base: "compared", findings: compareGraphs(baseGraph, head) };
+}
+
+export interface AgainstOptions extends CompareOptions {
+    stack: string;
+    rev: string;
+    format: PlanFormat;
+    /** Exit 1 when a finding has this severity or worse. */
+    failOn?: Severity;
+}
+
+/**
+ * `plan --against <rev>`: prints the current plan (already rendered) with the comparison, the
+ * findings on stdout (in JSON under `findings`). Returns the exit code: 2 when the base could not be
+ * compared (the plan is printed all the same), 1 when `failOn` is met, else 0.
+ */
+export async function printPlanAgainst(plan: string, o: AgainstOptions, io: { out(s: string): void; err(s: string): void }): Promise<number> {
+    // Text and Markdown: the plan first, so it is printed even if the comparison fails.
+    if (o.format !== "json") io.out(plan);
+    const c = await compareWithRevision(o.stack, o.rev, o);
+    io.out(o.format === "json" ? withFindings(plan, c) : renderComparison(c));
+    if (c.error) {
+        io.err(`astro-db plan --against ${o.rev}: ${c.error}\nThe plan printed is the current stack file's; nothing was compared.\n`);
+        return 2;
+    }
+    return o.failOn && failsOn(c.findings, o.failOn) ? 1 : 0;
+}
+
+/** True when a finding has severity `level` or worse (drop > replace > forget > change). */
+export function failsOn(findings: readonly Finding[], level: Severity): boolean {
+    const rank = (s: Severity) => SEVERITIES.indexOf(s);
+    return findings.some((f) => rank(f.severity) <= rank(level));
 }
 
 export function renderFindings(rev: string, findings: Finding[]): string {
     if (findings.length === 0) return `Against ${rev}: no replacement, no database or role leaves the stack, nothing is dropped.\n`;
     return [`Against ${rev}: ${findings.length} change(s) a reviewer must see:`, ...findings.map((f) => `  ! [${f.severity}] ${f.resource}: ${f.message}`)].join("\n") + "\n";
+}
+
+/** The text form of a comparison (the invalid base's error is the caller's to print on stderr). */
+export function renderComparison(c: Comparison): string {
+    if (c.base === "invalid") return `Against ${c.rev}: not compared (the stack file at ${c.rev} is invalid; see the error).\n`;
+    const absent = c.base === "absent" ? `Against ${c.rev}: the stack file did not exist there, so everything above is new.\n` : "";
+    return absent + renderFindings(c.rev, c.findings);
+}
+
+/** The plan's JSON document with the comparison added: top-level `against` and `findings`. */
+export function withFindings(planJsonText: string, c: Comparison): string {
+    const doc = JSON.parse(planJsonText) as Record<string, unknown>;
+    doc.against = { rev: c.rev, base: c.base, ...(c.error === undefined ? {} : { error: c.error }) };
+    doc.findings = c.findings.map((f) => ({ message: f.message, resource: f.resource, severity: f.severity }));
+    const sorted = Object.fromEntries(Object.keys(doc).sort().map((k) => [k, doc[k]]));
+    return JSON.stringify(sorted, null, 2) + "\n";
 }

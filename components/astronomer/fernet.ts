@@ -6,6 +6,11 @@
  * with `=` padding: 44 characters from `A-Z a-z 0-9 - _`, the last one `=`. Python's decoder is
  * lenient (it also takes `+` and `/`), but astro-db insists on the canonical form so that every
  * consumer of the secret reads the same key. No function here ever puts a key in a message.
+ *
+ * The keys checked here are carried over from an existing Airflow (seed 003): its metadata is
+ * encrypted with that key, so a message never tells to generate a new one (the old connections and
+ * variables would no longer decrypt); it says to copy the old key exactly, or to leave the key out
+ * so that one is generated for a NEW Deployment.
  */
 
 /** Bytes in a Fernet key: 16 signing + 16 encryption. */
@@ -18,13 +23,19 @@ export function isFernetKey(s: string): boolean {
     return FERNET_KEY.test(s);
 }
 
+/** The fix for a carried-over key that is not a Fernet key. */
+const COPY_THE_OLD_KEY =
+    "copy the old Airflow's fernet key exactly (its `[core] fernet_key` / AIRFLOW__CORE__FERNET_KEY: url-safe base64 of 32 bytes, " +
+    "44 characters ending in =), or remove the fernetKeys entry to have one generated for a NEW Deployment " +
+    "(a new key cannot decrypt the old Airflow's connections and variables)";
+
 /**
- * Problems with a fernet key, each a sentence that says the fix; empty when the key is valid.
- * Messages describe the key, never repeat it.
+ * Problems with a carried-over fernet key, each a sentence that says the fix; empty when the key is
+ * valid. Messages describe the key, never repeat it.
  */
 export function checkFernetKey(s: string): string[] {
     if (isFernetKey(s)) return [];
-    if (s.length === 0) return ["the fernet key is empty: generate one with python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"];
+    if (s.length === 0) return [`the fernet key is empty: ${COPY_THE_OLD_KEY}`];
     const problems: string[] = [];
     if (s.trim() !== s) {
         problems.push("the fernet key has leading or trailing whitespace (often a newline from echo or a file): remove it");
@@ -34,12 +45,12 @@ export function checkFernetKey(s: string): string[] {
         problems.push("the fernet key is standard base64 (it contains + or /): Fernet keys are url-safe base64, so replace + with - and / with _ (fernetKeyFromBase64 does this)");
     }
     if (/[^A-Za-z0-9+/_=-]/.test(t)) {
-        problems.push("the fernet key contains characters that are not base64: use a key from Fernet.generate_key()");
+        problems.push(`the fernet key contains characters that are not base64: ${COPY_THE_OLD_KEY}`);
     } else {
         const body = t.replace(/=+$/, "");
         const bytes = Math.floor((body.length * 6) / 8);
         if (bytes !== FERNET_KEY_BYTES || /=./.test(t)) {
-            problems.push(`the fernet key encodes ${bytes} bytes, and Fernet needs exactly ${FERNET_KEY_BYTES} (44 base64 characters ending in =): generate a new key`);
+            problems.push(`the fernet key encodes ${bytes} bytes, and Fernet needs exactly ${FERNET_KEY_BYTES}: ${COPY_THE_OLD_KEY}`);
         } else if (t.length === 43) {
             problems.push("the fernet key lacks its = padding, which Python's base64 decoder requires: append =");
         } else if (t.length !== 44) {
@@ -47,7 +58,7 @@ export function checkFernetKey(s: string): string[] {
         }
     }
     // Whitespace alone can make the key invalid; every other case names at least one problem.
-    return problems.length > 0 ? problems : ["the fernet key is not url-safe base64 of 32 bytes: generate a new key"];
+    return problems.length > 0 ? problems : [`the fernet key is not url-safe base64 of 32 bytes: ${COPY_THE_OLD_KEY}`];
 }
 
 /** The Fernet key for 32 random bytes: url-safe base64 with `=` padding. Throws for another length. */

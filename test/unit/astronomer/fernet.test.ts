@@ -44,6 +44,17 @@ describe("astronomer fernet keys", () => {
         }
     });
 
+    it("never tells to generate a new key for a carried-over one: copy the old Airflow's key, or leave it out for a new Deployment", () => {
+        const broken = ["", URLSAFE.slice(0, 20), Buffer.alloc(16).toString("base64url") + "==", "not a fernet key at all, really not one!!", URLSAFE + "==="];
+        for (const key of broken) {
+            const problems = checkFernetKey(key);
+            assert.ok(problems.length > 0, JSON.stringify(key));
+            for (const p of problems) assert.doesNotMatch(p, /generate (a new key|one with)|Fernet\.generate_key/, p);
+            assert.ok(problems.some((p) => /copy the old Airflow's fernet key exactly \(its `\[core\] fernet_key` \/ AIRFLOW__CORE__FERNET_KEY: url-safe base64 of 32 bytes, 44 characters ending in =\)/.test(p)), problems.join(" | "));
+            assert.ok(problems.some((p) => /remove the fernetKeys entry to have one generated for a NEW Deployment/.test(p)), problems.join(" | "));
+        }
+    });
+
     it("never repeats the key in a message", () => {
         for (const key of [STD, URLSAFE.slice(0, -1), URLSAFE + " "]) {
             for (const p of checkFernetKey(key)) assert.ok(!p.includes(key.trim().slice(0, 20)), p);

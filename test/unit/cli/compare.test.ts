@@ -1,18 +1,56 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { compareGraphs, renderFindings } from "../../../cli/compare";
+import { compareGraphs, compareWithRevision, failsOn, Finding, printPlanAgainst, renderFindings } from "../../../cli/compare";
 import { runStackGraph, stackFilePath } from "../../../cli/graph";
 
-/** prod's stack file, edited. */
-function prodWith(edit: (config: Record<string, any>) => void): string {
-    const doc = YAML.parse(fs.readFileSync(stackFilePath("prod"), "utf8"));
+/** A stack's file, edited, as YAML text. */
+function stackText(edit: (config: Record<string, any>) => void = () => undefined, stack = "prod"): string {
+    const doc = YAML.parse(fs.readFileSync(stackFilePath(stack), "utf8"));
     edit(doc.config);
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-compare-")), "Pulumi.prod.yaml");
-    fs.writeFileSync(file, YAML.stringify(doc));
+    return YAML.stringify(doc);
+}
+const prodText = (edit?: (config: Record<string, any>) => void) => stackText(edit, "prod");
+
+/** A stack's file, edited, in a temporary directory. */
+function stackWith(edit: (config: Record<string, any>) => void, stack = "prod"): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-compare-")), `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(file, stackText(edit, stack));
     return file;
+}
+const prodWith = (edit: (config: Record<string, any>) => void) => stackWith(edit, "prod");
+
+/** The findings on a stack's RDS instance after an edit of its rds settings. */
+async function rdsFindings(before: (rds: Record<string, any>) => void, after: (rds: Record<string, any>) => void, stack = "prod"): Promise<Finding[]> {
+    const base = await runStackGraph(stack, { file: stackWith((c) => before(c["astro-db:servers"][0].rds), stack) });
+    const head = await runStackGraph(stack, { file: stackWith((c) => after(c["astro-db:servers"][0].rds), stack) });
+    return compareGraphs(base, head);
+}
+
+/** A git repository holding a stack file: `commits` are committed in order, `workTree` is left in the work tree. */
+function repoWith(commits: { file?: string; text: string }[], workTree?: string, stack = "prod"): { file: string; revs: string[] } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-against-"));
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: dir, encoding: "utf8" }).trim();
+    git("init", "-q");
+    const revs: string[] = [];
+    for (const c of commits) {
+        const name = c.file ?? `Pulumi.${stack}.yaml`;
+        fs.writeFileSync(path.join(dir, name), c.text);
+        git("add", name);
+        git("commit", "-q", "-m", name);
+        revs.push(git("rev-parse", "HEAD"));
+    }
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (workTree !== undefined) fs.writeFileSync(file, workTree);
+    return { file, revs };
+}
+
+function capture() {
+    const io = { stdout: "", stderr: "", out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
+    return io;
 }
 
 describe("plan --against: what a reviewer must see", () => {
@@ -45,5 +83,108 @@ describe("plan --against: what a reviewer must see", () => {
 
     it("finds nothing to flag when nothing changes", async () => {
         assert.deepStrictEqual(compareGraphs(await runStackGraph("prod"), await runStackGraph("prod")), []);
+    });
+
+    it("flags deletion protection turned off on the RDS instance", async () => {
+        // dev: a prod* stack refuses deletionProtection: false outright.
+        const findings = await rdsFindings(() => undefined, (rds) => (rds.deletionProtection = false), "dev");
+        assert.deepStrictEqual(findings.map((f) => [f.severity, f.resource]), [["replace", "main-instance"]]);
+        assert.match(findings[0].message, /^deletionProtection changes true -> false: AWS no longer refuses to delete this instance/);
+        assert.deepStrictEqual(await rdsFindings((rds) => (rds.deletionProtection = false), () => undefined, "dev"), [], "turning it back on is no finding");
+    });
+
+    it("flags a renamed RDS instance: in place, but every connection string changes", async () => {
+        const findings = await rdsFindings(() => undefined, (rds) => (rds.identifier = "astro-prod-airflow-2"));
+        assert.deepStrictEqual(findings.map((f) => [f.severity, f.resource]), [["replace", "main-instance"]]);
+        assert.match(findings[0].message, /^identifier changes "astro-prod-airflow" -> "astro-prod-airflow-2": RDS renames the instance in place \(its data stays\), but its endpoint and EVERY connection string change/);
+    });
+
+    it("flags engine version changes and says which are major upgrades", async () => {
+        const major = await rdsFindings(() => undefined, (rds) => (rds.engineVersion = "17"));
+        assert.deepStrictEqual(major.map((f) => [f.severity, f.resource]), [["replace", "main-instance"]]);
+        assert.match(major[0].message, /^engineVersion changes "16" -> "17": a MAJOR version upgrade, in place .*RDS refuses it while allowMajorVersionUpgrade is false$/);
+
+        const minor = await rdsFindings((rds) => (rds.engineVersion = "16.4"), (rds) => (rds.engineVersion = "16.6"));
+        assert.deepStrictEqual(minor.map((f) => f.severity), ["change"]);
+        assert.match(minor[0].message, /^engineVersion changes "16.4" -> "16.6": a minor version change, in place/);
+
+        const down = await rdsFindings((rds) => (rds.engineVersion = "16"), (rds) => (rds.engineVersion = "15"));
+        assert.deepStrictEqual(down.map((f) => f.severity), ["replace"]);
+        assert.match(down[0].message, /a major DOWNGRADE, which RDS cannot do in place/);
+    });
+
+    it("orders severities drop > replace > forget > change for --fail-on", () => {
+        const f = (severity: Finding["severity"]): Finding[] => [{ severity, resource: "r", message: "m" }];
+        assert.ok(failsOn(f("drop"), "replace"));
+        assert.ok(failsOn(f("replace"), "replace"));
+        assert.ok(!failsOn(f("forget"), "replace"));
+        assert.ok(failsOn(f("forget"), "forget"));
+        assert.ok(!failsOn(f("change"), "forget"));
+        assert.ok(!failsOn(f("replace"), "drop"));
+        assert.ok(!failsOn([], "change"));
+    });
+
+    describe("against a git revision", () => {
+        it("compares the stack file at the revision with the current one", async () => {
+            const dev = (edit?: (config: Record<string, any>) => void) => stackText(edit, "dev");
+            const { file, revs } = repoWith([{ text: dev() }], dev((c) => (c["astro-db:servers"][0].rds.deletionProtection = false)), "dev");
+            const c = await compareWithRevision("dev", revs[0], { file });
+            assert.strictEqual(c.base, "compared");
+            assert.deepStrictEqual(c.findings.map((f) => [f.severity, f.resource]), [["replace", "main-instance"]]);
+            assert.match(c.findings[0].message, /^deletionProtection changes true -> false/);
+        });
+
+        it("treats a stack file that did not exist at the revision as empty: everything is new", async () => {
+            const { file, revs } = repoWith([{ file: "README", text: "before the stack\n" }], prodText((c) => (c["astro-db:deployments"][1].retiredAt = "2020-01-01")));
+            const c = await compareWithRevision("prod", revs[0], { file });
+            assert.strictEqual(c.base, "absent");
+            assert.deepStrictEqual(c.findings.map((f) => [f.severity, f.resource]), [["drop", "quasar-nebula-1234-removal"]]);
+            const io = capture();
+            assert.strictEqual(await printPlanAgainst("PLAN\n", { stack: "prod", rev: revs[0], format: "text", file }, io), 0);
+            assert.match(io.stdout, /^PLAN\nAgainst [0-9a-f]+: the stack file did not exist there, so everything above is new\./);
+        });
+
+        it("says an invalid base is the stack file at the revision, and still prints the current plan", async () => {
+            const broken = prodText((c) => (c["astro-db:retentionDays"] = "fifteen"));
+            const { file, revs } = repoWith([{ text: broken }], prodText());
+            const c = await compareWithRevision("prod", revs[0], { file });
+            assert.strictEqual(c.base, "invalid");
+            assert.match(c.error!, new RegExp(`^the stack file at ${revs[0]} is invalid: Stack "prod" has invalid config[^]*astro-db:retentionDays`));
+
+            for (const format of ["text", "json"] as const) {
+                const io = capture();
+                const plan = format === "json" ? JSON.stringify({ stack: "prod", resources: [] }) : "PLAN\n";
+                assert.strictEqual(await printPlanAgainst(plan, { stack: "prod", rev: revs[0], format, file }, io), 2);
+                assert.match(io.stderr, new RegExp(`the stack file at ${revs[0]} is invalid`));
+                if (format === "text") assert.match(io.stdout, /^PLAN\n/);
+                else assert.deepStrictEqual(JSON.parse(io.stdout).against, { rev: revs[0], base: "invalid", error: c.error });
+            }
+        });
+
+        it("refuses a revision that does not exist", async () => {
+            const { file } = repoWith([{ text: prodText() }]);
+            await assert.rejects(compareWithRevision("prod", "no-such-branch", { file }), /--against no-such-branch: not a git revision/);
+        });
+
+        it("JSON: the findings are in the plan's document under `findings`; --fail-on sets the exit code", async () => {
+            const { file, revs } = repoWith([{ text: prodText() }], prodText((c) => c["astro-db:deployments"].pop()));
+            const plan = JSON.stringify({ stack: "prod", resources: [], outputs: {} }, null, 2) + "\n";
+            const run = async (failOn?: Finding["severity"]) => {
+                const io = capture();
+                const code = await printPlanAgainst(plan, { stack: "prod", rev: revs[0], format: "json", file, failOn }, io);
+                assert.strictEqual(io.stderr, "");
+                return { code, doc: JSON.parse(io.stdout) };
+            };
+            const { code, doc } = await run();
+            assert.strictEqual(code, 0);
+            assert.deepStrictEqual(Object.keys(doc), ["against", "findings", "outputs", "resources", "stack"]);
+            assert.deepStrictEqual(doc.against, { rev: revs[0], base: "compared" });
+            assert.deepStrictEqual(doc.findings.map((f: Finding) => [f.severity, f.resource]).sort(), [["forget", "quasar-nebula-1234-database"], ["forget", "quasar-nebula-1234-user"]]);
+            assert.deepStrictEqual(Object.keys(doc.findings[0]), ["message", "resource", "severity"]);
+            assert.strictEqual((await run("forget")).code, 1);
+            assert.strictEqual((await run("change")).code, 1);
+            assert.strictEqual((await run("replace")).code, 0);
+            assert.strictEqual((await run("drop")).code, 0);
+        });
     });
 });
