@@ -5,7 +5,9 @@
  * after CREATE DATABASE is one transaction; when a statement fails, the transaction is rolled
  * back and a database this run created is dropped again, so the server is as it was.
  *
- * Then it writes the Deployments' secrets and values.yaml. Passwords are generated (24 random
+ * Then it writes the Deployments' secrets and values.yaml: a failover Deployment with customer-managed
+ * users gets one set per data plane (`secrets/<plane>/`), with that plane's login role, as `pulumi up`
+ * sends each plane's cluster. Passwords are generated (24 random
  * bytes, URL-safe base64) only for roles this run creates: an existing role's password is never
  * touched, and its secrets are kept. The connection strings point at `--host/--port`, else at the
  * stack's server for an existing server (the address Airflow uses, which may differ from the one
@@ -22,7 +24,7 @@ import * as sql from "../components/postgres/sql";
 import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
 import type { Register } from "./main";
-import { ensurePrivateDir, FileOutcome, mergeRolePasswords, outputLayout, OutputLayout, writeDeploymentSecrets, writePrivateFile } from "./manifests";
+import { ensurePrivateDir, FileOutcome, mergeRolePasswords, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
 
 export type { FileOutcome } from "./manifests";
 import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, serverCommandOptions } from "./pgClient";
@@ -45,7 +47,7 @@ export interface ApplyOptions {
     server?: string;
     /** Only this Deployment (server-wide resources are left out). */
     deployment?: string;
-    /** Give these Deployments' existing Astro users a new password and rewrite their secrets. */
+    /** Give these Deployments' existing Astro users (or, failover with customer-managed users, both login roles) a new password and rewrite their secrets. */
     rotatePasswords?: string[];
     /** A stack file other than stacks/Pulumi.<stack>.yaml. */
     file?: string;
@@ -177,11 +179,15 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
         for (const d of spec.deployments.filter((x) => x.server === server.name)) {
             const run = runs.find((r) => r.result.release === d.release);
             if (!run || run.result.status !== "applied") continue;
-            run.result.files = writeDeploymentSecrets(layout, d, {
-                freshPassword: run.passwords.get(d.names.user), endpoint: { engine: "postgres", host: connectionHost, port: connectionPort, sslmode }, fernetKeysSecret, notes: run.result.notes,
-            });
+            const common = { endpoint: { engine: "postgres" as const, host: connectionHost, port: connectionPort, sslmode }, fernetKeysSecret, notes: run.result.notes };
+            const planes = planeLogins(d);
+            run.result.files = planes
+                ? writePlaneSecrets(layout, d, planes.map((p) => ({ ...p, freshPassword: run.passwords.get(p.user) })), common)
+                : writeDeploymentSecrets(layout, d, { ...common, freshPassword: run.passwords.get(d.names.user) });
         }
-        const others = new Map(runs.flatMap((r) => [...r.passwords].filter(([role]) => !spec.deployments.some((d) => d.names.user === role))));
+        // Passwords of other login roles this run created, which no Deployment's secrets carry: role-passwords.yaml.
+        const inSecrets = new Set(spec.deployments.flatMap((d) => [d.names.user, ...(planeLogins(d) ?? []).map((p) => p.user)]));
+        const others = new Map(runs.flatMap((r) => [...r.passwords].filter(([role]) => !inSecrets.has(role))));
         const rolePasswords = mergeRolePasswords(layout, others) ? { path: layout.rolePasswords, status: "written" as const } : undefined;
         const valuesYaml = writeValuesYaml(layout, spec, server, o.adminUrl, { host: connectionHost, port: connectionPort, sslmode }, warnings);
         const deployments = runs.map((r) => r.result);
@@ -193,6 +199,11 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
     } finally {
         await maintenance.end().catch(() => undefined);
     }
+}
+
+/** A failover Deployment's data planes and their login roles when the stack creates them (customer-managed users). */
+function planeLogins(d: StackSpec["deployments"][number]): { plane: string; user: string }[] | undefined {
+    return d.failover?.users === "customer" ? d.failover.planes.map((plane, i) => ({ plane, user: d.names.loginRoles[i] })) : undefined;
 }
 
 /** One Deployment's steps (or the server-wide ones): all of it, or nothing of it. */
@@ -214,8 +225,9 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                 for (const step of segment.steps) {
                     const before = combine(step.declares.filter(isPg).map((d) => checkDeclaration(d, state)));
                     const rotating = rotate && step.setsPasswordOf !== undefined && before === "ok";
-                    // Pulumi applies a resource that ignores changes once, with what it creates, and never again.
-                    const ignored = step.ignoreDrift === true && !(step.database !== undefined && createdDatabases.includes(step.database));
+                    // Pulumi applies a resource that ignores changes once, when it creates it, and never again:
+                    // run it only while nothing of it exists (e.g. no plane can connect yet), never to undo a failover.
+                    const ignored = step.ignoreDrift === true && before !== "absent";
                     const run = rotating || (!ignored && (step.action === "create" ? before === "absent" : before !== "ok"));
                     if (ignored && before !== "ok") result.notes.push(`${step.resource.name} differs from the stack but ignores changes (ignoreChanges), as pulumi up would: left as it is`);
                     if (!run) {
@@ -370,7 +382,7 @@ export const registerApply: Register = (program: Command, setExit) => {
         .option("-o, --out <dir>", "where to write the secrets and values.yaml (default: out/<stack>)")
         .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")
         .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => Number(v)))
-        .option("--rotate-password <release...>", "give these Deployments' existing Astro users a new password and rewrite their secrets")
+        .option("--rotate-password <release...>", "give these Deployments' existing Astro users (failover with customer-managed users: both login roles) a new password and rewrite their secrets")
         .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
         .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
             const opts = { ...given, file: given.stackFile };

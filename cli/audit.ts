@@ -1,7 +1,8 @@
 /**
  * `astro-db audit --stack <name> --admin-url <url> [--format text|json]`: compares a live
  * PostgreSQL server with what the stack declares (the same declarations `apply` enforces) and
- * reports every difference: missing, extra, different. Exit 0 clean, 1 drift, 2 error.
+ * reports every difference: missing, extra, different. Exit 0 clean, 1 drift, 2 error. It also lists
+ * every declared role membership with the ADMIN, INHERIT and SET options the server gives it.
  */
 import { Command, Option } from "commander";
 import { runStackGraph } from "./graph";
@@ -23,6 +24,18 @@ export interface AuditOptions {
     file?: string;
 }
 
+/** A declared membership as the server has it: its options are the union over every grantor's row (undefined: the server is older than 16). */
+export interface AuditedMembership {
+    role: string;
+    member: string;
+    deployment?: string;
+    /** False when the member is not a member of the role at all. */
+    present: boolean;
+    admin: boolean;
+    inherit?: boolean;
+    set?: boolean;
+}
+
 export interface AuditResult {
     stack: string;
     server: string;
@@ -30,6 +43,8 @@ export interface AuditResult {
     serverVersion: number;
     clean: boolean;
     findings: Finding[];
+    /** Every membership the stack declares, with its live options. */
+    memberships: AuditedMembership[];
     warnings: string[];
 }
 
@@ -70,15 +85,35 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
     const deploymentOfDatabase = new Map(decls.flatMap(({ d, step }) => databasesOf(d).map((db) => [db, step.deployment] as const)));
     const findings: Finding[] = [];
     for (const { d, step } of decls) {
-        // What a resource ignores changes to (e.g. CONNECT a failover moved) is not drift.
-        if (step.ignoreDrift) continue;
+        // What a resource ignores changes to is not drift: for the login roles' CONNECT, which plane
+        // holds it (a failover moves it). That exactly one plane holds it, and only it, is checked.
+        if (step.ignoreDrift && d.type !== "plane-connect") continue;
         for (const f of checkDeclaration(d, state).findings) findings.push({ ...f, server: server.name, deployment: step.deployment, resource: step.resource.name });
     }
     for (const f of undeclaredFindings(decls.map((x) => x.d), state)) {
         findings.push({ ...f, server: server.name, deployment: f.database === undefined ? undefined : deploymentOfDatabase.get(f.database) });
     }
     const unique = dedupe(findings);
-    return { stack: o.stack, server: server.name, adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, warnings };
+    const listed = new Set<string>();
+    const memberships = decls.flatMap(({ d, step }): AuditedMembership[] => {
+        if (d.type !== "membership" || listed.has(`${d.role}\0${d.member}`)) return [];
+        listed.add(`${d.role}\0${d.member}`);
+        const rows = state.memberships.filter((m) => m.role === d.role && m.member === d.member);
+        const any = (f: (m: (typeof rows)[number]) => boolean | undefined) => rows.some((m) => f(m) === true);
+        const before16 = state.version < 160000;
+        return [{
+            role: d.role, member: d.member, deployment: step.deployment, present: rows.length > 0,
+            admin: any((m) => m.admin), inherit: before16 ? undefined : any((m) => m.inherit), set: before16 ? undefined : any((m) => m.set),
+        }];
+    });
+    return { stack: o.stack, server: server.name, adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, memberships, warnings };
+}
+
+/** `GRANT dp1_user_x TO airflow_conn_killer_x: ADMIN FALSE, INHERIT FALSE, SET FALSE`, as the server has it. */
+function membershipLine(m: AuditedMembership): string {
+    if (!m.present) return `${m.role} TO ${m.member}: not granted`;
+    const flag = (name: string, v: boolean | undefined) => `${name} ${v === undefined ? "n/a (before PostgreSQL 16)" : v ? "TRUE" : "FALSE"}`;
+    return `${m.role} TO ${m.member}: ${[flag("ADMIN", m.admin), flag("INHERIT", m.inherit), flag("SET", m.set)].join(", ")}`;
 }
 
 function databasesOf(d: PgDeclaration): string[] {
@@ -105,7 +140,8 @@ export function renderAudit(r: AuditResult, format: "text" | "json"): string {
     if (format === "json") return JSON.stringify(r, null, 2) + "\n";
     const lines = [`astro-db audit --stack ${r.stack}: server "${r.server}" at ${r.adminUrl} (PostgreSQL ${Math.floor(r.serverVersion / 10000)})`];
     for (const w of r.warnings) lines.push(`warning: ${w}`);
-    if (r.clean) return [...lines, "clean: the server has what the stack declares, and nothing more where the stack manages access"].join("\n") + "\n";
+    const memberships = renderMemberships(r.memberships);
+    if (r.clean) return [...lines, "clean: the server has what the stack declares, and nothing more where the stack manages access", ...memberships].join("\n") + "\n";
     const groups = new Map<string, Finding[]>();
     for (const f of r.findings) {
         const g = f.deployment === undefined ? "server-wide" : `Deployment ${f.deployment}`;
@@ -116,8 +152,22 @@ export function renderAudit(r: AuditResult, format: "text" | "json"): string {
         for (const f of fs) lines.push(`  ${f.status.padEnd(10)}${f.message}${f.resource ? `  [${f.resource}]` : ""}`);
     }
     const count = (s: Finding["status"]) => r.findings.filter((f) => f.status === s).length;
+    lines.push(...memberships);
     lines.push("", `drift: ${count("missing")} missing, ${count("extra")} extra, ${count("different")} different (\`astro-db apply\` restores what the stack declares; extras it does not declare are left for you to revoke)`);
     return lines.join("\n") + "\n";
+}
+
+/** The declared memberships with their live options, per Deployment. */
+function renderMemberships(ms: AuditedMembership[]): string[] {
+    if (ms.length === 0) return [];
+    const lines = ["", "memberships the stack declares, with the options the server gives them:"];
+    const groups = new Map<string, AuditedMembership[]>();
+    for (const m of ms) {
+        const g = m.deployment === undefined ? "server-wide" : `Deployment ${m.deployment}`;
+        groups.set(g, [...(groups.get(g) ?? []), m]);
+    }
+    for (const [g, list] of groups) lines.push(`  ${g}:`, ...list.map((m) => `    ${membershipLine(m)}`));
+    return lines;
 }
 
 export const registerAudit: Register = (program: Command, setExit) => {

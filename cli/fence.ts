@@ -6,14 +6,17 @@
  *   2. as the terminator role (`SET ROLE`): pg_terminate_backend every session of the source login
  *      role on the Deployment's database, until none is left;
  *   3. check what must hold: no source session, source cannot connect, target can.
- * It never becomes a login role: seed 004's memberships (INHERIT FALSE, SET FALSE) do not allow it,
- * and terminating works through the terminator's pg_signal_backend (components/postgres/failoverRoles.ts).
+ * It never becomes a login role, nor the data role they use (customer-managed users): seed 004's
+ * memberships (INHERIT FALSE, SET FALSE) do not allow it, and it warns if others do; terminating works
+ * through the terminator's pg_signal_backend (components/postgres/failoverRoles.ts). The stack file
+ * is `--stack-file`, as for sql, apply and audit (`--file` is still accepted).
  * Exit codes: 0 fenced, 1 fenced incompletely (what is left is printed), 2 refused or error.
  */
+import { Option } from "commander";
 import type { Client } from "pg";
 import type { Register } from "./main";
 import { readStackFile } from "./graph";
-import { connectAdmin, maskUrl, pgErrorMessage } from "./pgClient";
+import { connectAdmin, maskUrl, pgErrorMessage, stackCommandOptions } from "./pgClient";
 import { parseStackConfig } from "../stacks/config";
 import {
     ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
@@ -88,10 +91,13 @@ export async function fence(o: FenceOptions): Promise<FenceResult> {
         if (who.su) {
             warnings.push(`${who.u} is a superuser: this proves nothing about what the orchestrator itself may do`);
         } else {
-            for (const role of [from.role, to.role]) {
+            // Nor the data role both login roles use (customer-managed users): it holds Airflow's tables.
+            const roles = [{ role: from.role, what: "login role" }, { role: to.role, what: "login role" }];
+            if (d.failover.users === "customer") roles.push({ role: n.user, what: "data role" });
+            for (const { role, what } of roles) {
                 const r = (await client.query<{ can_set: boolean; has_privileges: boolean }>(ACTS_AS_SQL, [role])).rows[0];
                 if (r.can_set || r.has_privileges) {
-                    warnings.push(`${who.u} can ${r.can_set ? "SET ROLE to" : "use the privileges of"} login role ${role}: its memberships are not seed 004's (WITH INHERIT FALSE, SET FALSE); fix them`);
+                    warnings.push(`${who.u} can ${r.can_set ? "SET ROLE to" : "use the privileges of"} ${what} ${role}: a membership gives it more than seed 004 does (the login roles only to the terminator, WITH INHERIT FALSE, SET FALSE); fix it`);
                 }
             }
         }
@@ -181,27 +187,29 @@ interface FenceCliOptions {
     deployment: string;
     from: string;
     adminUrl: string;
+    stackFile?: string;
+    /** The old name of --stack-file, still accepted. */
     file?: string;
     timeout: string;
     json: boolean;
 }
 
 export const registerFence: Register = (program, setExit) => {
-    program
+    stackCommandOptions(program
         .command("fence")
-        .description("data-plane failover (seed 004), as the orchestrator user: the source plane's login role loses CONNECT and its sessions, the target's can connect")
-        .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+        .description("data-plane failover (seed 004), as the orchestrator user: the source plane's login role loses CONNECT and its sessions, the target's can connect"))
         .requiredOption("--deployment <release>", "the Deployment's release name")
         .requiredOption("--from <plane>", "the data plane to fence (one of the Deployment's failover.planes)")
         .requiredOption("--admin-url <url>", "the orchestrator user's URL, postgresql://commander_user@host:5432/postgres (password: PGPASSWORD or ~/.pgpass)")
-        .option("--file <path>", "a stack file other than stacks/Pulumi.<stack>.yaml")
+        .addOption(new Option("--file <path>", "the old name of --stack-file").hideHelp())
         .option("--timeout <seconds>", "how long to keep terminating the source's sessions", "30")
         .option("--json", "print the result as JSON", false)
         .action(async (o: FenceCliOptions) => {
             try {
                 const seconds = Number(o.timeout);
                 if (!(seconds > 0)) throw new FenceRefused(`--timeout ${o.timeout} is not a positive number of seconds`);
-                const r = await fence({ stack: o.stack, deployment: o.deployment, from: o.from, adminUrl: o.adminUrl, file: o.file, timeoutMs: seconds * 1000 });
+                if (o.stackFile !== undefined && o.file !== undefined && o.stackFile !== o.file) throw new FenceRefused("--stack-file and --file name different files: give only --stack-file");
+                const r = await fence({ stack: o.stack, deployment: o.deployment, from: o.from, adminUrl: o.adminUrl, file: o.stackFile ?? o.file, timeoutMs: seconds * 1000 });
                 process.stdout.write(o.json ? JSON.stringify(r, null, 2) + "\n" : renderFence(r, o.adminUrl));
                 setExit(r.ok ? 0 : 1);
             } catch (err) {

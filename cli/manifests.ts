@@ -2,6 +2,9 @@
  * The files `astro-db apply` writes for a Deployment: its three Kubernetes secrets (seed 003) and
  * the platform's values.yaml (seed 000 step 1). Every file is 0600 and its directory 0700: they
  * hold passwords. Names and keys come from components/names.ts and components/astronomer/facts.ts.
+ * A failover Deployment with customer-managed users (seed 004) gets one set of the three secrets per
+ * data plane, in `secrets/<plane>/`, each with that plane's own login role and the Deployment's one
+ * fernet key, as `pulumi up` sends each plane's cluster.
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -29,6 +32,16 @@ export interface OutputLayout {
 export function outputLayout(dir: string): OutputLayout {
     const secretsDir = path.join(dir, "secrets");
     return { dir, valuesYaml: path.join(dir, "values.yaml"), rolePasswords: path.join(dir, "role-passwords.yaml"), secretsDir, secret: (name) => path.join(secretsDir, `${name}.yaml`) };
+}
+
+/** A data plane's name as a directory: one path segment, nothing a shell or a path would read otherwise. */
+const PLANE_DIRECTORY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Where one data plane's secrets go: `<dir>/secrets/<plane>/<secret name>.yaml`. */
+export function planeLayout(layout: OutputLayout, plane: string): OutputLayout {
+    if (!PLANE_DIRECTORY.test(plane)) throw new Error(`data plane "${plane}" cannot name a directory for its secrets: use letters, digits, '-', '_' and '.'`);
+    const secretsDir = path.join(layout.secretsDir, plane);
+    return { ...layout, secretsDir, secret: (name) => path.join(secretsDir, `${name}.yaml`) };
 }
 
 /** mkdir -p, then 0700 on the directory (umask and earlier runs notwithstanding). */
@@ -87,11 +100,13 @@ export function readSecretValue(file: string, key: string): string | undefined {
     return typeof encoded === "string" ? Buffer.from(encoded, "base64").toString("utf8") : undefined;
 }
 
-/** The Astro user's password from a Deployment's written secrets (metadata first, then result backend). */
-export function readDeploymentPassword(layout: OutputLayout, names: DeploymentNames): string | undefined {
+/** `user`'s password from a Deployment's written secrets (metadata first, then result backend), if they are `user`'s. */
+export function readDeploymentPassword(layout: OutputLayout, names: DeploymentNames, user = names.user): string | undefined {
     for (const part of ["metadata", "resultBackend"] as const) {
         const connection = readSecretValue(layout.secret(names.secrets[part]), SECRETS[part].key);
-        if (connection !== undefined) return parseConnection(connection).password;
+        if (connection === undefined) continue;
+        const parsed = parseConnection(connection);
+        if (parsed.user === user) return parsed.password;
     }
     return undefined;
 }
@@ -116,8 +131,12 @@ export interface FileOutcome {
 }
 
 export interface DeploymentSecretsInput {
-    /** The Astro user's password when this run created or rotated it; undefined when the user already existed. */
+    /** The role in the connection strings. Defaults to the Astro user. */
+    user?: string;
+    /** The user's password when this run created or rotated it; undefined when the user already existed. */
     freshPassword?: string;
+    /** The fernet key to write when its secret is missing (one for every plane). Defaults to the stack's, else a new one. */
+    fernetKey?: string;
     /** Where Airflow reaches the server (the Deployment's database, user and password are filled in). */
     endpoint: Omit<DbEndpoint, "database" | "user" | "password">;
     /** Whether the stack's fernetKeys are stored encrypted (then astro-db cannot read them offline). */
@@ -132,22 +151,23 @@ export interface DeploymentSecretsInput {
  * written once (from the stack, or 32 random bytes) and kept after.
  */
 export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, i: DeploymentSecretsInput): FileOutcome[] {
-    const password = i.freshPassword ?? readDeploymentPassword(layout, d.names);
-    const endpoint: DbEndpoint | undefined = password === undefined ? undefined : { ...i.endpoint, database: d.names.database, user: d.names.user, password };
+    const user = i.user ?? d.names.user;
+    const password = i.freshPassword ?? readDeploymentPassword(layout, d.names, user);
+    const endpoint: DbEndpoint | undefined = password === undefined ? undefined : { ...i.endpoint, database: d.names.database, user, password };
     return deploymentSecrets(d.names).map((s): FileOutcome => {
         const file = layout.secret(s.name);
         const exists = readSecretValue(file, s.key) !== undefined;
         if (exists && (s.part === "fernetKey" || i.freshPassword === undefined)) return { path: file, status: "kept" };
         let value: string;
         if (s.part === "fernetKey") {
-            if (d.fernetKey !== undefined && i.fernetKeysSecret) {
+            if (i.fernetKey === undefined && d.fernetKey !== undefined && i.fernetKeysSecret) {
                 i.notes.push(`the fernet key of ${d.release} is stored encrypted in the stack and astro-db cannot decrypt it offline: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
                 return { path: file, status: "missing" };
             }
-            value = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
+            value = i.fernetKey ?? d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
             if (checkFernetKey(value).length) throw new Error(`the fernet key of ${d.release} is not a valid Fernet key`);
         } else if (endpoint === undefined) {
-            i.notes.push(`role ${d.names.user} already exists and ${file} does not: astro-db cannot know its password. ` +
+            i.notes.push(`role ${user} already exists and ${file} does not: astro-db cannot know its password. ` +
                 `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${d.release}`);
             return { path: file, status: "missing" };
         } else {
@@ -156,4 +176,33 @@ export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, 
         writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
         return { path: file, status: "written" };
     });
+}
+
+/** One data plane of a failover Deployment: its name, its login role, and that role's password when this run created or rotated it. */
+export interface PlaneSecretsInput {
+    plane: string;
+    user: string;
+    freshPassword?: string;
+}
+
+/**
+ * A failover Deployment's secrets with customer-managed users: per data plane, the three secrets in
+ * `secrets/<plane>/` with that plane's login role, all with the Deployment's one fernet key (both
+ * planes must decrypt the same metadata). The key is the one a plane's secret already holds, else the
+ * one an earlier Deployment-level secret holds (it encrypted what is there), else the stack's, else
+ * a new one. Secrets that hold a password stay as written unless it changed, as for any Deployment.
+ */
+export function writePlaneSecrets(layout: OutputLayout, d: DeploymentSpec, planes: readonly PlaneSecretsInput[], i: Omit<DeploymentSecretsInput, "user" | "freshPassword" | "fernetKey">): FileOutcome[] {
+    const fernet = d.names.secrets.fernetKey;
+    const key = SECRETS.fernetKey.key;
+    const layouts = planes.map((p) => planeLayout(layout, p.plane));
+    const written = [...layouts, layout].map((l) => ({ file: l.secret(fernet), value: readSecretValue(l.secret(fernet), key) })).filter((x) => x.value !== undefined);
+    if (new Set(written.map((x) => x.value)).size > 1) {
+        i.notes.push(`the fernet keys in ${written.map((x) => x.file).join(", ")} differ, and both planes must decrypt the same metadata: keep the one Airflow encrypted with, write it to each plane's secret, and delete the others`);
+    }
+    let fernetKey = written[0]?.value;
+    if (fernetKey === undefined && !(d.fernetKey !== undefined && i.fernetKeysSecret)) fernetKey = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
+    const stale = deploymentSecrets(d.names).filter((s) => s.part !== "fernetKey" && fs.existsSync(layout.secret(s.name))).map((s) => layout.secret(s.name));
+    if (stale.length) i.notes.push(`${stale.join(", ")} are from before the planes had their own secrets: their role no longer logs in; delete them (each plane's secrets are in ${layout.secretsDir}/<plane>/)`);
+    return planes.flatMap((p, n) => writeDeploymentSecrets(layouts[n], d, { ...i, user: p.user, freshPassword: p.freshPassword, fernetKey }));
 }

@@ -64,10 +64,17 @@ export interface AirflowDeploymentDatabaseArgs {
  */
 export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     public readonly databaseName: pulumi.Output<string>;
+    /** The Deployment's Astro role: with failover and customer-managed users, the shared NOLOGIN data role. */
     public readonly userName: pulumi.Output<string>;
+    /**
+     * The role the Deployment-level connection strings and Houston variables log in as: the Astro user,
+     * or with failover and customer-managed users the first plane's login role (the plane that holds
+     * CONNECT until a failover; each plane's own secrets carry its own login role).
+     */
+    public readonly connectionUser: pulumi.Output<string>;
     public readonly namespace: string;
     public readonly secretNames: { metadata: string; resultBackend: string; fernetKey: string };
-    /** Secret: `postgresql://…` (seed 000 step 5). */
+    /** Secret: `postgresql://…` (seed 000 step 5), as `connectionUser`. */
     public readonly metadataConnection: pulumi.Output<string>;
     /** Secret: `db+postgresql://…` (seed 000 step 5). */
     public readonly resultBackendConnection: pulumi.Output<string>;
@@ -87,15 +94,22 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         super("astro-db:index:AirflowDeploymentDatabase", name, {}, opts);
         const { names, server } = args;
 
+        const schema = args.schema ?? "public";
+        const connection = { host: server.host, port: server.port, user: server.adminUser, password: args.adminPassword, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode };
+        // Failover with customer-managed users: the Astro role is the data role both planes' login roles use.
+        const customer = args.failover?.users === "customer" && server.engine === "postgres";
         if (args.failover && server.engine === "postgres") {
             this.failover = new FailoverRoles(`${name}`, {
                 ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
                 planes: args.failover.planes, orchestratorUser: args.failover.orchestratorUser, users: args.failover.users,
-                connection: { host: server.host, port: server.port, user: server.adminUser, password: args.adminPassword, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode },
+                dataRole: customer ? names.user : undefined,
+                searchPath: customer && schema !== "public" ? [schema] : undefined,
+                connection,
                 loginEnabled: args.loginEnabled,
                 protect: args.protect,
             }, { parent: this, provider: args.databaseProvider });
         }
+        const failover = this.failover;
 
         this.access = server.engine === "mysql"
             ? new MysqlDeploymentAccess(`${name}`, {
@@ -112,12 +126,18 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                 loginEnabled: args.loginEnabled,
                 protect: args.protect,
                 // Seed 004: the owner role owns the database; the login roles get CONNECT in the grant chain.
-                databaseOwner: this.failover?.databaseOwner,
-                connectRoles: this.failover?.connectRoles,
+                databaseOwner: failover?.databaseOwner,
+                connectRoles: failover?.connectRoles,
+                sharedDataRole: customer,
+                members: customer ? { roles: failover!.connectRoles, connection } : undefined,
             }, { parent: this, provider: args.databaseProvider });
 
-        const endpoint: pulumi.Output<DbEndpoint> = pulumi.all([server.host, server.port, this.access.password]).apply(([host, port, password]) => ({
-            engine: server.engine, host, port, database: names.database, user: names.user, password,
+        // The Deployment-level connection: the Astro user, or the first plane's login role (customer model).
+        const [user, password] = customer
+            ? [failover!.loginRoleNames[0], failover!.loginPasswords![0]]
+            : [pulumi.output(names.user), this.access.password!];
+        const endpoint: pulumi.Output<DbEndpoint> = pulumi.all([server.host, server.port, user, password]).apply(([host, port, u, p]) => ({
+            engine: server.engine, host, port, database: names.database, user: u, password: p,
             sslmode: server.engine === "postgres" ? server.sslmode ?? "require" : undefined,
         }));
         this.metadataConnection = pulumi.secret(endpoint.apply(metadataConnection));
@@ -126,7 +146,6 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
             endpoint: e, pgbouncer: args.pgbouncer, releaseName: args.release, namespace: names.namespace, executor: args.executor,
         })));
 
-        const failover = this.failover;
         const planeEndpoints: Record<string, pulumi.Output<DbEndpoint>> = {};
         if (failover?.loginPasswords) {
             failover.planes.forEach((plane, i) => {
@@ -164,10 +183,11 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
 
         this.databaseName = this.access.databaseName;
         this.userName = this.access.userName;
+        this.connectionUser = pulumi.output(user);
         this.namespace = names.namespace;
         this.secretNames = names.secrets;
         this.registerOutputs({
-            databaseName: this.databaseName, userName: this.userName, namespace: this.namespace, secretNames: this.secretNames,
+            databaseName: this.databaseName, userName: this.userName, connectionUser: this.connectionUser, namespace: this.namespace, secretNames: this.secretNames,
             metadataConnection: this.metadataConnection, resultBackendConnection: this.resultBackendConnection,
             houstonVariables: this.houstonVariables, fernetKey: this.fernetKey, planeConnections: this.planeConnections,
         });

@@ -29,6 +29,8 @@ export interface PgRoleState {
     validUntil: string;
     /** The role's own search_path setting; empty when it has none. */
     searchPath: string[];
+    /** The role a login switches to (its own `role` setting, the provider's assume_role); empty when none. */
+    assumeRole: string;
 }
 
 export interface PgMembershipState {
@@ -133,15 +135,20 @@ export function parseSearchPath(setting: string | null | undefined): string[] {
     return value.split(", ").map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p));
 }
 
+/** Each role's own `role` setting (ALTER ROLE ... SET ROLE), as the provider reads assume_role. */
+const ROLE_SETTINGS = "SELECT rolname, (SELECT c FROM unnest(rolconfig) AS c WHERE c LIKE 'role=%') AS role_setting FROM pg_catalog.pg_roles";
+
 /** Roles, memberships and databases: the catalogs every database of the server shares. */
 export async function readServerState(client: ClientBase): Promise<PgState> {
     const server = (await client.query(CATALOG.server)).rows[0] as Row;
     const version = Number(server.version);
-    const [roles, memberships, databases] = await sequential([
+    const [roles, memberships, databases, settings] = await sequential([
         () => client.query(CATALOG.roles),
         () => client.query(CATALOG.memberships(version)),
         () => client.query(CATALOG.databases),
+        () => client.query(ROLE_SETTINGS),
     ]);
+    const assumed = new Map((settings.rows as Row[]).map((r) => [String(r.rolname), typeof r.role_setting === "string" ? r.role_setting.slice("role=".length) : ""]));
     return {
         version,
         currentUser: String(server.current_user),
@@ -150,7 +157,7 @@ export async function readServerState(client: ClientBase): Promise<PgState> {
             name: String(r.rolname), superuser: r.rolsuper === true, inherit: r.rolinherit === true, createRole: r.rolcreaterole === true,
             createDatabase: r.rolcreatedb === true, login: r.rolcanlogin === true, replication: r.rolreplication === true,
             bypassRowLevelSecurity: r.rolbypassrls === true, connectionLimit: Number(r.rolconnlimit), validUntil: String(r.rolvaliduntil),
-            searchPath: parseSearchPath(r.search_path as string | null),
+            searchPath: parseSearchPath(r.search_path as string | null), assumeRole: assumed.get(String(r.rolname)) ?? "",
         }])),
         memberships: (memberships.rows as Row[]).map((m) => ({
             role: String(m.role), member: String(m.member), grantor: String(m.grantor), admin: m.admin_option === true,

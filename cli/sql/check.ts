@@ -157,6 +157,7 @@ function checkRoleAttributes(d: Decl<"role-attributes">, state: PgState): Declar
     for (const a of ROLE_ATTRIBUTES) if (role[a] !== d[a]) findings.push(different(object, a, d[a], role[a], d.name));
     if (!sameTime(role.validUntil, d.validUntil)) findings.push(different(object, "validUntil", d.validUntil, role.validUntil, d.name));
     if (JSON.stringify(role.searchPath) !== JSON.stringify(d.searchPath)) findings.push(different(object, "search_path", d.searchPath, role.searchPath, d.name));
+    if (role.assumeRole !== d.assumeRole) findings.push(different(object, "the role it switches to at login (SET ROLE)", d.assumeRole, role.assumeRole, d.name));
     return findings.length ? { status: "different", findings } : OK;
 }
 
@@ -178,6 +179,60 @@ function checkMembership(d: Decl<"membership">, state: PgState): DeclarationResu
     if (state.version >= 160000) {
         if (d.inherit !== undefined && has((m) => m.inherit) !== d.inherit) findings.push(different(object, "INHERIT", d.inherit, !d.inherit, d.member));
         if (d.set !== undefined && has((m) => m.set) !== d.set) findings.push(different(object, "SET", d.set, !d.set, d.member));
+    }
+    return findings.length ? { status: "different", findings } : OK;
+}
+
+/**
+ * The roles whose privileges `role` has: itself and every role it reaches through memberships that
+ * inherit (PostgreSQL 16+: the INHERIT option; before: the member's INHERIT attribute).
+ */
+function privilegeSources(state: PgState, role: string): string[] {
+    const seen = new Set([role]);
+    for (const current of seen) {
+        for (const m of state.memberships) {
+            if (m.member !== current || seen.has(m.role)) continue;
+            if (m.inherit ?? state.roles.get(current)?.inherit ?? true) seen.add(m.role);
+        }
+    }
+    return [...seen];
+}
+
+/** How `role` can connect to a database with this ACL: the grantees it connects through, or none. */
+function connectPaths(state: PgState, acl: AclEntry[], role: string): string[] {
+    if (state.roles.get(role)?.superuser) return [`${role} (superuser)`];
+    const holders = new Set(acl.filter((e) => e.privilege === "CONNECT").map((e) => e.grantee));
+    return [...privilegeSources(state, role), PUBLIC_ROLE].filter((g) => holders.has(g)).map((g) => (g === role ? `${role} itself` : `${who(g)}`));
+}
+
+/** Exactly one plane's login role can connect, and no plane holds anything on the database but CONNECT. */
+function checkPlaneConnect(d: Decl<"plane-connect">, state: PgState): DeclarationResult {
+    const db = state.databases.get(d.database);
+    if (!db) return absent(missingDatabase(d.database));
+    const missingRoles = d.planes.filter((p) => !state.roles.has(p.role));
+    if (missingRoles.length) return absent(...missingRoles.map((p) => missingRole(p.role)));
+    const object = label.database(d.database);
+    const findings: Finding[] = [];
+    for (const p of d.planes) {
+        const { privileges, grantable } = held(db.acl, p.role);
+        const extra = [...privileges].filter((x) => x !== "CONNECT").sort();
+        if (extra.length) {
+            findings.push({ status: "extra", object, grantee: p.role, privileges: extra, message: `${p.role} (plane ${p.plane}) has ${extra.join(", ")} on ${object}: a data plane's login role holds CONNECT at most (Airflow's privileges come from the data role)` });
+        }
+        if (grantable.size) {
+            findings.push({ status: "extra", object, grantee: p.role, privileges: [...grantable].sort(), message: `${p.role} (plane ${p.plane}) holds ${[...grantable].sort().join(", ")} on ${object} with grant option: it could let another role connect` });
+        }
+    }
+    const connecting = d.planes.map((p) => ({ ...p, via: connectPaths(state, db.acl, p.role) })).filter((p) => p.via.length > 0);
+    const planes = d.planes.map((p) => `${p.role} (${p.plane})`).join(" nor ");
+    if (connecting.length === 0) {
+        findings.push({ status: "missing", object, privileges: ["CONNECT"], message: `no plane can connect to ${object}: neither ${planes} holds CONNECT (exactly one must; \`astro-db fence --from <the plane that must stay out>\` grants it to the other)` });
+        // Absent (apply grants the first plane, as Pulumi's first create did) unless a plane holds something else.
+        return { status: findings.some((f) => f.status === "extra") ? "different" : "absent", findings };
+    }
+    if (connecting.length > 1) {
+        const how = connecting.map((p) => `${p.role} (${p.plane}) through ${p.via.join(", ")}`).join("; ");
+        findings.push({ status: "different", object, expected: "exactly one plane can connect", actual: connecting.map((p) => p.plane), message: `both planes can connect to ${object} (${how}): exactly one may, or two Airflows write one database; fence the plane that must stay out: astro-db fence --from <plane>` });
     }
     return findings.length ? { status: "different", findings } : OK;
 }
@@ -207,6 +262,8 @@ export function checkDeclaration(d: PgDeclaration, state: PgState): DeclarationR
             return checkDefaultPrivileges(d, state);
         case "membership":
             return checkMembership(d, state);
+        case "plane-connect":
+            return checkPlaneConnect(d, state);
     }
 }
 
@@ -241,11 +298,13 @@ export function undeclaredFindings(decls: readonly PgDeclaration[], state: PgSta
     const privilegeDecls = decls.filter((d): d is Decl<"privileges"> => d.type === "privileges");
     const declaredOn = (match: (on: PgPrivilegeTarget) => boolean) => new Set(privilegeDecls.filter((d) => match(d.on)).map((d) => d.grantee));
 
-    const databases = new Set<string>(decls.flatMap((d) => (d.type === "database" ? [d.name] : d.type === "privileges" ? [d.on.database] : d.type === "schema" || d.type === "default-privileges" ? [d.database] : [])));
+    const databases = new Set<string>(decls.flatMap((d) => (d.type === "database" ? [d.name] : d.type === "privileges" ? [d.on.database] : d.type === "schema" || d.type === "default-privileges" || d.type === "plane-connect" ? [d.database] : [])));
     for (const dbName of databases) {
         const db = state.databases.get(dbName);
         if (!db) continue;
         const onDb = declaredOn((on) => on.kind === "database" && on.database === dbName);
+        // The planes' login roles: what they hold there is the plane-connect check's to report.
+        for (const d of decls) if (d.type === "plane-connect" && d.database === dbName) d.planes.forEach((p) => onDb.add(p.role));
         findings.push(...extraGrantees(dbName, label.database(dbName), db.acl, (e) => e.grantee === db.owner || onDb.has(e.grantee)));
 
         const c = contentsOf(state, dbName)!;

@@ -45,8 +45,9 @@ export interface SqlStep {
     declaredPassword?: string;
     /**
      * The resource ignores changes to what this step enforces (Pulumi `ignoreChanges`, e.g. the
-     * login roles' CONNECT that a failover moves): like `pulumi up`, apply runs it only along with
-     * the database it creates, and audit does not report its drift.
+     * login roles' CONNECT that a failover moves). Pulumi applies such a resource once, when it
+     * creates it: apply runs the step only while nothing of what it declares exists yet (status
+     * `absent`), and audit does not report its drift, except the `plane-connect` invariant.
      */
     ignoreDrift?: boolean;
 }
@@ -63,13 +64,20 @@ export type PgPrivilegeTarget =
 export type PgDeclaration =
     | { engine: "postgres"; type: "database"; name: string; owner: string }
     | { engine: "postgres"; type: "role"; name: string }
-    | { engine: "postgres"; type: "role-attributes"; name: string; login: boolean; inherit: boolean; superuser: boolean; createDatabase: boolean; createRole: boolean; replication: boolean; bypassRowLevelSecurity: boolean; connectionLimit: number; validUntil: string; searchPath: string[] }
+    /** `assumeRole`: the role a login switches to (`ALTER ROLE ... SET ROLE`); empty for none. */
+    | { engine: "postgres"; type: "role-attributes"; name: string; login: boolean; inherit: boolean; superuser: boolean; createDatabase: boolean; createRole: boolean; replication: boolean; bypassRowLevelSecurity: boolean; connectionLimit: number; validUntil: string; searchPath: string[]; assumeRole: string }
     | { engine: "postgres"; type: "schema"; database: string; name: string; owner?: string }
     /** `grantee` holds exactly `privileges` on the target (the provider's Grant owns the grantee's whole set there). */
     | { engine: "postgres"; type: "privileges"; on: PgPrivilegeTarget; grantee: string; privileges: string[]; withGrantOption: boolean }
     | { engine: "postgres"; type: "default-privileges"; database: string; owner: string; schema?: string; objectType: PgDefaultObjectType; grantee: string; privileges: string[]; withGrantOption: boolean }
     /** `member` is a member of `role`; options left undefined are not checked (INHERIT and SET exist from PostgreSQL 16). */
-    | { engine: "postgres"; type: "membership"; role: string; member: string; admin?: boolean; inherit?: boolean; set?: boolean };
+    | { engine: "postgres"; type: "membership"; role: string; member: string; admin?: boolean; inherit?: boolean; set?: boolean }
+    /**
+     * Data-plane failover (seed 004, customer-managed users): exactly one plane's login role can
+     * connect to the database, and none holds anything on it but CONNECT. Which one is a failover's
+     * business (`astro-db fence`), so no plane is named.
+     */
+    | { engine: "postgres"; type: "plane-connect"; database: string; planes: { plane: string; role: string }[] };
 
 /** Facts of other engines are added by their translators; each engine's checker reads only its own. */
 export type Declaration = PgDeclaration | { engine: Exclude<EngineKind, "postgres">; type: string; [key: string]: unknown };

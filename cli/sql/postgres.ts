@@ -5,14 +5,17 @@
  *   ENCODING 'UTF8' ... CONNECTION LIMIT -1`, outside a transaction; a non-superuser is made a
  *   member of the owner around it.
  * - Role (resource_postgresql_role.go): `CREATE ROLE ... WITH ENCRYPTED PASSWORD ... VALID UNTIL
- *   'infinity' CONNECTION LIMIT -1 NOSUPERUSER ...`, then `ALTER ROLE ... SET search_path`, in one
- *   transaction; an update changes only the attributes that differ.
+ *   'infinity' CONNECTION LIMIT -1 NOSUPERUSER ...`, then `ALTER ROLE ... SET search_path` and, for
+ *   `assumeRole`, `ALTER ROLE ... SET ROLE TO ...`, in one transaction; an update changes only the
+ *   attributes that differ (and resets the role setting when `assumeRole` is not set).
  * - Schema (resource_postgresql_schema.go): `CREATE SCHEMA [IF NOT EXISTS] ... AUTHORIZATION ...`
  *   as a member of the database owner and the schema owner.
  * - Grant (resource_postgresql_grant.go): in one transaction, `REVOKE ALL PRIVILEGES ON <target>
  *   FROM <role>` then `GRANT <privileges> ON <target> TO <role>`; `objects: []` is `ALL <TYPE>S IN
  *   SCHEMA`; named objects revoke only the listed privileges; role `public` is PUBLIC; a
  *   non-superuser is made a member of the schema's and the objects' owners meanwhile.
+ *   A failover Deployment's login-role CONNECT grants (customer-managed users, ignoreChanges) run
+ *   only while no plane can connect, and declare the plane-connect invariant (exactly one plane).
  * - DefaultPrivileges (resource_postgresql_default_privileges.go): `ALTER DEFAULT PRIVILEGES FOR
  *   ROLE <owner> IN SCHEMA <schema> REVOKE ALL ON <TYPE>S FROM <role>`, then `... GRANT ...`, as a
  *   member of the owner.
@@ -20,6 +23,7 @@
 import { GENERATED_PLACEHOLDER, GraphResource, SECRET_MASK, UNKNOWN_MASK } from "../graph";
 import { bool, fail, num, requiredStr, str, strList } from "./inputs";
 import * as sql from "../../components/postgres/sql";
+import { ensureAssumeRoleSql, setAssumeRoleSql, whenNoPlaneConnectsSql } from "../../components/postgres/failoverRoles";
 import type { PgDefaultObjectType, PgSchemaObjectType, RolesQuery } from "../../components/postgres/sql";
 import type { PgDeclaration, PgPrivilegeTarget, RenderContext, SqlStep } from "./model";
 import type { TranslateContext, Translator } from "./registry";
@@ -124,6 +128,7 @@ const role: Translator = (r) => {
         validUntil: str(r, "validUntil") ?? sql.ROLE_DEFAULTS.validUntil,
     };
     const searchPath = strList(r, "searchPaths");
+    const assumeRole = str(r, "assumeRole") ?? "";
     const memberOf = strList(r, "roles");
     const hasPassword = r.inputs.password !== undefined;
     const memberships: PgDeclaration[] = memberOf.map((g) => ({ engine: "postgres", type: "membership", role: g, member: name }));
@@ -135,6 +140,7 @@ const role: Translator = (r) => {
             statements: (c: RenderContext) => [
                 sql.createRole({ name, ...attributes, passwordSql: hasPassword ? c.password(name) : undefined }),
                 ...(searchPath.length ? [sql.setRoleSearchPath(name, searchPath)] : []),
+                ...(assumeRole ? [setAssumeRoleSql(name, assumeRole)] : []),
                 ...grants,
             ],
             declares: [{ engine: "postgres", type: "role", name }],
@@ -143,8 +149,8 @@ const role: Translator = (r) => {
         }),
         step(r, {
             kind: "role", action: "ensure", transactional: true,
-            statements: () => [sql.ensureRoleAttributes(name, attributes, searchPath), ...grants],
-            declares: [{ engine: "postgres", type: "role-attributes", name, ...attributes, searchPath }, ...memberships],
+            statements: () => [sql.ensureRoleAttributes(name, attributes, searchPath), ensureAssumeRoleSql(name, assumeRole), ...grants],
+            declares: [{ engine: "postgres", type: "role-attributes", name, ...attributes, searchPath, assumeRole }, ...memberships],
         }),
     ];
 };
@@ -208,6 +214,15 @@ const grant: Translator = (r, ctx) => {
     // Named objects: the provider revokes only the listed privileges (column grants stay); otherwise ALL.
     const revoke = target.kind === "objects" && privs.length ? sql.revoke(target, grantee, privs) : sql.revoke(target, grantee);
     const statements = [revoke, ...(privs.length ? [sql.grant(privs, target, grantee, withGrantOption)] : [])];
+    const planes = failoverPlanes(r, ctx, grantee);
+    if (planes) {
+        const roles = planes.map((p) => p.role);
+        return [step(r, {
+            kind: "grant", action: "ensure", database: db, transactional: true, ignoreDrift: true,
+            statements: () => [whenNoPlaneConnectsSql(db, roles, statements)],
+            declares: [{ engine: "postgres", type: "plane-connect", database: db, planes }],
+        })];
+    }
     return [step(r, {
         kind: "grant", action: "ensure", database: db, transactional: true,
         ignoreDrift: r.options.ignoreChanges.includes("privileges"),
@@ -215,6 +230,17 @@ const grant: Translator = (r, ctx) => {
         declares: [{ engine: "postgres", type: "privileges", on, grantee, privileges: expandAll(privs, objectType), withGrantOption }],
     })];
 };
+
+/**
+ * The planes of a failover Deployment (customer-managed users) when `r` is one of its login roles'
+ * CONNECT grants, which a failover moves (ignoreChanges); undefined for any other grant.
+ */
+function failoverPlanes(r: GraphResource, ctx: TranslateContext, grantee: string): { plane: string; role: string }[] | undefined {
+    const d = ctx.deployment;
+    if (d?.failover?.users !== "customer" || str(r, "objectType") !== "database" || !r.options.ignoreChanges.includes("privileges")) return undefined;
+    if (!d.names.loginRoles.includes(grantee) || str(r, "database") !== d.names.database) return undefined;
+    return d.failover.planes.map((plane, i) => ({ plane, role: d.names.loginRoles[i] }));
+}
 
 const defaultPrivileges: Translator = (r, ctx) => {
     const db = requiredStr(r, "database");

@@ -1,7 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { generatedPassword } from "../password";
+import { DATA_ROLE_MEMBERSHIP } from "./failoverRoles";
 import { PG_PRIVILEGES, PG_PUBLIC_KEEPS_ON_DATABASE, PG_SCHEMA_OBJECT_TYPES } from "./privileges";
+import { PgConnectionArgs, RoleMembership } from "./roleMembership";
+
+/**
+ * A shared data role's privileges on the database: seed 000's without CONNECT. Its members connect
+ * with their own CONNECT, which a failover takes away; held by the data role they would inherit it.
+ */
+export const PG_DATA_ROLE_DATABASE_PRIVILEGES = PG_PRIVILEGES.database.filter((p) => p !== "CONNECT");
 
 export interface DeploymentAccessArgs {
     /** The Deployment's metadata database (`airflow_db_<id>`). */
@@ -14,15 +22,28 @@ export interface DeploymentAccessArgs {
     readonly adminUser: pulumi.Input<string>;
     /** Owner of the database. Defaults to `adminUser`. */
     readonly databaseOwner?: pulumi.Input<string>;
-    /** The Astro user's password. Defaults to a generated 32-character password. */
+    /** The Astro user's password. Defaults to a generated 32-character password (none for a shared data role). */
     readonly password?: pulumi.Input<string>;
     /** Whether the Astro user can log in; false retires a Deployment without dropping anything. Defaults to true. */
     readonly loginEnabled?: boolean;
+    /**
+     * The Astro role is the Deployment's shared data role (failover with customer-managed users): NOLOGIN,
+     * no password, seed 000's grants and default privileges, but on the database only CREATE and
+     * TEMPORARY, never CONNECT. The login roles in `members` use it. Defaults to false.
+     */
+    readonly sharedDataRole?: boolean;
+    /**
+     * Roles that act as the Astro role, by label: each becomes its member WITH INHERIT TRUE, SET TRUE
+     * (RoleMembership, PostgreSQL 16+) once it exists. FailoverRoles' login roles, with the admin's
+     * connection for the memberships. Defaults to none.
+     */
+    readonly members?: { readonly roles: Record<string, pulumi.Input<string>>; readonly connection: pulumi.Input<PgConnectionArgs> };
     /** Pulumi `protect` on the database and role. Defaults to false. */
     readonly protect?: boolean;
     /**
-     * Roles granted CONNECT, by label: the data-plane login roles of FailoverRoles (seed 004). Granted
-     * once; a failover later revokes one (APC or `astro-db fence`), so changes to them are ignored. Defaults to none.
+     * The data-plane login roles of FailoverRoles (seed 004), by plane, in plane order: the first plane's
+     * gets CONNECT, the others nothing, so exactly one plane can connect. A failover (APC or
+     * `astro-db fence`) later moves CONNECT, so changes to these grants are ignored. Defaults to none.
      */
     readonly connectRoles?: Record<string, pulumi.Input<string>>;
 }
@@ -36,25 +57,29 @@ export interface DeploymentAccessArgs {
 export class DeploymentAccess extends pulumi.ComponentResource {
     public readonly databaseName: pulumi.Output<string>;
     public readonly userName: pulumi.Output<string>;
-    /** Secret. */
-    public readonly password: pulumi.Output<string>;
+    /** Secret; undefined for a shared data role, which cannot log in. */
+    public readonly password?: pulumi.Output<string>;
     public readonly schemaName: string;
     public readonly database: postgresql.Database;
     public readonly role: postgresql.Role;
     /** Every grant and default privilege, in the order they are applied. */
     public readonly grants: pulumi.CustomResource[];
+    /** The `members`' memberships in the Astro role. */
+    public readonly memberships: RoleMembership[];
 
     constructor(name: string, args: DeploymentAccessArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("astro-db:postgres:DeploymentAccess", name, {}, opts);
         const schema = args.schema ?? "public";
-        const loginEnabled = args.loginEnabled ?? true;
+        const dataRole = args.sharedDataRole ?? false;
+        const loginEnabled = !dataRole && (args.loginEnabled ?? true);
         const protect = args.protect ?? false;
         // A database or role dropped by a rename or a removal would lose Airflow's history: keep them.
         const keep: pulumi.CustomResourceOptions = { parent: this, protect, retainOnDelete: true };
+        if (dataRole && args.password !== undefined) throw new pulumi.ResourceError("sharedDataRole and password cannot both be set: a shared data role cannot log in", this);
 
-        const password = args.password !== undefined
-            ? pulumi.secret(args.password)
-            : generatedPassword(`${name}-password`, this);
+        const password = dataRole ? undefined
+            : args.password !== undefined ? pulumi.secret(args.password)
+                : generatedPassword(`${name}-password`, this);
 
         this.database = new postgresql.Database(`${name}-database`, {
             name: args.database,
@@ -96,13 +121,14 @@ export class DeploymentAccess extends pulumi.ComponentResource {
         chain((o) => new postgresql.Grant(`${name}-public-connect`, {
             database: args.database, role: "public", objectType: "database", privileges: [...PG_PUBLIC_KEEPS_ON_DATABASE],
         }, o));
-        for (const [label, role] of Object.entries(args.connectRoles ?? {})) {
+        Object.entries(args.connectRoles ?? {}).forEach(([label, role], i) => {
+            // Only the first plane can connect at first: a second one would be a split brain waiting to happen.
             chain((o) => new postgresql.Grant(`${name}-${label}-connect`, {
-                database: args.database, role, objectType: "database", privileges: ["CONNECT"],
+                database: args.database, role, objectType: "database", privileges: i === 0 ? ["CONNECT"] : [],
             }, { ...o, ignoreChanges: ["privileges"] }));
-        }
+        });
         chain((o) => new postgresql.Grant(`${name}-database-grant`, {
-            database: args.database, role: args.user, objectType: "database", privileges: [...PG_PRIVILEGES.database],
+            database: args.database, role: args.user, objectType: "database", privileges: dataRole ? [...PG_DATA_ROLE_DATABASE_PRIVILEGES] : [...PG_PRIVILEGES.database],
         }, o));
         chain((o) => new postgresql.Grant(`${name}-schema-grant`, {
             database: args.database, role: args.user, schema, objectType: "schema", privileges: [...PG_PRIVILEGES.schema],
@@ -118,9 +144,20 @@ export class DeploymentAccess extends pulumi.ComponentResource {
             }, o));
         }
 
+        // The members join once the role exists, one after another.
+        this.memberships = [];
+        let before: pulumi.Resource[] = [this.role];
+        for (const [label, member] of Object.entries(args.members?.roles ?? {})) {
+            const m = new RoleMembership(`${name}-${label}-data-role`, {
+                role: this.role.name, member, ...DATA_ROLE_MEMBERSHIP, connection: pulumi.secret(args.members!.connection),
+            }, { parent: this, dependsOn: before, retainOnDelete: true });
+            this.memberships.push(m);
+            before = [m];
+        }
+
         this.databaseName = this.database.name;
         this.userName = this.role.name;
-        this.password = pulumi.secret(password);
+        this.password = password === undefined ? undefined : pulumi.secret(password);
         this.schemaName = schema;
         this.registerOutputs({ databaseName: this.databaseName, userName: this.userName, password: this.password, schemaName: schema });
     }

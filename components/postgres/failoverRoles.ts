@@ -15,6 +15,19 @@
  * The cost: pg_signal_backend is server-wide, so the orchestrator can terminate any non-superuser
  * session on the server, not only this Deployment's login roles. It still never gains SET ROLE to a
  * login role nor its privileges (the login-role memberships stay INHERIT FALSE, SET FALSE).
+ *
+ * Customer-managed users need two more pieces, or the login roles could connect and do nothing else
+ * (seed 004 gives them CONNECT only), and what one plane creates would be unusable by the other:
+ * - the Deployment's Astro role (`astro_<id>`) is its shared NOLOGIN *data role*: seed 000's grants,
+ *   the owner of Airflow's tables, and on the database CREATE and TEMPORARY but never CONNECT (a
+ *   fenced login role would otherwise still connect through it);
+ * - each login role is a member of the data role WITH INHERIT TRUE, SET TRUE and switches to it at
+ *   login (`assumeRole`: ALTER ROLE ... SET ROLE), so every object either plane creates is owned by
+ *   the data role and stays usable, and migratable (ALTER TABLE needs ownership), after a failover.
+ * The terminator's memberships in the login roles stay INHERIT FALSE, SET FALSE, so neither it nor
+ * the orchestrator gets anything of the data role. No login role is a member of the owner role (it
+ * could otherwise grant itself CONNECT back). Only the first plane is granted CONNECT at first: exactly
+ * one plane can connect at any time, and a failover (`astro-db fence`) moves CONNECT to the other.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
@@ -49,6 +62,55 @@ export interface FailoverMembership {
     set: boolean;
 }
 
+/** How each login role holds the data role (customer model): its privileges, and SET ROLE to it at login. */
+export const DATA_ROLE_MEMBERSHIP = { inherit: true, set: true, admin: false } as const;
+
+/** `ALTER ROLE <role> SET ROLE TO <assumed>`: the provider's `assumeRole`, the role a login switches to. */
+export function setAssumeRoleSql(role: string, assumed: string): string {
+    return `ALTER ROLE ${sql.quoteIdent(role)} SET ROLE TO ${sql.quoteIdent(assumed)}`;
+}
+
+/** Dollar-quote tag of the DO blocks here; a name containing it is refused. */
+const DO_TAG = "$astro_db$";
+
+function refuseDoTag(names: readonly string[]): void {
+    for (const n of names) if (n.includes(DO_TAG)) throw new Error(`"${n}" contains ${DO_TAG}, which astro-db's DO blocks cannot quote`);
+}
+
+/**
+ * A DO block that brings an existing role's own `role` setting to `assumed` (empty: none), changing
+ * nothing when it already is: what the provider's Role does with `assumeRole` on update.
+ */
+export function ensureAssumeRoleSql(role: string, assumed: string): string {
+    refuseDoTag([role, assumed]);
+    const current = `(SELECT c FROM unnest(rolconfig) AS c WHERE c LIKE 'role=%')`;
+    const wanted = assumed === "" ? "NULL" : sql.quoteLiteral(`role=${assumed}`);
+    const change = assumed === "" ? `ALTER ROLE ${sql.quoteIdent(role)} RESET ROLE` : setAssumeRoleSql(role, assumed);
+    return `DO ${DO_TAG}\nBEGIN\n  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${sql.quoteLiteral(role)} AND ${current} IS DISTINCT FROM ${wanted}) THEN ${change}; END IF;\nEND\n${DO_TAG}`;
+}
+
+/**
+ * `statements` (a login role's CONNECT grant) wrapped in a DO block that runs them only while no
+ * plane's login role can connect to the database: the grant is the stack's starting point, and run
+ * again after a failover it would let the fenced plane back in (two planes writing one database).
+ */
+export function whenNoPlaneConnectsSql(database: string, loginRoles: readonly string[], statements: readonly string[]): string {
+    refuseDoTag([database, ...loginRoles]);
+    const roles = loginRoles.map(sql.quoteLiteral).join(", ");
+    const notice = `astro-db: CONNECT on database ${database} left as it is: a data plane's login role (${loginRoles.join(", ")}) can already connect, and exactly one may (a failover moves it)`;
+    return [
+        `DO ${DO_TAG}`,
+        "BEGIN",
+        `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname IN (${roles}) AND pg_catalog.has_database_privilege(oid, ${sql.quoteLiteral(database)}, 'CONNECT')) THEN`,
+        ...statements.map((t) => `    ${t};`),
+        "  ELSE",
+        `    RAISE NOTICE '%', ${sql.quoteLiteral(notice)};`,
+        "  END IF;",
+        "END",
+        DO_TAG,
+    ].join("\n");
+}
+
 /** The memberships in the order they are granted: the terminator's first, the orchestrator's last. */
 export function failoverMemberships(n: Omit<FailoverNames, "database">, users: FailoverUsers, planes: readonly [string, string], signalBackend: boolean): FailoverMembership[] {
     const m: FailoverMembership[] = [];
@@ -63,23 +125,34 @@ export function failoverMemberships(n: Omit<FailoverNames, "database">, users: F
 }
 
 /**
- * Seed 004 as SQL for a superuser, with the pg_signal_backend fix unless `signalBackend` is false.
- * `loginPasswords` (customer model) are the passwords of the two login roles.
+ * Seed 004 as SQL for a superuser, as the stack applies it: with the pg_signal_backend fix unless
+ * `signalBackend` is false, and CONNECT for the first plane's login role only (the seed grants both;
+ * a failover moves it). `loginPasswords` (customer model) are the passwords of the two login roles.
+ * `dataRole` (customer model): the Deployment's data role, which must exist with seed 000's grants
+ * (CREATE and TEMPORARY on the database, no CONNECT): each login role then switches to it at login
+ * and is its member WITH INHERIT TRUE, SET TRUE.
  */
-export function failoverSetupSql(n: FailoverNames, o: { users: FailoverUsers; loginPasswords?: readonly [string, string]; signalBackend?: boolean; planes?: readonly [string, string] }): string[] {
+export function failoverSetupSql(n: FailoverNames, o: { users: FailoverUsers; loginPasswords?: readonly [string, string]; signalBackend?: boolean; planes?: readonly [string, string]; dataRole?: string }): string[] {
     const signalBackend = o.signalBackend ?? true;
     const db: sql.GrantTarget = { kind: "database", database: n.database };
+    const customer = o.users === "customer";
     const out = [
         sql.createRole({ name: n.ownerRole, login: false }),
         sql.createRole({ name: n.terminatorRole, login: false, inherit: false }),
     ];
-    if (o.users === "customer") {
-        n.loginRoles.forEach((role, i) => out.push(sql.createRole({ name: role, login: true, passwordSql: o.loginPasswords ? sql.quoteLiteral(o.loginPasswords[i]) : undefined })));
+    if (customer) {
+        n.loginRoles.forEach((role, i) => {
+            out.push(sql.createRole({ name: role, login: true, passwordSql: o.loginPasswords ? sql.quoteLiteral(o.loginPasswords[i]) : undefined }));
+            if (o.dataRole !== undefined) out.push(setAssumeRoleSql(role, o.dataRole));
+        });
     }
     out.push(sql.alterDatabaseOwner(n.database, n.ownerRole), sql.revoke(db, sql.PUBLIC_ROLE, ["CONNECT"]));
-    if (o.users === "customer") n.loginRoles.forEach((role) => out.push(sql.grant(["CONNECT"], db, role)));
+    if (customer) out.push(sql.grant(["CONNECT"], db, n.loginRoles[0]));
     for (const m of failoverMemberships(n, o.users, o.planes ?? ["dp1", "dp2"], signalBackend)) {
         out.push(sql.grantRoleMembership(m.role, m.member, { inherit: m.inherit, set: m.set }));
+    }
+    if (customer && o.dataRole !== undefined) {
+        for (const role of n.loginRoles) out.push(sql.grantRoleMembership(o.dataRole, role, { inherit: DATA_ROLE_MEMBERSHIP.inherit, set: DATA_ROLE_MEMBERSHIP.set }));
     }
     return out;
 }
@@ -130,6 +203,14 @@ export interface FailoverRolesArgs {
     readonly orchestratorUser: string;
     /** Who creates the login roles. Defaults to `customer` (this component, with generated passwords). */
     readonly users?: FailoverUsers;
+    /**
+     * Customer model, required: the Deployment's shared data role (its Astro role, `astro_<id>`), to
+     * which each login role switches at login (`assumeRole`). DeploymentAccess (`sharedDataRole`,
+     * `members`) makes it NOLOGIN without CONNECT and the login roles its members.
+     */
+    readonly dataRole?: string;
+    /** The login roles' search_path (customer model): the Deployment's schema when it is not `public`. */
+    readonly searchPath?: readonly string[];
     /** The login roles' passwords (customer model). Defaults to generated 32-character passwords. */
     readonly loginPasswords?: readonly [pulumi.Input<string> | undefined, pulumi.Input<string> | undefined];
     /** How the memberships reach the server: the provider's admin. Stored as a secret. */
@@ -155,7 +236,10 @@ export class FailoverRoles extends pulumi.ComponentResource {
     public readonly loginRoles?: [postgresql.Role, postgresql.Role];
     /** The owner role's name: DeploymentAccess's `databaseOwner`. */
     public readonly databaseOwner: pulumi.Output<string>;
-    /** Login role per plane that DeploymentAccess grants CONNECT (customer model; empty for apc, which grants it itself). */
+    /**
+     * Login role per plane, in plane order, for DeploymentAccess's CONNECT grants (customer model; empty
+     * for apc, which grants it itself): the first plane gets CONNECT, the second none until a failover.
+     */
     public readonly connectRoles: Record<string, pulumi.Output<string>>;
     public readonly loginRoleNames: [pulumi.Output<string>, pulumi.Output<string>];
     /** Secret, customer model only: the login roles' passwords, in plane order. */
@@ -171,6 +255,10 @@ export class FailoverRoles extends pulumi.ComponentResource {
         const signalBackend = args.signalBackend ?? true;
         if (planes[0] === planes[1]) throw new pulumi.ResourceError(`planes must be two different names, not ${planes[0]} twice`, this);
         if (users === "apc" && args.loginPasswords) throw new pulumi.ResourceError("users: apc and loginPasswords cannot both be set: APC creates the login roles", this);
+        if (users === "apc" && args.dataRole !== undefined) throw new pulumi.ResourceError("users: apc and dataRole cannot both be set: APC creates the login roles", this);
+        if (users === "customer" && !args.dataRole) {
+            throw new pulumi.ResourceError("users: customer needs dataRole (the Deployment's Astro role): seed 004 gives the login roles CONNECT only, so without it they cannot use Airflow's tables", this);
+        }
         // Roles own the database and Airflow's tables: a rename or removal must never drop them.
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: args.protect ?? false, retainOnDelete: true };
         // The provider's Role update revokes every membership of the role and grants only its `roles`;
@@ -183,8 +271,14 @@ export class FailoverRoles extends pulumi.ComponentResource {
 
         if (users === "customer") {
             const passwords = planes.map((plane, i) => pulumi.secret(args.loginPasswords?.[i] ?? generatedPassword(`${name}-${plane}-password`, this))) as [pulumi.Output<string>, pulumi.Output<string>];
+            // Every session of a login role runs as the data role (ALTER ROLE ... SET ROLE), so what either
+            // plane creates belongs to the data role. The role need not exist yet: PostgreSQL checks the
+            // setting at login (only a NOTICE before), when the login role's membership in it (DeploymentAccess
+            // `members`, WITH SET TRUE) lets it SET ROLE.
             this.loginRoles = planes.map((plane, i) => new postgresql.Role(`${name}-${plane}-login-role`, {
                 name: args.loginRoles[i], login: args.loginEnabled ?? true, password: passwords[i], skipReassignOwned: true,
+                assumeRole: args.dataRole,
+                searchPaths: args.searchPath && args.searchPath.length ? [...args.searchPath] : undefined,
             }, keepRole)) as [postgresql.Role, postgresql.Role];
             this.loginPasswords = passwords;
             this.loginRoleNames = [this.loginRoles[0].name, this.loginRoles[1].name];

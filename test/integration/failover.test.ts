@@ -1,10 +1,11 @@
 /**
- * Data-plane failover on real servers (seed 004): the roles built by failoverSetupSql, sessions opened
- * as the source plane's login role, `astro-db fence` run as the orchestrator, and then everything
- * the issue asks checked by doing it: the sessions died, a reconnect is refused, the target connects,
- * the orchestrator cannot become a login role nor read its tables. Also what the seed's exact
- * statements do (they cannot terminate), why INHERIT TRUE is needed on pg_signal_backend, what that
- * costs, and PostgreSQL 15.
+ * Data-plane failover on real servers (seed 004): the roles built by failoverSetupSql, with the
+ * Deployment's data role the login roles use, sessions opened as the source plane's login role,
+ * `astro-db fence` run as the orchestrator, and then everything the issue asks checked by doing it:
+ * the sessions died, a reconnect is refused, the target connects and uses the source's tables, the
+ * orchestrator cannot become a login role or the data role nor read the tables. Also what the seed's
+ * exact statements do (they cannot terminate), why INHERIT TRUE is needed on pg_signal_backend, what
+ * that costs, and PostgreSQL 15. test/integration/failoverApply.test.ts does it from the stack's resources.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -42,17 +43,26 @@ function writeStackFile(server: PgServer, releases: string[]): { stack: string; 
     return { stack: "fence", file };
 }
 
-/** Seed 004 for one Deployment, as the admin: database, roles, grants, memberships, and a table owned by dp1. */
-async function setUpDeployment(server: PgServer, release: string, signalBackend: boolean): Promise<FailoverNames> {
+/**
+ * Seed 004 for one Deployment, as the admin: database, the data role with seed 000's grants (no
+ * CONNECT), roles, grants, memberships; then the first plane creates a table, as Airflow would.
+ */
+async function setUpDeployment(server: PgServer, release: string, signalBackend: boolean): Promise<FailoverNames & { dataRole: string }> {
     const n = failoverNames(release);
-    await adminSql(server, [sql.createDatabase({ name: n.database, owner: server.adminUser })]);
-    await adminSql(server, failoverSetupSql(n, { users: "customer", loginPasswords: PASSWORDS, signalBackend }));
+    const dataRole = deploymentNames(release).user;
+    const db: sql.GrantTarget = { kind: "database", database: n.database };
     await adminSql(server, [
-        `CREATE TABLE dag_run (id int PRIMARY KEY, conf text)`,
-        `INSERT INTO dag_run VALUES (1, 'secret conf of dp1')`,
-        `ALTER TABLE dag_run OWNER TO ${sql.quoteIdent(n.loginRoles[0])}`,
-    ], n.database);
-    return n;
+        sql.createDatabase({ name: n.database, owner: server.adminUser }),
+        sql.createRole({ name: dataRole, login: false }),
+        sql.grant(["CREATE", "TEMPORARY"], db, dataRole),
+    ]);
+    await adminSql(server, [sql.grant(["CREATE", "USAGE"], { kind: "schema", schema: "public" }, dataRole)], n.database);
+    await adminSql(server, failoverSetupSql(n, { users: "customer", loginPasswords: PASSWORDS, signalBackend, dataRole }));
+    await withPg({ host: server.host, port: server.port, user: n.loginRoles[0], password: PASSWORDS[0], database: n.database }, async (c) => {
+        await c.query(`CREATE TABLE dag_run (id int PRIMARY KEY, conf text)`);
+        await c.query(`INSERT INTO dag_run VALUES (1, 'secret conf of dp1')`);
+    });
+    return { ...n, dataRole };
 }
 
 const orchestratorUrl = (server: PgServer) => `postgresql://${ORCHESTRATOR}:${ORCHESTRATOR_PASSWORD}@${server.host}:${server.port}/postgres`;
@@ -99,7 +109,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
     });
 
     describe("with seed 004's exact statements", function () {
-        let n: FailoverNames;
+        let n: FailoverNames & { dataRole: string };
         before(async function () {
             n = await setUpDeployment(server, "seed-exact-1", false);
         });
@@ -150,7 +160,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
     });
 
     describe("with the FailoverRoles statements (seed 004 plus pg_signal_backend WITH INHERIT TRUE)", function () {
-        let n: FailoverNames;
+        let n: FailoverNames & { dataRole: string };
         let dp1a: RoleSession;
         let dp1b: RoleSession;
         let dp2: RoleSession;
@@ -161,14 +171,15 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
             // One session idle in a transaction holding row locks: the case that matters in a split brain.
             await dp1b.client.query("BEGIN");
             await dp1b.client.query("SELECT * FROM dag_run FOR UPDATE");
-            dp2 = await open(n.loginRoles[1], PASSWORDS[1], n.database);
         });
 
-        it("before the fence both planes connect, and the orchestrator already cannot act as either login role", async function () {
+        it("before the fence only the first plane connects, as the data role, and the orchestrator already cannot act as a login role or the data role", async function () {
             assert.equal(await alive(dp1a), true);
-            assert.equal(await alive(dp2), true);
+            assert.deepEqual((await dp1a.client.query("SELECT current_user AS c, session_user AS s, (SELECT tableowner FROM pg_tables WHERE tablename = 'dag_run') AS o")).rows[0],
+                { c: n.dataRole, s: n.loginRoles[0], o: n.dataRole });
+            assert.match(await failureOf(openSession(server, n.loginRoles[1], PASSWORDS[1], n.database)) ?? "", /permission denied for database/);
             await withPg(asOrchestrator(server, "postgres"), async (c) => {
-                for (const role of n.loginRoles) {
+                for (const role of [...n.loginRoles, n.dataRole]) {
                     assert.deepEqual((await c.query("SELECT pg_has_role($1, 'SET') AS s, pg_has_role($1, 'USAGE') AS u", [role])).rows[0], { s: false, u: false });
                 }
             });
@@ -204,15 +215,16 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
             assert.match(err.message, /permission denied for database/);
         });
 
-        it("the target plane's open session lives on and new ones connect", async function () {
-            assert.equal(await alive(dp2), true);
-            const s = await open(n.loginRoles[1], PASSWORDS[1], n.database);
-            assert.equal(await alive(s), true);
+        it("the target plane connects and uses, and alters, the table the source plane created", async function () {
+            dp2 = await open(n.loginRoles[1], PASSWORDS[1], n.database);
+            assert.deepEqual((await dp2.client.query("SELECT conf FROM dag_run")).rows, [{ conf: "secret conf of dp1" }]);
+            await dp2.client.query("INSERT INTO dag_run VALUES (2, 'from dp2')");
+            await dp2.client.query("ALTER TABLE dag_run ADD COLUMN note text");
         });
 
-        it("the orchestrator cannot SET ROLE to a login role, has none of its privileges, and cannot read its table", async function () {
+        it("the orchestrator cannot SET ROLE to a login role or the data role, has none of their privileges, and cannot read the table", async function () {
             await withPg(asOrchestrator(server, n.database), async (c) => {
-                for (const role of n.loginRoles) {
+                for (const role of [...n.loginRoles, n.dataRole]) {
                     assert.match(await failureOf(c.query(`SET ROLE ${sql.quoteIdent(role)}`)) ?? "", /permission denied to set role/);
                     const r = (await c.query("SELECT pg_has_role($1, 'SET') AS s, pg_has_role($1, 'USAGE') AS u", [role])).rows[0];
                     assert.deepEqual(r, { s: false, u: false });
@@ -222,7 +234,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
                 for (const role of [n.terminatorRole, n.ownerRole]) {
                     await c.query(`SET ROLE ${sql.quoteIdent(role)}`);
                     assert.match(await failureOf(c.query("SELECT * FROM dag_run")) ?? "", /permission denied for table dag_run/);
-                    for (const login of n.loginRoles) assert.match(await failureOf(c.query(`SET ROLE ${sql.quoteIdent(login)}`)) ?? "", /permission denied to set role/);
+                    for (const login of [...n.loginRoles, n.dataRole]) assert.match(await failureOf(c.query(`SET ROLE ${sql.quoteIdent(login)}`)) ?? "", /permission denied to set role/);
                     await c.query("RESET ROLE");
                 }
             });
@@ -240,7 +252,8 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
         });
 
         it("the astro-db fence command does the same as the orchestrator and exits 0 (2 when refused), never printing the password", async function () {
-            const argv = ["node", "astro-db", "fence", "--stack", stack.stack, "--file", stack.file, "--deployment", "amateur-sunspot-5075", "--admin-url", orchestratorUrl(server)];
+            // --stack-file as sql, apply and audit take it; --file, its old name, still works.
+            const argv = ["node", "astro-db", "fence", "--stack", stack.stack, "--stack-file", stack.file, "--deployment", "amateur-sunspot-5075", "--admin-url", orchestratorUrl(server)];
             const dp1 = await open(n.loginRoles[0], PASSWORDS[0], n.database);
             const run = await captured(() => main([...argv, "--from", "dp1", "--json"]));
             assert.equal(run.code, 0, run.err);
@@ -248,10 +261,15 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
             assert.deepEqual([r.ok, r.remainingSessions, r.from.role, r.to.role], [true, 0, n.loginRoles[0], n.loginRoles[1]]);
             assert.ok(r.terminated.includes(dp1.pid));
             assert.ok(await dp1.ended);
+            const old = await captured(() => main(["node", "astro-db", "fence", "--stack", stack.stack, "--file", stack.file, "--deployment", "amateur-sunspot-5075", "--admin-url", orchestratorUrl(server), "--from", "dp1", "--json"]));
+            assert.equal(old.code, 0, old.err);
             const refused = await captured(() => main([...argv, "--from", "dp9"]));
             assert.equal(refused.code, 2);
             assert.match(refused.err, /refused: --from dp9/);
-            for (const text of [run.out, run.err, refused.out, refused.err]) assert.ok(!text.includes(ORCHESTRATOR_PASSWORD));
+            const help = await captured(() => main(["node", "astro-db", "fence", "--help"]).catch(() => 0));
+            assert.match(help.out, /--stack-file <path>/);
+            assert.doesNotMatch(help.out, /--file </);
+            for (const text of [run.out, run.err, old.out, old.err, refused.out, refused.err]) assert.ok(!text.includes(ORCHESTRATOR_PASSWORD));
         });
 
         it("the cost of pg_signal_backend: the orchestrator can terminate any non-superuser session on the server, never a superuser's", async function () {

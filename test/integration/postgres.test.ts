@@ -14,12 +14,13 @@ import { applyStack, ApplyResult, renderApplyResult } from "../../cli/apply";
 import { auditStack } from "../../cli/audit";
 import { runStackGraph, stackFilePath } from "../../cli/graph";
 import { main } from "../../cli/main";
-import { outputLayout, readSecretValue } from "../../cli/manifests";
+import { outputLayout, planeLayout, readSecretValue } from "../../cli/manifests";
 import { stackSql } from "../../cli/sql/command";
 import type { SqlStep } from "../../cli/sql/model";
 import { SECRETS } from "../../components/astronomer/facts";
 import * as sql from "../../components/postgres/sql";
 import type { DeploymentSpec, StackSpec } from "../../stacks/config";
+import { MIGRATION } from "../support/airflowSql";
 import { PgServer, PgVariant, requireOrSkip, startPostgres } from "../support/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -69,21 +70,6 @@ async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promi
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
-/** What an Airflow migration does, roughly: tables with foreign keys, a sequence, an index, a function, data. */
-const MIGRATION = [
-    "CREATE TABLE dag (dag_id varchar(250) PRIMARY KEY, is_paused boolean NOT NULL DEFAULT false)",
-    "CREATE TABLE dag_run (id serial PRIMARY KEY, dag_id varchar(250) NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE, run_id varchar(250) NOT NULL, UNIQUE (dag_id, run_id))",
-    "CREATE SEQUENCE task_id_seq",
-    "CREATE TABLE task_instance (id bigint PRIMARY KEY DEFAULT nextval('task_id_seq'), run_id integer NOT NULL REFERENCES dag_run (id), state varchar(20))",
-    "CREATE INDEX ti_state ON task_instance (state)",
-    "CREATE FUNCTION paused_dags() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM dag WHERE is_paused'",
-    "INSERT INTO dag (dag_id) VALUES ('example'), ('other')",
-    "INSERT INTO dag_run (dag_id, run_id) VALUES ('example', 'manual_1')",
-    "INSERT INTO task_instance (run_id, state) SELECT id, 'queued' FROM dag_run",
-    "UPDATE dag SET is_paused = true WHERE dag_id = 'other'",
-    "UPDATE task_instance SET state = 'success'",
-    "DELETE FROM dag WHERE dag_id = 'other'",
-];
 
 function suite(variant: PgVariant, title: string): void {
     describe(title, function () {
@@ -95,8 +81,18 @@ function suite(variant: PgVariant, title: string): void {
         let stackFile: string | undefined;
         const fileArgs = () => (stackFile ? ["--stack-file", stackFile] : []);
         const deployment = (release: string): DeploymentSpec => spec.deployments.find((d) => d.release === release)!;
-        const secretFile = (d: DeploymentSpec, part: keyof typeof SECRETS) => outputLayout(out).secret(d.names.secrets[part]);
-        /** The Astro user's connection string, as the Deployment's metadata secret holds it. */
+        /** A failover Deployment with customer-managed users: one set of secrets per data plane. */
+        const planesOf = (d: DeploymentSpec) => (d.failover?.users === "customer" ? d.failover.planes : undefined);
+        /** Where the Deployment's secret is: the Deployment's, or its first data plane's (which holds CONNECT until a failover). */
+        const secretFile = (d: DeploymentSpec, part: keyof typeof SECRETS, plane = planesOf(d)?.[0]) =>
+            (plane === undefined ? outputLayout(out) : planeLayout(outputLayout(out), plane)).secret(d.names.secrets[part]);
+        /** Every secret file of a Deployment, in the order apply reports them. */
+        const secretFiles = (d: DeploymentSpec) => (planesOf(d) ?? [undefined]).flatMap((plane) => (Object.keys(SECRETS) as (keyof typeof SECRETS)[]).map((part) => secretFile(d, part, plane)));
+        /**
+         * The connection string Airflow uses, as the metadata secret holds it: the Astro user's, or for a
+         * failover Deployment with customer-managed users the first plane's login role, which becomes the
+         * Deployment's data role (the Astro role) at login.
+         */
         const astroUrl = (d: DeploymentSpec) => readSecretValue(secretFile(d, "metadata"), SECRETS.metadata.key)!;
         const adminDb = (d: DeploymentSpec) => withDatabase(server.adminUrl, d.names.database);
         const apply = (extra: Partial<Parameters<typeof applyStack>[0]> = {}) => applyStack({ stack: "local", file: stackFile, adminUrl: server.adminUrl, out, port: server.port, ...extra });
@@ -177,26 +173,28 @@ function suite(variant: PgVariant, title: string): void {
                 assert.strictEqual(res.summary["default privileges"].created, 3);
                 // PUBLIC had CONNECT on the new database: its grant is a change; the user's are new.
                 assert.ok(res.summary.grant.changed >= 1 && res.summary.grant.created >= 2, JSON.stringify(res.summary));
-                assert.deepStrictEqual(res.files.map((f) => f.status), ["written", "written", "written"]);
-                for (const part of Object.keys(SECRETS) as (keyof typeof SECRETS)[]) assert.strictEqual(mode(secretFile(d, part)), 0o600);
+                assert.deepStrictEqual(res.files.map((f) => [f.path, f.status]), secretFiles(d).map((f) => [f, "written"]));
+                for (const f of secretFiles(d)) assert.strictEqual(mode(f), 0o600);
                 const conn = new URL(astroUrl(d));
                 assert.strictEqual(`${conn.hostname}:${conn.port}${conn.pathname}`, `127.0.0.1:${server.port}/${d.names.database}`);
-                assert.strictEqual(decodeURIComponent(conn.username), d.names.user);
+                assert.strictEqual(decodeURIComponent(conn.username), planesOf(d) ? d.names.loginRoles[0] : d.names.user);
                 assert.match(readSecretValue(secretFile(d, "resultBackend"), SECRETS.resultBackend.key)!, /^db\+postgresql:\/\//);
                 assert.match(readSecretValue(secretFile(d, "fernetKey"), SECRETS.fernetKey.key)!, /^[A-Za-z0-9_-]{43}=$/);
             }
             assert.strictEqual(mode(out), 0o700);
             assert.strictEqual(mode(outputLayout(out).secretsDir), 0o700);
             assert.strictEqual(mode(outputLayout(out).valuesYaml), 0o600);
-            // Other login roles the run created (seed 004's data-plane users) get their generated passwords written too.
-            const loginRoles = spec.deployments.flatMap((d) => (d.failover?.users === "customer" ? d.names.loginRoles : []));
-            if (loginRoles.length) {
-                assert.strictEqual(mode(first.rolePasswords!.path), 0o600);
-                const written = YAML.parse(fs.readFileSync(first.rolePasswords!.path, "utf8"));
-                assert.deepStrictEqual(Object.keys(written).sort(), [...loginRoles].sort());
+            // Seed 004's data-plane users: each plane's secrets carry its own login role's password; nothing else is left to write.
+            const failover = spec.deployments.filter((d) => planesOf(d));
+            assert.strictEqual(first.rolePasswords, undefined);
+            for (const d of failover) {
+                const users = planesOf(d)!.map((plane) => decodeURIComponent(new URL(readSecretValue(secretFile(d, "metadata", plane), SECRETS.metadata.key)!).username));
+                assert.deepStrictEqual(users, d.names.loginRoles);
+                const fernet = new Set(planesOf(d)!.map((plane) => readSecretValue(secretFile(d, "fernetKey", plane), SECRETS.fernetKey.key)));
+                assert.strictEqual(fernet.size, 1, "one fernet key for both planes");
                 await as(server.adminUrl, async (c) => {
-                    const r = await c.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolcanlogin", [loginRoles]);
-                    assert.strictEqual(r.rowCount, loginRoles.length);
+                    const r = await c.query("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY($1) ORDER BY 1", [[d.names.user, ...d.names.loginRoles]]);
+                    assert.deepStrictEqual(r.rows, [{ rolname: d.names.user, rolcanlogin: false }, ...d.names.loginRoles.map((rolname) => ({ rolname, rolcanlogin: true }))]);
                 });
             }
             const report = renderApplyResult(first) + JSON.stringify(first);
@@ -260,14 +258,14 @@ function suite(variant: PgVariant, title: string): void {
         });
 
         it("a second apply changes nothing and keeps every password; audit is clean", async () => {
-            const before = spec.deployments.map((d) => fs.readFileSync(secretFile(d, "metadata"), "utf8"));
+            const before = spec.deployments.map((d) => secretFiles(d).map((f) => fs.readFileSync(f, "utf8")));
             const second = await apply();
             assert.ok(second.ok);
             for (const res of second.deployments) {
                 for (const [kind, counts] of Object.entries(res.summary)) assert.deepStrictEqual([kind, counts.created, counts.changed], [kind, 0, 0], res.release);
-                assert.deepStrictEqual(res.files.map((f) => f.status), ["kept", "kept", "kept"]);
+                assert.deepStrictEqual(res.files.map((f) => f.status), secretFiles(deployment(res.release!)).map(() => "kept"));
             }
-            assert.deepStrictEqual(spec.deployments.map((d) => fs.readFileSync(secretFile(d, "metadata"), "utf8")), before);
+            assert.deepStrictEqual(spec.deployments.map((d) => secretFiles(d).map((f) => fs.readFileSync(f, "utf8"))), before);
             const report = await audit();
             assert.deepStrictEqual(report.findings, [], JSON.stringify(report.findings, null, 2));
         });
@@ -307,18 +305,23 @@ function suite(variant: PgVariant, title: string): void {
             assert.strictEqual((await cli(["audit", "--stack", "local", ...fileArgs(), "--admin-url", server.adminUrl])).code, 0);
         });
 
-        it("a failover's move of CONNECT off a login role (ignoreChanges) is neither drift for audit nor undone by apply", async function () {
+        it("a failover's move of CONNECT from one plane's login role to the other's (ignoreChanges) is neither drift for audit nor undone by apply", async function () {
             const d = spec.deployments.find((x) => x.failover?.users === "customer");
             if (!d) this.skip();
-            const [from] = d!.names.loginRoles;
+            const [from, to] = d!.names.loginRoles.map(sql.quoteIdent);
             const db = sql.quoteIdent(d!.names.database);
-            await as(server.adminUrl, (c) => c.query(`REVOKE CONNECT ON DATABASE ${db} FROM ${sql.quoteIdent(from)}`));
+            await as(server.adminUrl, async (c) => {
+                await c.query(`REVOKE CONNECT ON DATABASE ${db} FROM ${from}`);
+                await c.query(`GRANT CONNECT ON DATABASE ${db} TO ${to}`);
+            });
             assert.deepStrictEqual((await audit()).findings, []);
             const res = (await apply()).deployments.find((x) => x.release === d!.release)!;
-            assert.match(res.notes.join("\n"), /-connect differs from the stack but ignores changes/);
+            assert.deepStrictEqual(res.steps.filter((x) => x.outcome !== "unchanged"), []);
             await as(server.adminUrl, async (c) => {
-                assert.strictEqual((await c.query("SELECT has_database_privilege($1, $2, 'CONNECT') AS ok", [from, d!.names.database])).rows[0].ok, false);
-                await c.query(`GRANT CONNECT ON DATABASE ${db} TO ${sql.quoteIdent(from)}`);
+                const r = await c.query("SELECT has_database_privilege($1, $3, 'CONNECT') AS a, has_database_privilege($2, $3, 'CONNECT') AS b", [...d!.names.loginRoles, d!.names.database]);
+                assert.deepStrictEqual(r.rows[0], { a: false, b: true });
+                await c.query(`REVOKE CONNECT ON DATABASE ${db} FROM ${to}`);
+                await c.query(`GRANT CONNECT ON DATABASE ${db} TO ${from}`);
             });
         });
 

@@ -188,6 +188,50 @@ describe("astro-db sql: the local stack's resources as SQL", () => {
     });
 });
 
+describe("astro-db sql: a failover Deployment with customer-managed users (seed 004)", () => {
+    const release = "amateur-sunspot-5075";
+    let steps: SqlStep[];
+    let script: string;
+    before(async () => {
+        const graph = await runStackGraph("local");
+        steps = translateGraph(graph, { deployment: release }).steps;
+        script = graphSql(graph, { deployment: release });
+    });
+    const named = (suffix: string) => steps.find((s) => s.resource.name === `${release}-${suffix}`)!;
+
+    it("guards the planes' CONNECT grants: they run only while no plane can connect, so running the script again never undoes a failover", () => {
+        for (const [plane, grants] of [["dp1", true], ["dp2", false]] as const) {
+            const step = named(`${plane}-connect`);
+            assert.strictEqual(step.ignoreDrift, true);
+            const [block, ...rest] = render(step);
+            assert.deepStrictEqual(rest, []);
+            assert.match(block, /IF NOT EXISTS \(SELECT FROM pg_catalog\.pg_roles WHERE rolname IN \('dp1_user_amateur_sunspot_5075', 'dp2_user_amateur_sunspot_5075'\) AND pg_catalog\.has_database_privilege\(oid, 'airflow_db_amateur_sunspot_5075', 'CONNECT'\)\) THEN/);
+            assert.match(block, new RegExp(`REVOKE ALL PRIVILEGES ON DATABASE "airflow_db_amateur_sunspot_5075" FROM "${plane}_user_amateur_sunspot_5075";`));
+            assert.strictEqual(/GRANT CONNECT ON DATABASE/.test(block), grants, "only the first plane is granted CONNECT");
+            assert.deepStrictEqual(step.declares, [{
+                engine: "postgres", type: "plane-connect", database: "airflow_db_amateur_sunspot_5075",
+                planes: [{ plane: "dp1", role: "dp1_user_amateur_sunspot_5075" }, { plane: "dp2", role: "dp2_user_amateur_sunspot_5075" }],
+            }]);
+        }
+        assert.doesNotMatch(script, /^GRANT CONNECT ON DATABASE "airflow_db_amateur_sunspot_5075" TO "dp[12]_user/m, "no unguarded CONNECT grant to a plane");
+    });
+
+    it("makes the Astro role the NOLOGIN data role without CONNECT, and each login role switch to it and be its member", () => {
+        assert.match(render(steps.find((s) => s.resource.name === `${release}-user` && s.action === "create")!)[0], /^CREATE ROLE "astro_amateur_sunspot_5075" WITH VALID UNTIL .* NOLOGIN /);
+        assert.deepStrictEqual(render(named("database-grant"))[1], 'GRANT CREATE, TEMPORARY ON DATABASE "airflow_db_amateur_sunspot_5075" TO "astro_amateur_sunspot_5075"');
+        for (const plane of ["dp1", "dp2"]) {
+            const create = steps.find((s) => s.resource.name === `${release}-${plane}-login-role` && s.action === "create")!;
+            assert.ok(render(create).includes(`ALTER ROLE "${plane}_user_amateur_sunspot_5075" SET ROLE TO "astro_amateur_sunspot_5075"`));
+            const ensure = steps.find((s) => s.resource.name === `${release}-${plane}-login-role` && s.action === "ensure")!;
+            assert.strictEqual((ensure.declares[0] as Extract<PgDeclaration, { type: "role-attributes" }>).assumeRole, "astro_amateur_sunspot_5075");
+            const membership = named(`${plane}-data-role`);
+            assert.deepStrictEqual(membership.declares, [{ engine: "postgres", type: "membership", role: "astro_amateur_sunspot_5075", member: `${plane}_user_amateur_sunspot_5075`, admin: false, inherit: true, set: true }]);
+            assert.ok(steps.indexOf(membership) > steps.findIndex((s) => s.resource.name === `${release}-user`), "after the data role exists");
+        }
+        assert.ok(!script.includes("astro_amateur_sunspot_5075_password"), "the data role has no password");
+    });
+});
+
 describe("astro-db sql: a managed server whose admin is no superuser (RDS)", () => {
     let steps: SqlStep[];
     before(async () => {
@@ -242,7 +286,7 @@ describe("declarations against a server's catalogs", () => {
         version: 170000, currentUser: "admin", superuser: false,
         roles: new Map(["postgres", "admin", "astro_x", "astro_y"].map((name) => [name, {
             name, superuser: false, inherit: true, createRole: false, createDatabase: false, login: true, replication: false,
-            bypassRowLevelSecurity: false, connectionLimit: -1, validUntil: "infinity", searchPath: [],
+            bypassRowLevelSecurity: false, connectionLimit: -1, validUntil: "infinity", searchPath: [], assumeRole: "",
         }])),
         memberships: [
             // What PostgreSQL 16+ records when a CREATEROLE admin creates a role: never drift.
@@ -291,6 +335,71 @@ describe("declarations against a server's catalogs", () => {
         assert.strictEqual(r.status, "absent");
         assert.deepStrictEqual(r.findings.map((f) => f.message), ['role "astro_new" does not exist']);
         assert.strictEqual(checkDeclaration({ engine: "postgres", type: "database", name: "db_new", owner: "postgres" }, state()).status, "absent");
+    });
+
+    describe("the planes' CONNECT (failover): exactly one plane, CONNECT only", () => {
+        const planes = (): PgState => {
+            const s = state();
+            for (const name of ["dp1_x", "dp2_x"]) s.roles.set(name, { ...s.roles.get("astro_x")!, name });
+            // The data role holds no CONNECT: the planes inherit it WITH INHERIT TRUE.
+            s.databases.get("db_x")!.acl = s.databases.get("db_x")!.acl.filter((e) => !(e.grantee === "astro_x" && e.privilege === "CONNECT"));
+            s.memberships.push(...["dp1_x", "dp2_x"].map((member) => ({ role: "astro_x", member, grantor: "postgres", admin: false, inherit: true, set: true })));
+            return s;
+        };
+        const decl: PgDeclaration = { engine: "postgres", type: "plane-connect", database: "db_x", planes: [{ plane: "dp1", role: "dp1_x" }, { plane: "dp2", role: "dp2_x" }] };
+        const messages = (s: PgState) => checkDeclaration(decl, s).findings.map((f) => `${f.status}: ${f.message}`);
+
+        it("holds with either plane alone, and is absent (apply grants the first) when none can connect", () => {
+            for (const holder of ["dp1_x", "dp2_x"]) {
+                const s = planes();
+                s.databases.get("db_x")!.acl.push(...acl(holder, "CONNECT"));
+                assert.strictEqual(checkDeclaration(decl, s).status, "ok", holder);
+            }
+            const none = checkDeclaration(decl, planes());
+            assert.strictEqual(none.status, "absent");
+            assert.match(none.findings[0].message, /^no plane can connect to database "db_x": neither dp1_x \(dp1\) nor dp2_x \(dp2\) holds CONNECT/);
+        });
+
+        it("reports both planes connecting, however they get there: directly, through the data role, PUBLIC or the owner role", () => {
+            const direct = planes();
+            direct.databases.get("db_x")!.acl.push(...acl("dp1_x", "CONNECT"), ...acl("dp2_x", "CONNECT"));
+            assert.match(messages(direct).join("\n"), /^different: both planes can connect to database "db_x" \(dp1_x \(dp1\) through dp1_x itself; dp2_x \(dp2\) through dp2_x itself\)/);
+            const viaData = planes();
+            viaData.databases.get("db_x")!.acl.push(...acl("dp1_x", "CONNECT"), ...acl("astro_x", "CONNECT"));
+            assert.match(messages(viaData).join("\n"), /both planes can connect .*dp2_x \(dp2\) through astro_x/);
+            const viaPublic = planes();
+            viaPublic.databases.get("db_x")!.acl.push(...acl("dp1_x", "CONNECT"), ...acl("public", "CONNECT"));
+            assert.match(messages(viaPublic).join("\n"), /dp2_x \(dp2\) through PUBLIC/);
+            const viaOwner = planes();
+            viaOwner.databases.get("db_x")!.acl.push(...acl("dp1_x", "CONNECT"));
+            viaOwner.memberships.push({ role: "postgres", member: "dp2_x", grantor: "postgres", admin: false, inherit: true, set: false });
+            assert.match(messages(viaOwner).join("\n"), /dp2_x \(dp2\) through postgres/);
+            // A membership that does not inherit gives no CONNECT.
+            const noInherit = planes();
+            noInherit.databases.get("db_x")!.acl.push(...acl("dp1_x", "CONNECT"));
+            noInherit.memberships.push({ role: "postgres", member: "dp2_x", grantor: "postgres", admin: false, inherit: false, set: false });
+            assert.strictEqual(checkDeclaration(decl, noInherit).status, "ok");
+        });
+
+        it("reports anything a plane holds beyond CONNECT, and CONNECT with grant option", () => {
+            const s = planes();
+            s.databases.get("db_x")!.acl.push(...acl("dp1_x", "CONNECT", "CREATE"), { grantor: "postgres", grantee: "dp2_x", privilege: "TEMPORARY", grantable: true });
+            assert.deepStrictEqual(messages(s), [
+                'extra: dp1_x (plane dp1) has CREATE on database "db_x": a data plane\'s login role holds CONNECT at most (Airflow\'s privileges come from the data role)',
+                'extra: dp2_x (plane dp2) has TEMPORARY on database "db_x": a data plane\'s login role holds CONNECT at most (Airflow\'s privileges come from the data role)',
+                'extra: dp2_x (plane dp2) holds TEMPORARY on database "db_x" with grant option: it could let another role connect',
+            ]);
+            // ... which undeclaredFindings leaves to this check (no second report of the planes' privileges).
+            assert.deepStrictEqual(undeclaredFindings([decl], s).filter((f) => /dp[12]_x/.test(f.message) && /database/.test(f.object)), []);
+        });
+
+        it("compares the role a login switches to (assumeRole)", () => {
+            const s = planes();
+            s.roles.get("dp1_x")!.assumeRole = "astro_x";
+            const attrs = { engine: "postgres" as const, type: "role-attributes" as const, name: "dp1_x", login: true, inherit: true, superuser: false, createDatabase: false, createRole: false, replication: false, bypassRowLevelSecurity: false, connectionLimit: -1, validUntil: "infinity", searchPath: [] };
+            assert.strictEqual(checkDeclaration({ ...attrs, assumeRole: "astro_x" }, s).status, "ok");
+            assert.match(checkDeclaration({ ...attrs, assumeRole: "" }, s).findings[0].message, /the role it switches to at login \(SET ROLE\) is "astro_x", the stack declares ""/);
+        });
     });
 
     it("finds what nothing declares: another role's CONNECT, PUBLIC's CONNECT, a stray membership; never PostgreSQL's own defaults", () => {

@@ -56,9 +56,19 @@ for (const preview of [false, true]) {
                 ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
                 orchestratorUser: "commander_user", users,
                 connection: { host: "db.example.com", port: 5432, user: "admin", password: ADMIN_PASSWORD, sslmode: "verify-full" },
+                dataRole: users === "customer" ? names.user : undefined,
                 ...extra,
             }, { transformations: [record] });
         }
+
+        /** A whole Deployment with failover, its children recorded. */
+        const deployment = (users: "customer" | "apc") => new deploymentMod.AirflowDeploymentDatabase(release, {
+            release, executor: "CeleryExecutor", pgbouncer: false, names,
+            server: { engine: "postgres", host: "db.example.com", port: 5432, adminUser: "admin", sslmode: "require" },
+            databaseProvider: new postgresql.Provider("pg", { host: "db.example.com", username: "admin", password: pulumi.secret("x"), superuser: false }),
+            failover: { users, orchestratorUser: "commander_user", planes: ["dp1", "dp2"] },
+            adminPassword: pulumi.secret(ADMIN_PASSWORD),
+        }, { transformations: [record] });
 
         const memberships = () => seen.filter((r) => r.type === DYNAMIC)
             .map((r) => ({ name: r.name, role: r.inputs.role, member: r.inputs.member, inherit: r.inputs.inherit, set: r.inputs.set, admin: r.inputs.admin }));
@@ -73,7 +83,12 @@ for (const preview of [false, true]) {
                 [`${release}-dp1-login-role`, "dp1_user_amateur_sunspot_5075", true, true],
                 [`${release}-dp2-login-role`, "dp2_user_amateur_sunspot_5075", true, true],
             ]);
-            for (const r of roles.slice(2)) assert.ok(preview || isSecretInput(r.inputs.password), `${r.name} password is sent as a secret`);
+            for (const r of roles.slice(2)) {
+                assert.ok(preview || isSecretInput(r.inputs.password), `${r.name} password is sent as a secret`);
+                // Every session of a login role runs as the Deployment's data role, so what it creates is the data role's.
+                assert.strictEqual(r.inputs.assumeRole, names.user, `${r.name} switches to the data role at login`);
+                assert.strictEqual(r.inputs.searchPaths, undefined, "public needs no search_path");
+            }
             assert.deepStrictEqual(seen.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name), [`${release}-dp1-password`, `${release}-dp2-password`]);
             for (const p of f.loginPasswords!) assert.strictEqual(await pulumi.isSecret(p), true);
             if (!preview) assert.deepStrictEqual(await Promise.all(f.loginPasswords!.map(value)), [`pw-${release}-dp1-password`, `pw-${release}-dp2-password`]);
@@ -145,19 +160,21 @@ for (const preview of [false, true]) {
             assert.ok(!memberships().some((m) => m.role === "pg_signal_backend"));
         });
 
-        it("refuses conflicting arguments", () => {
+        it("refuses conflicting arguments, and customer-managed users without the data role they need to use Airflow's tables", () => {
             assert.throws(() => make("customer", { planes: ["dp1", "dp1"] }), /two different names/);
             assert.throws(() => make("apc", { loginPasswords: ["a", "b"] }), /users: apc and loginPasswords cannot both be set/);
+            assert.throws(() => make("apc", { dataRole: names.user }), /users: apc and dataRole cannot both be set/);
+            assert.throws(() => make("customer", { dataRole: undefined }), /users: customer needs dataRole/);
         });
 
-        it("in a Deployment: the owner role owns the database, the login roles get CONNECT in the one grant chain, changes to it ignored", async () => {
-            const d = new deploymentMod.AirflowDeploymentDatabase(release, {
-                release, executor: "CeleryExecutor", pgbouncer: false, names,
-                server: { engine: "postgres", host: "db.example.com", port: 5432, adminUser: "admin", sslmode: "require" },
-                databaseProvider: new postgresql.Provider("pg", { host: "db.example.com", username: "admin", password: pulumi.secret("x"), superuser: false }),
-                failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"] },
-                adminPassword: pulumi.secret(ADMIN_PASSWORD),
-            }, { transformations: [record] });
+        it("gives the login roles the Deployment's schema as search_path when it is not public", async () => {
+            make("customer", { searchPath: ["airflow"] });
+            await settle();
+            for (const r of seen.filter((x) => x.type === "postgresql:index/role:Role" && x.inputs.login)) assert.deepStrictEqual(r.inputs.searchPaths, ["airflow"]);
+        });
+
+        it("in a Deployment: the owner role owns the database, the first plane gets CONNECT in the one grant chain (changes ignored), the Astro role is the login roles' shared data role", async () => {
+            const d = deployment("customer");
             await settle();
             const db = seen.find((r) => r.type === "postgresql:index/database:Database")!;
             if (!preview) assert.strictEqual(db.inputs.owner, names.ownerRole);
@@ -169,13 +186,32 @@ for (const preview of [false, true]) {
             assert.deepStrictEqual(grants.map((g) => g.name), [`${release}-public-connect`, `${release}-dp1-connect`, `${release}-dp2-connect`, `${release}-database-grant`]);
             const publicGrant = seen.find((r) => r.name === `${release}-public-connect`)!;
             assert.deepStrictEqual([publicGrant.inputs.role, publicGrant.inputs.privileges], ["public", ["TEMPORARY"]], "PUBLIC loses CONNECT only");
-            for (const g of grants.slice(1, 3)) {
-                assert.deepStrictEqual(g.opts.ignoreChanges, ["privileges"], `${g.name}: a failover revokes it, and the next update must not grant it back`);
+            // Exactly one plane can connect: the first; a failover moves CONNECT.
+            grants.slice(1, 3).forEach((g, i) => {
+                assert.deepStrictEqual(g.opts.ignoreChanges, ["privileges"], `${g.name}: a failover moves it, and the next update must not undo that`);
                 const input = seen.find((r) => r.name === g.name)!.inputs;
-                assert.deepStrictEqual(input.privileges, ["CONNECT"]);
-                if (!preview) assert.ok(names.loginRoles.includes(input.role));
-            }
+                assert.deepStrictEqual(input.privileges, i === 0 ? ["CONNECT"] : []);
+                if (!preview) assert.strictEqual(input.role, names.loginRoles[i]);
+            });
             grants.slice(1).forEach((g, i) => assert.deepStrictEqual(([] as unknown[]).concat(g.opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [grants[i].name]));
+
+            // The Astro role is the shared data role: NOLOGIN, no password, and no CONNECT, which a fenced login role would inherit.
+            const astro = seen.find((r) => r.name === `${release}-user`)!;
+            assert.deepStrictEqual([astro.inputs.name, astro.inputs.login, astro.inputs.password], [names.user, false, undefined]);
+            assert.ok(!seen.some((r) => r.name === `${release}-password`), "no password is generated for it");
+            assert.strictEqual(d.access.password, undefined);
+            assert.deepStrictEqual(seen.find((r) => r.name === `${release}-database-grant`)!.inputs.privileges, ["CREATE", "TEMPORARY"]);
+            // Each login role is its member WITH INHERIT TRUE, SET TRUE, once the role exists.
+            const dataRole = registered.filter((r) => r.type === DYNAMIC && /-data-role$/.test(r.name));
+            assert.deepStrictEqual(dataRole.map((r) => r.name), [`${release}-dp1-data-role`, `${release}-dp2-data-role`]);
+            assert.deepStrictEqual(([] as unknown[]).concat(dataRole[0].opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [`${release}-user`]);
+            assert.deepStrictEqual(([] as unknown[]).concat(dataRole[1].opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [dataRole[0].name]);
+            const dataRoleInputs = seen.filter((r) => r.type === DYNAMIC && /-data-role$/.test(r.name)).map((r) => [r.inputs.role, r.inputs.member, r.inputs.inherit, r.inputs.set, r.inputs.admin]);
+            if (!preview) assert.deepStrictEqual(dataRoleInputs, names.loginRoles.map((l) => [names.user, l, true, true, false]));
+            for (const r of dataRole) assert.strictEqual(r.opts.retainOnDelete, true);
+            if (!preview) for (const r of seen.filter((x) => /-data-role$/.test(x.name))) assert.ok(isSecretInput(r.inputs.connection), `${r.name} connection is sent as a secret`);
+            // No login role is a member of the owner role (it could grant itself CONNECT back).
+            assert.ok(!memberships().some((m) => m.role === names.ownerRole && names.loginRoles.includes(m.member)));
 
             assert.ok(d.failover);
             for (const plane of ["dp1", "dp2"]) {
@@ -183,6 +219,25 @@ for (const preview of [false, true]) {
                 assert.strictEqual(await pulumi.isSecret(c), true);
                 if (!preview) assert.ok((await value(c)).startsWith(`postgresql://${plane}_user_amateur_sunspot_5075:`));
             }
+            // The Deployment-level connection (Houston, values) is the first plane's login role.
+            for (const o of [d.metadataConnection, d.resultBackendConnection, d.houstonVariables] as pulumi.Output<unknown>[]) assert.strictEqual(await pulumi.isSecret(o), true);
+            if (!preview) {
+                assert.strictEqual(await value(d.connectionUser), names.loginRoles[0]);
+                assert.strictEqual(await value(d.userName), names.user);
+                assert.strictEqual(await value(d.metadataConnection), await value(d.planeConnections!.dp1));
+                const vars = (await value(d.houstonVariables)) as { upsertDeployment: { metadataConnection: string } };
+                assert.ok(vars.upsertDeployment.metadataConnection.startsWith(`postgresql://${names.loginRoles[0]}:`));
+            }
+        });
+
+        it("in a Deployment with apc-managed users: the Astro user stays a login user with CONNECT, and connects", async () => {
+            const d = deployment("apc");
+            await settle();
+            const astro = seen.find((r) => r.name === `${release}-user`)!;
+            assert.strictEqual(astro.inputs.login, true);
+            assert.deepStrictEqual(seen.find((r) => r.name === `${release}-database-grant`)!.inputs.privileges, ["CONNECT", "CREATE", "TEMPORARY"]);
+            assert.ok(!seen.some((r) => /-(connect|data-role)$/.test(r.name) && r.name !== `${release}-public-connect`));
+            if (!preview) assert.strictEqual(await value(d.connectionUser), names.user);
         });
     });
 }

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import type { GraphResource } from "../../../cli/graph";
 import { roleMembershipTranslator } from "../../../cli/sql/roleMembership";
 import type { TranslateContext } from "../../../cli/sql/registry";
-import { failoverSetupSql, fenceConnectSql, type FailoverNames } from "../../../components/postgres/failoverRoles";
+import { ensureAssumeRoleSql, failoverSetupSql, fenceConnectSql, whenNoPlaneConnectsSql, type FailoverNames } from "../../../components/postgres/failoverRoles";
 import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../components/postgres/roleMembership";
 
 const n: FailoverNames = {
@@ -15,7 +15,7 @@ const n: FailoverNames = {
 };
 
 describe("seed 004 as SQL", () => {
-    it("customer model: the seed's statements in the seed's order, plus pg_signal_backend WITH INHERIT TRUE for the terminator", () => {
+    it("customer model: the seed's statements in the seed's order, plus pg_signal_backend WITH INHERIT TRUE for the terminator, CONNECT for the first plane only", () => {
         const statements = failoverSetupSql(n, { users: "customer", loginPasswords: ["p1", "p'2"] });
         const shapes = statements.map((s) => s.replace(/ WITH (ENCRYPTED PASSWORD .*? )?VALID UNTIL.*?(NOLOGIN|LOGIN).*$/, (_m, _pw: string, login: string) => ` ${login}`));
         assert.deepStrictEqual(shapes, [
@@ -26,7 +26,6 @@ describe("seed 004 as SQL", () => {
             `ALTER DATABASE "airflow_db_x" OWNER TO "airflow_db_x_owner"`,
             `REVOKE CONNECT ON DATABASE "airflow_db_x" FROM PUBLIC`,
             `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp1_user_x"`,
-            `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp2_user_x"`,
             `GRANT "dp1_user_x" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`,
             `GRANT "dp2_user_x" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`,
             `GRANT "pg_signal_backend" TO "airflow_conn_killer_x" WITH INHERIT TRUE, SET FALSE`,
@@ -36,6 +35,19 @@ describe("seed 004 as SQL", () => {
         assert.match(statements[1], / NOINHERIT /, "the terminator is NOINHERIT");
         assert.match(statements[3], /ENCRYPTED PASSWORD 'p''2'/);
         assert.doesNotMatch(statements[5], /TEMPORARY|ALL/, "PUBLIC loses CONNECT only");
+    });
+
+    it("customer model with the data role: each login role switches to it at login and is its member WITH INHERIT TRUE, SET TRUE", () => {
+        const statements = failoverSetupSql(n, { users: "customer", dataRole: "astro_x" });
+        const at = (re: RegExp) => statements.findIndex((t) => re.test(t));
+        assert.ok(at(/^ALTER ROLE "dp1_user_x" SET ROLE TO "astro_x"$/) === at(/^CREATE ROLE "dp1_user_x"/) + 1);
+        assert.ok(at(/^ALTER ROLE "dp2_user_x" SET ROLE TO "astro_x"$/) === at(/^CREATE ROLE "dp2_user_x"/) + 1);
+        assert.deepStrictEqual(statements.slice(-2), [
+            `GRANT "astro_x" TO "dp1_user_x" WITH INHERIT TRUE, SET TRUE`,
+            `GRANT "astro_x" TO "dp2_user_x" WITH INHERIT TRUE, SET TRUE`,
+        ]);
+        assert.ok(!statements.some((t) => /astro_x.*_owner|_owner.*TO "dp/.test(t)), "no login role is a member of the owner role");
+        assert.ok(!failoverSetupSql(n, { users: "apc", dataRole: "astro_x" }).some((t) => /"astro_x"/.test(t)), "APC creates the login roles: nothing to give them");
     });
 
     it("apc model: no login roles, no CONNECT grants, no login-role memberships; the seed exactly without the fix", () => {
@@ -52,6 +64,32 @@ describe("seed 004 as SQL", () => {
             `REVOKE CONNECT ON DATABASE "airflow_db_x" FROM "dp1_user_x"`,
             `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp2_user_x"`,
         ]);
+    });
+});
+
+describe("the failover CONNECT grants and assumeRole as SQL", () => {
+    it("grants a login role CONNECT only while no plane can connect: run again after a failover, it changes nothing", () => {
+        const block = whenNoPlaneConnectsSql("airflow_db_x", ["dp1_user_x", "dp2_user_x"], [
+            `REVOKE ALL PRIVILEGES ON DATABASE "airflow_db_x" FROM "dp1_user_x"`, `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp1_user_x"`,
+        ]);
+        assert.strictEqual(block, [
+            "DO $astro_db$",
+            "BEGIN",
+            "  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname IN ('dp1_user_x', 'dp2_user_x') AND pg_catalog.has_database_privilege(oid, 'airflow_db_x', 'CONNECT')) THEN",
+            `    REVOKE ALL PRIVILEGES ON DATABASE "airflow_db_x" FROM "dp1_user_x";`,
+            `    GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp1_user_x";`,
+            "  ELSE",
+            "    RAISE NOTICE '%', 'astro-db: CONNECT on database airflow_db_x left as it is: a data plane''s login role (dp1_user_x, dp2_user_x) can already connect, and exactly one may (a failover moves it)';",
+            "  END IF;",
+            "END",
+            "$astro_db$",
+        ].join("\n"));
+        assert.throws(() => whenNoPlaneConnectsSql("db$astro_db$x", ["a"], []), /cannot quote/);
+    });
+
+    it("sets, keeps or resets the role a login switches to", () => {
+        assert.match(ensureAssumeRoleSql("dp1_user_x", "astro_x"), /rolname = 'dp1_user_x' AND \(SELECT c FROM unnest\(rolconfig\) AS c WHERE c LIKE 'role=%'\) IS DISTINCT FROM 'role=astro_x'\) THEN ALTER ROLE "dp1_user_x" SET ROLE TO "astro_x"; END IF;/);
+        assert.match(ensureAssumeRoleSql("astro_x", ""), /IS DISTINCT FROM NULL\) THEN ALTER ROLE "astro_x" RESET ROLE; END IF;/);
     });
 });
 

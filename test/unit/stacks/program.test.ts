@@ -26,9 +26,15 @@ describe("the stack program under Pulumi's mocks", function () {
                     assert.strictEqual(db.inputs.name, d.names.database);
                     const role = named(g, `${d.release}-user`);
                     assert.strictEqual(role.inputs.name, d.names.user);
-                    assert.strictEqual(role.inputs.login, true);
-                    assert.deepStrictEqual(role.secretInputs, ["password"]);
-                    assert.strictEqual(role.inputs.password, preview ? UNKNOWN_MASK : SECRET_MASK);
+                    if (d.failover?.users === "customer") {
+                        // The shared data role of the planes' login roles: it never logs in itself.
+                        assert.strictEqual(role.inputs.login, false);
+                        assert.deepStrictEqual([role.secretInputs, role.inputs.password], [[], undefined]);
+                    } else {
+                        assert.strictEqual(role.inputs.login, true);
+                        assert.deepStrictEqual(role.secretInputs, ["password"]);
+                        assert.strictEqual(role.inputs.password, preview ? UNKNOWN_MASK : SECRET_MASK);
+                    }
                     // One set of the three secrets per cluster: the stack's, or each data plane's (failover, customer-managed users).
                     const clusters = d.failover?.users === "customer" ? d.failover.planes.map((p) => `${d.release}-${p}`) : [d.release];
                     const secrets = g.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && clusters.includes(r.parent!));
@@ -146,8 +152,11 @@ describe("the stack program under Pulumi's mocks", function () {
 
     it("reveals secrets only when asked", async () => {
         const g = await runStackGraph("local", { revealSecrets: true });
-        const d = (g.outputs.deployments as Record<string, { metadataConnection: string }>)["amateur-sunspot-5075"];
-        assert.match(d.metadataConnection, /^postgresql:\/\/astro_amateur_sunspot_5075:[^@]+@127\.0\.0\.1:5432\/airflow_db_amateur_sunspot_5075\?sslmode=disable$/);
+        const d = (g.outputs.deployments as Record<string, { metadataConnection: string }>)["quasar-nebula-1234"];
+        assert.match(d.metadataConnection, /^postgresql:\/\/astro_quasar_nebula_1234:[^@]+@127\.0\.0\.1:5432\/airflow_db_quasar_nebula_1234\?sslmode=disable$/);
+        // Failover with customer-managed users: the Deployment-level connection is the first plane's login role.
+        const f = (g.outputs.deployments as Record<string, { metadataConnection: string }>)["amateur-sunspot-5075"];
+        assert.match(f.metadataConnection, /^postgresql:\/\/dp1_user_amateur_sunspot_5075:[^@]+@127\.0\.0\.1:5432\/airflow_db_amateur_sunspot_5075\?sslmode=disable$/);
         assert.ok(pulumi.runtime.isDryRun() === false);
     });
 });
