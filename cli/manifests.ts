@@ -203,6 +203,6 @@ export function writePlaneSecrets(layout: OutputLayout, d: DeploymentSpec, plane
     let fernetKey = written[0]?.value;
     if (fernetKey === undefined && !(d.fernetKey !== undefined && i.fernetKeysSecret)) fernetKey = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
     const stale = deploymentSecrets(d.names).filter((s) => s.part !== "fernetKey" && fs.existsSync(layout.secret(s.name))).map((s) => layout.secret(s.name));
-    if (stale.length) i.notes.push(`${stale.join(", ")} are from before the planes had their own secrets: their role no longer logs in; delete them (each plane's secrets are in ${layout.secretsDir}/<plane>/)`);
+    if (stale.length) i.notes.push(`${stale.join(", ")}: written before each plane had its own secrets, for the Astro role, which no longer logs in; delete (each plane's secrets are in ${layout.secretsDir}/<plane>/)`);
     return planes.flatMap((p, n) => writeDeploymentSecrets(layouts[n], d, { ...i, user: p.user, freshPassword: p.freshPassword, fernetKey }));
 }

@@ -1,0 +1,84 @@
+/**
+ * The secrets `astro-db apply` writes for a failover Deployment with customer-managed users: one set
+ * per data plane, each with that plane's login role, all with the Deployment's one fernet key.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { outputLayout, planeLayout, readSecretValue, secretManifest, writePlaneSecrets, writePrivateFile } from "../../../cli/manifests";
+import { SECRETS } from "../../../components/astronomer/facts";
+import { fernetKeyFromBytes } from "../../../components/astronomer/fernet";
+import { deploymentNames } from "../../../components/names";
+import type { DeploymentSpec } from "../../../stacks/config";
+
+const release = "amateur-sunspot-5075";
+const d: DeploymentSpec = {
+    release, executor: "CeleryExecutor", pgbouncer: false, server: "local", engine: "postgres", schema: "public",
+    names: deploymentNames(release), failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"] },
+};
+const endpoint = { engine: "postgres" as const, host: "db.example.com", port: 5432, sslmode: "require" };
+const planes = (fresh = true) => d.names.loginRoles.map((user, i) => ({ plane: d.failover!.planes[i], user, freshPassword: fresh ? `pw-${user}` : undefined }));
+const mode = (p: string) => fs.statSync(p).mode & 0o777;
+
+describe("apply's secrets per data plane (failover, customer-managed users)", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-planes-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const layout = () => outputLayout(dir);
+    const value = (plane: string, part: keyof typeof SECRETS) => readSecretValue(planeLayout(layout(), plane).secret(d.names.secrets[part]), SECRETS[part].key);
+
+    it("writes each plane's three secrets with its own login role and one fernet key, 0600 in 0700 directories", () => {
+        const notes: string[] = [];
+        const files = writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes });
+        assert.deepStrictEqual(files.map((f) => [path.relative(dir, f.path), f.status]), ["dp1", "dp2"].flatMap((plane) =>
+            Object.values(d.names.secrets).map((name) => [path.join("secrets", plane, `${name}.yaml`), "written"])));
+        for (const [i, plane] of ["dp1", "dp2"].entries()) {
+            const url = new URL(value(plane, "metadata")!);
+            assert.deepStrictEqual([url.username, url.password, url.pathname], [d.names.loginRoles[i], `pw-${d.names.loginRoles[i]}`, `/${d.names.database}`]);
+            assert.strictEqual(value(plane, "resultBackend"), `db+${value(plane, "metadata")}`);
+            assert.strictEqual(mode(path.join(dir, "secrets", plane)), 0o700);
+        }
+        for (const f of files) assert.strictEqual(mode(f.path), 0o600);
+        assert.strictEqual(value("dp1", "fernetKey"), value("dp2", "fernetKey"));
+        assert.deepStrictEqual(notes, []);
+    });
+
+    it("keeps what is written when no password changed, and says when a plane's password is unknown", () => {
+        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes: [] });
+        fs.rmSync(planeLayout(layout(), "dp2").secret(d.names.secrets.metadata));
+        fs.rmSync(planeLayout(layout(), "dp2").secret(d.names.secrets.resultBackend));
+        const notes: string[] = [];
+        const again = writePlaneSecrets(layout(), d, planes(false), { endpoint, fernetKeysSecret: false, notes });
+        assert.deepStrictEqual(again.map((f) => f.status), ["kept", "kept", "kept", "missing", "missing", "kept"]);
+        assert.match(notes.join("\n"), /role dp2_user_amateur_sunspot_5075 already exists .*--rotate-password amateur-sunspot-5075/);
+    });
+
+    it("carries over the fernet key of an earlier Deployment-level secret (it encrypted what is there) and names the stale connection secrets", () => {
+        const key = fernetKeyFromBytes(Buffer.alloc(32, 9));
+        const old = layout();
+        writePrivateFile(old.secret(d.names.secrets.fernetKey), secretManifest(d.names.secrets.fernetKey, d.names.namespace, release, SECRETS.fernetKey.key, key));
+        writePrivateFile(old.secret(d.names.secrets.metadata), secretManifest(d.names.secrets.metadata, d.names.namespace, release, SECRETS.metadata.key, "postgresql://astro_amateur_sunspot_5075:x@h:5432/db"));
+        const notes: string[] = [];
+        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes });
+        assert.deepStrictEqual([value("dp1", "fernetKey"), value("dp2", "fernetKey")], [key, key]);
+        assert.match(notes.join("\n"), /amateur-sunspot-5075-airflow-metadata\.yaml: written before each plane had its own secrets, for the Astro role/);
+    });
+
+    it("never overwrites a plane's fernet key, and says so when the planes' keys differ", () => {
+        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes: [] });
+        const other = fernetKeyFromBytes(Buffer.alloc(32, 1));
+        const dp2 = planeLayout(layout(), "dp2").secret(d.names.secrets.fernetKey);
+        writePrivateFile(dp2, secretManifest(d.names.secrets.fernetKey, d.names.namespace, release, SECRETS.fernetKey.key, other));
+        const notes: string[] = [];
+        writePlaneSecrets(layout(), d, planes(false), { endpoint, fernetKeysSecret: false, notes });
+        assert.strictEqual(value("dp2", "fernetKey"), other);
+        assert.match(notes.join("\n"), /fernet keys in .* differ/);
+    });
+
+    it("refuses a plane name that is not one directory", () => {
+        assert.throws(() => planeLayout(layout(), "../elsewhere"), /cannot name a directory/);
+    });
+});
