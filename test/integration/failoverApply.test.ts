@@ -76,6 +76,14 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
     };
     const admin = <T>(f: (c: import("pg").Client) => Promise<T>) => withPg({ connectionString: server.adminUrl }, f);
     const mode = (p: string) => fs.statSync(p).mode & 0o777;
+    /** Until the server has seen every closed session of `role` end (a backend exits a moment after its client). */
+    const gone = async (role: string) => {
+        for (let i = 0; i < 100; i++) {
+            if ((await admin((c) => c.query("SELECT 1 FROM pg_stat_activity WHERE usename = $1", [role]))).rowCount === 0) return;
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.fail(`sessions of ${role} did not end`);
+    };
 
     it("apply creates the roles, the data role, the memberships with their options, CONNECT for the first plane only, and one set of secrets per plane", async function () {
         const r = await apply();
@@ -140,6 +148,7 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
         await s.client.query("DISCARD ALL");
         assert.equal((await s.client.query("SELECT current_user AS c")).rows[0].c, astro);
         await s.close();
+        await gone(dp1);
     });
 
     it("audit is clean, lists each membership with its options, and reports a membership whose INHERIT or SET option drifted", async function () {
@@ -283,6 +292,21 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
             assert.equal(extra.rows[0].dp1, true, "apply gave CONNECT back to the first plane, as Pulumi's first create did");
             assert.deepEqual((await audit()).findings.map((f) => [f.status, f.grantee, f.privileges]), [["extra", dp2, ["TEMPORARY"]]]);
             await adminSql(server, [`REVOKE TEMPORARY ON DATABASE ${db} FROM ${sql.quoteIdent(dp2)}`]);
+        });
+
+        it("--rotate-password renews both login roles' passwords and rewrites both planes' connection secrets, keeping the fernet key", async function () {
+            const before = PLANES.map((plane) => ({ url: planeUrl(plane), fernet: readSecretValue(secretFile(plane, "fernetKey"), SECRETS.fernetKey.key) }));
+            const r = await applyStack({ stack, file, adminUrl: server.adminUrl, out: out(), port: server.port, rotatePasswords: [RELEASE] });
+            assert.equal(r.ok, true);
+            assert.deepEqual(r.deployments.find((x) => x.release === RELEASE)!.files.map((f) => f.status), PLANES.flatMap(() => ["written", "written", "kept"]));
+            for (const [i, plane] of PLANES.entries()) {
+                assert.notEqual(planeUrl(plane), before[i].url);
+                assert.equal(readSecretValue(secretFile(plane, "fernetKey"), SECRETS.fernetKey.key), before[i].fernet);
+                assert.match(await failureOf(openSession(server, n.loginRoles[i], decodeURIComponent(new URL(before[i].url).password), "postgres")) ?? "", /password authentication failed/);
+            }
+            const s = await open(0);
+            assert.equal((await s.client.query("SELECT count(*)::int AS n FROM log")).rows[0].n, 1);
+            await s.close();
         });
     });
 });
