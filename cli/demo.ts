@@ -82,11 +82,15 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         heading(5, "What exists now");
         log(`  server      PostgreSQL ${server.version} at 127.0.0.1:${server.port}, admin ${server.adminUser} (password in ${layout.valuesYaml})`);
         for (const d of spec.deployments) {
-            const status = applied.deployments.find((x) => x.release === d.release)?.status ?? "not applied";
-            log(`  ${d.release} (${status})`);
-            log(`      database ${d.names.database}, schema ${d.schema}, Astro user ${d.names.user}`);
+            const result = applied.deployments.find((x) => x.release === d.release);
+            log(`  ${d.release} (${result?.status ?? "not applied"})`);
+            const who = d.failover?.users === "customer"
+                ? `data role ${d.names.user}, login roles ${d.names.loginRoles.join(" and ")} (failover: one set of secrets per data plane)`
+                : `Astro user ${d.names.user}`;
+            log(`      database ${d.names.database}, schema ${d.schema}, ${who}`);
             log(`      secrets for namespace ${d.names.namespace}:`);
-            for (const part of Object.keys(SECRETS) as (keyof typeof SECRETS)[]) log(`        ${layout.secret(d.names.secrets[part])}`);
+            // The files apply actually wrote or kept: per data plane for a customer-managed failover Deployment.
+            for (const f of result?.files ?? []) log(`        ${f.path}`);
         }
         log(`  values.yaml ${layout.valuesYaml}`);
         if (applied.rolePasswords) log(`  other roles' passwords ${applied.rolePasswords.path}`);
@@ -95,7 +99,8 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         log(`\n${ok ? "Done: applied and audited clean." : "Something is wrong: see above."}`);
 
         if (o.keep) {
-            log(`\nThe server keeps running (--keep). Connect as an Astro user: psql "<stringData.connection of ${layout.secret(spec.deployments[0].names.secrets.metadata)}>"`);
+            const metadataFile = applied.deployments.flatMap((d) => d.files).find((f) => f.path.endsWith(`${SECRETS.metadata.suffix}.yaml`))?.path;
+            log(`\nThe server keeps running (--keep). Connect as a Deployment: psql "<stringData.connection of ${metadataFile}>"`);
             log(`Audit it again: npx astro-db audit --stack ${STACK} --admin-url "<deployments.database.connection of ${layout.valuesYaml}>"`);
             log("Press Ctrl-C to stop it (its data is deleted).");
             await new Promise<never>(() => setInterval(() => undefined, 1 << 30));

@@ -92,13 +92,17 @@ const overridesSchema = z.object({
     loginRoles: z.tuple([z.string(), z.string()]).optional(),
 }).strict();
 
+/** A data plane's name: it names a Kubernetes provider, a config key and a directory. */
+const planeName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "a data plane name: lowercase letters, digits and '-', starting with a letter");
+
 const failoverSchema = z.object({
     /** Who creates the two data-plane login roles (seed 004): the stack (`customer`) or APC (`apc`). */
     users: z.enum(["customer", "apc"]).default("customer"),
     /** The deployment orchestrator's database user (seed 004 calls it commander_user). */
     orchestratorUser: identifier,
     /** Names of the two data-plane clusters, in login-role order. */
-    planes: z.tuple([identifier, identifier]).default(["dp1", "dp2"]),
+    planes: z.tuple([planeName, planeName]).default(["dp1", "dp2"])
+        .refine(([a, b]) => a !== b, "the two data planes need different names"),
 }).strict();
 
 const deploymentSchema = z.object({

@@ -98,6 +98,8 @@ export function createKubernetesProvider(spec: KubernetesSpec, name = "kubernete
 export interface DeploymentOutputs {
     database: pulumi.Output<string>;
     user: pulumi.Output<string>;
+    /** The role the connection strings log in as: the Astro user, or the first plane's login role (failover, customer-managed users). */
+    connectionUser: pulumi.Output<string>;
     server: string;
     namespace: string;
     secretNames: { metadata: string; resultBackend: string; fernetKey: string };
@@ -183,6 +185,7 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
         deployments[d.release] = {
             database: deployment.databaseName,
             user: deployment.userName,
+            connectionUser: deployment.connectionUser,
             server: d.server,
             namespace: deployment.namespace,
             secretNames: deployment.secretNames,

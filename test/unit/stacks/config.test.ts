@@ -186,3 +186,12 @@ describe("stack config: what would lose data or break a server", () => {
         ] }), "deployments[1].overrides.user", /server or orchestrator role/);
     });
 });
+
+describe("stack config: data-plane names", () => {
+    it("refuses plane names that cannot name a provider, a key and a directory, or that repeat", () => {
+        const withPlanes = (planes: unknown) => base({ deployments: [{ release: "ok-one", failover: { users: "apc", orchestratorUser: "commander_user", planes } }] });
+        assertRefused(withPlanes(["dp1", "../etc"]), "deployments[0].failover.planes[1]", /a data plane name/);
+        assertRefused(withPlanes(["dp1", "dp1"]), "deployments[0].failover.planes", /different names/);
+        parseStackConfig("dev", withPlanes(["east", "west"]));
+    });
+});
