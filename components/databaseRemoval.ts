@@ -15,6 +15,8 @@ export interface AdminConnection {
 
 export interface DatabaseRemovalInputs {
     __kind: "DatabaseRemoval";
+    /** The Deployment's release name. */
+    release: string;
     engine: EngineKind;
     connection: AdminConnection;
     database: string;
@@ -80,6 +82,8 @@ export const removalProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export interface DatabaseRemovalArgs {
+    /** The Deployment's release name. */
+    readonly release: string;
     readonly engine: EngineKind;
     /** Secret. */
     readonly connection: pulumi.Input<AdminConnection>;
@@ -98,6 +102,7 @@ export class DatabaseRemoval extends pulumi.dynamic.Resource {
     constructor(name: string, args: DatabaseRemovalArgs, opts?: pulumi.CustomResourceOptions) {
         super(removalProvider, name, {
             __kind: "DatabaseRemoval",
+            release: args.release,
             engine: args.engine,
             connection: pulumi.secret(args.connection),
             database: args.database,

@@ -53,6 +53,8 @@ const networkSchema = z.union([
 const rdsSchema = z.object({
     identifier: z.string().regex(/^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$/, "1-63 lowercase letters, digits and single hyphens, starting with a letter"),
     engineVersion: z.string().optional(),
+    /** Lets a change of engineVersion across a major version go through (RDS refuses it otherwise). */
+    allowMajorVersionUpgrade: z.boolean().optional(),
     instanceClass: z.string().optional(),
     allocatedStorage: z.number().int().positive().optional(),
     maxAllocatedStorage: z.number().int().positive().optional(),

@@ -154,6 +154,7 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             // The database and roles were registered with retainOnDelete, so dropping them takes this explicit, dated step.
             const e = server.endpoint;
             new DatabaseRemoval(`${d.release}-removal`, {
+                release: d.release,
                 engine: d.engine,
                 connection: pulumi.all([e.host, e.port, e.adminUser, server.adminPassword]).apply(([host, port, user, password]) => ({ host, port, user, password, sslmode: e.sslmode })),
                 database: d.names.database,

@@ -10,6 +10,7 @@ export function rdsServerArgs(spec: RdsServerSpec, retentionDays: number, networ
         engine: spec.engine,
         identifier: r.identifier,
         engineVersion: r.engineVersion,
+        allowMajorVersionUpgrade: r.allowMajorVersionUpgrade,
         instanceClass: r.instanceClass,
         allocatedStorage: r.allocatedStorage,
         maxAllocatedStorage: r.maxAllocatedStorage,

@@ -155,6 +155,8 @@ function topological<T extends { resource: GraphResource; index: number }>(items
 
 /** The Deployment a resource belongs to: every component of a Deployment is named after its release. */
 function deploymentOf(r: GraphResource, byName: Map<string, GraphResource[]>, releases: Map<string, DeploymentSpec>): string | undefined {
+    // An expired Deployment has no component left: its removal names its release.
+    if (r.inputs.__kind === REMOVAL_KIND && typeof r.inputs.release === "string" && releases.has(r.inputs.release)) return r.inputs.release;
     const seen = new Set<string>();
     for (let name = r.parent; name !== undefined && !seen.has(name); name = byName.get(name)?.find((p) => p.parent !== undefined)?.parent) {
         if (releases.has(name)) return name;

@@ -1,6 +1,7 @@
 /**
  * Translator for DatabaseRemoval (components/databaseRemoval.ts), the dated step that drops an
- * expired Deployment's database and roles. `sql` prints it so a DBA sees the drop for review; it
+ * expired Deployment's database and roles. `sql` prints it so a DBA sees the drop for review, behind
+ * a psql variable (`psql -v confirm_drop=1`): a script handed over never drops by accident. It
  * declares no fact, so `apply` never runs it (only `pulumi up` drops) and `audit` checks nothing for it.
  */
 import type { EngineKind } from "../../components/names";
@@ -9,6 +10,8 @@ import type { SqlStep } from "./model";
 import type { Translator } from "./registry";
 
 export const REMOVAL_KIND = "DatabaseRemoval";
+/** The psql variable that must be set for the printed script to drop an expired Deployment. */
+export const CONFIRM_DROP_VARIABLE = "confirm_drop";
 
 export const removalTranslator: Translator = (r) => {
     const engine = r.inputs.engine as EngineKind;
@@ -16,8 +19,10 @@ export const removalTranslator: Translator = (r) => {
     const roles = (r.inputs.roles as string[]) ?? [];
     const step: SqlStep = {
         engine, resource: { type: r.type, name: r.name }, server: "",
-        kind: `removal (retired ${r.inputs.retiredAt}, retention ended ${r.inputs.removeOn})`,
+        kind: "removal",
         action: "ensure",
+        // psql expands `:{?confirm_drop}` to TRUE only when run with -v confirm_drop=...
+        guard: `:{?${CONFIRM_DROP_VARIABLE}}`,
         // DROP DATABASE cannot run inside a transaction block.
         transactional: false,
         statements: () => removalStatements(engine, database, roles),

@@ -88,8 +88,9 @@ describe("retention of a removed Deployment (seed 002)", () => {
         assert.ok(removal.secretInputs.includes("connection"), "the admin connection is a secret input");
         assert.match(planText(g), /retention ended 2026-11-16: THIS UPDATE DROPS/);
         // `astro-db sql` shows the drop for review, with nothing of the Deployment's creation.
-        const sql = graphSql(g);
-        assert.match(sql, /DROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234";\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";/);
+        const sql = graphSql(g, { deployment: RELEASE });
+        // Behind a psql variable: a script handed to a DBA drops only with `psql -v confirm_drop=1`.
+        assert.match(sql, /SELECT :\{\?confirm_drop\} AS astro_db_run \\gset\n\\if :astro_db_run\n.*\nDROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234";\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";\n\\endif/);
         assert.ok(!/CREATE DATABASE "airflow_db_quasar_nebula_1234"/.test(sql));
         // Other Deployments are untouched.
         assert.ok(g.resources.some((r) => r.name === "amateur-sunspot-5075-database"));
