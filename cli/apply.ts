@@ -231,6 +231,7 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                     const run = rotating || (!ignored && (step.action === "create" ? before === "absent" : before !== "ok"));
                     if (ignored && before !== "ok") result.notes.push(`${step.resource.name} differs from the stack but ignores changes (ignoreChanges), as pulumi up would: left as it is`);
                     if (!run) {
+                        if (step.kind === "removal") result.notes.push(`${step.resource.name}: retention has ended; \`pulumi up\` drops this Deployment's database and roles (apply never drops; \`astro-db sql\` shows the drop)`);
                         outcomes.push({ resource: step.resource.name, kind: step.kind, action: step.action, outcome: "unchanged" });
                         continue;
                     }
