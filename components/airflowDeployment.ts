@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DbEndpoint, metadataConnection, PgSslMode, resultBackendConnection } from "./astronomer/connections";
+import { PgSslMode } from "./astronomer/connections";
+import { DbEndpointInput, houstonVariablesOutput, metadataConnectionOutput, resultBackendConnectionOutput } from "./astronomer/outputs";
 import { Executor } from "./astronomer/facts";
 import { FERNET_KEY_BYTES, fernetKeyFromBase64 } from "./astronomer/fernet";
-import { houstonVariables } from "./astronomer/houston";
+import type { HoustonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
 import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
 import { DeploymentNames, EngineKind } from "./names";
@@ -79,7 +80,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     /** Secret: `db+postgresql://…` (seed 000 step 5). */
     public readonly resultBackendConnection: pulumi.Output<string>;
     /** Secret: the variables of Houston's createDeployment and upsertDeployment (seed 000 step 6). */
-    public readonly houstonVariables: pulumi.Output<ReturnType<typeof houstonVariables>>;
+    public readonly houstonVariables: pulumi.Output<HoustonVariables>;
     /** Secret: the Deployment's fernet key, carried over or generated once and kept while the database exists. */
     public readonly fernetKey: pulumi.Output<string>;
     public readonly access: DeploymentAccess | MysqlDeploymentAccess;
@@ -136,23 +137,22 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         const [user, password] = customer
             ? [failover!.loginRoleNames[0], failover!.loginPasswords![0]]
             : [pulumi.output(names.user), this.access.password!];
-        const endpoint: pulumi.Output<DbEndpoint> = pulumi.all([server.host, server.port, user, password]).apply(([host, port, u, p]) => ({
-            engine: server.engine, host, port, database: names.database, user: u, password: p,
-            sslmode: server.engine === "postgres" ? server.sslmode ?? "require" : undefined,
-        }));
-        this.metadataConnection = pulumi.secret(endpoint.apply(metadataConnection));
-        this.resultBackendConnection = pulumi.secret(endpoint.apply(resultBackendConnection));
-        this.houstonVariables = pulumi.secret(endpoint.apply((e) => houstonVariables({
-            endpoint: e, pgbouncer: args.pgbouncer, releaseName: args.release, namespace: names.namespace, executor: args.executor,
-        })));
+        // Where a role reaches the Deployment's database; the secret connection strings come from components/astronomer.
+        const endpointAs = (u: pulumi.Input<string>, p: pulumi.Input<string>): DbEndpointInput => ({
+            engine: server.engine, host: server.host, port: server.port, database: names.database, user: u, password: p,
+            sslmode: server.engine === "postgres" ? (server.sslmode ?? "require") as PgSslMode : undefined,
+        });
+        const endpoint = endpointAs(user, password);
+        this.metadataConnection = metadataConnectionOutput(endpoint);
+        this.resultBackendConnection = resultBackendConnectionOutput(endpoint);
+        this.houstonVariables = houstonVariablesOutput({
+            endpoint, pgbouncer: args.pgbouncer, releaseName: args.release, namespace: names.namespace, executor: args.executor,
+        });
 
-        const planeEndpoints: Record<string, pulumi.Output<DbEndpoint>> = {};
+        const planeEndpoints: Record<string, DbEndpointInput> = {};
         if (failover?.loginPasswords) {
-            failover.planes.forEach((plane, i) => {
-                planeEndpoints[plane] = pulumi.all([server.host, server.port, failover.loginRoleNames[i], failover.loginPasswords![i]]).apply(([host, port, user, password]) =>
-                    ({ engine: "postgres" as const, host, port, database: names.database, user, password, sslmode: (server.sslmode ?? "require") as PgSslMode }));
-            });
-            this.planeConnections = Object.fromEntries(Object.entries(planeEndpoints).map(([plane, e]) => [plane, pulumi.secret(e.apply(metadataConnection))]));
+            failover.planes.forEach((plane, i) => (planeEndpoints[plane] = endpointAs(failover.loginRoleNames[i], failover.loginPasswords![i])));
+            this.planeConnections = Object.fromEntries(Object.entries(planeEndpoints).map(([plane, e]) => [plane, metadataConnectionOutput(e)]));
         }
 
         // The fernet key lives as long as the database, secrets or not: a retired Deployment keeps it,
@@ -169,7 +169,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                 const secrets = new DeploymentSecrets(`${name}-${plane}`, {
                     ...secretsArgs,
                     metadataConnection: this.planeConnections![plane],
-                    resultBackendConnection: pulumi.secret(planeEndpoints[plane].apply(resultBackendConnection)),
+                    resultBackendConnection: resultBackendConnectionOutput(planeEndpoints[plane]),
                 }, { parent: this, provider: planeProviders[plane] });
                 this.planeSecrets[plane] = secrets;
             }
