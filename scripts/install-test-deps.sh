@@ -69,8 +69,12 @@ fi
 
 # postgresql-common normally creates this user; make sure of it either way.
 if ! getent passwd postgres >/dev/null; then
-  adduser --system --group --home /var/lib/postgresql --shell /bin/bash \
-    --gecos "PostgreSQL administrator" postgres
+  if command -v adduser >/dev/null; then
+    adduser --system --group --home /var/lib/postgresql --shell /bin/bash \
+      --gecos "PostgreSQL administrator" postgres
+  else
+    useradd --system --user-group --home-dir /var/lib/postgresql --create-home --shell /bin/bash postgres
+  fi
 fi
 
 echo "install-test-deps: done"
