@@ -3,6 +3,7 @@
  * (`postgresql://user:password@host:port/postgres?sslmode=...`), and error messages that never
  * carry the password.
  */
+import { maskUrl } from "./maskUrl";
 import type { Command } from "commander";
 import { Client } from "pg";
 
@@ -42,12 +43,7 @@ export function parseAdminUrl(url: string): AdminUrl {
     };
 }
 
-/** The admin URL with its password replaced, for messages. */
-export function maskUrl(url: string): string {
-    const u = parse(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-}
+export { maskUrl };
 
 /** A connected client for `database` (default: the URL's own), as the URL's user. */
 export async function connectAdmin(url: string, database?: string): Promise<Client> {

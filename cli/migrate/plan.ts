@@ -3,6 +3,7 @@
  * which SQL, and how the result is reported. No I/O here; cli/migrate/copy.ts talks to the servers.
  */
 import { quoteIdent, quoteLiteral } from "../../components/postgres/sql";
+import { maskUrl } from "../maskUrl";
 
 /** The tables seed 003's pg_dump command lists (`--table=...`), in its order. The user table is not migrated. */
 export const SEED_003_TABLES = [
@@ -256,17 +257,7 @@ export function rowBytes(row: readonly (string | null)[]): number {
 // Reporting
 // ---------------------------------------------------------------------------
 
-/** A connection URL as it may be printed: the password replaced by ****. */
-export function maskUrl(url: string): string {
-    try {
-        const u = new URL(url);
-        if (u.password) u.password = "****";
-        return u.toString();
-    } catch {
-        // Not a URL (e.g. "host=... password=..."): mask what looks like a password anyway.
-        return url.replace(/(password\s*=\s*)('[^']*'|\S+)/gi, "$1****").replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, "$1****@");
-    }
-}
+export { maskUrl };
 
 /** `text` with every password in `urls` replaced by ****, for error messages that might echo one. */
 export function redact(text: string, urls: readonly string[]): string {

@@ -9,6 +9,7 @@
  * Then it writes the Deployments' secrets and values.yaml (0600). Passwords are generated only for
  * users this run creates (or rotates); an existing user's password is never touched.
  */
+import { maskUrl } from "../maskUrl";
 import * as fs from "fs";
 import * as path from "path";
 import { adminConnection } from "../../components/astronomer/connections";
@@ -26,7 +27,7 @@ import { byDeployment } from "../sql/render";
 import type { Connection } from "mysql2/promise";
 import { MysqlState, readMysqlState } from "./catalog";
 import { checkMysqlDeclaration, mysqlNeedsRun, requireClause } from "./check";
-import { connectMysqlAdmin, maskMysqlUrl, mysqlErrorMessage, parseMysqlAdminUrl } from "./client";
+import { connectMysqlAdmin, mysqlErrorMessage, parseMysqlAdminUrl } from "./client";
 
 export interface MysqlApplyResult {
     stack: string;
@@ -207,7 +208,7 @@ export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult
         }
         const deployments = runs.map((r) => r.result);
         return {
-            stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskMysqlUrl(o.adminUrl), serverVersion: version, admin: { user: currentUser },
+            stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskUrl(o.adminUrl), serverVersion: version, admin: { user: currentUser },
             outDir, connectionHost: at.host, connectionPort: at.port, deployments, valuesYaml, warnings, ok: deployments.every((d) => d.status === "applied"),
         };
     } finally {

@@ -4,6 +4,7 @@
  * and reports every difference as missing, extra or different; SHOW GRANTS of each declared user is
  * attached to the report. Exit 0 clean, 1 drift, 2 error (the caller's).
  */
+import { maskUrl } from "../maskUrl";
 import type { AuditOptions } from "../audit";
 import { runStackGraph } from "../graph";
 import type { Finding, SqlStep } from "../sql/model";
@@ -12,7 +13,7 @@ import { translateGraph } from "../sql/registry";
 import * as sql from "../../components/mysql/sql";
 import { readMysqlState, showGrants } from "./catalog";
 import { checkMysqlDeclaration, undeclaredMysqlFindings } from "./check";
-import { connectMysqlAdmin, maskMysqlUrl } from "./client";
+import { connectMysqlAdmin } from "./client";
 import { pickMysqlServer } from "./apply";
 
 export interface MysqlAuditResult {
@@ -65,7 +66,7 @@ export async function auditMysqlStack(o: AuditOptions): Promise<MysqlAuditResult
             if (d.type === "user") grants[`'${d.user}'@'${d.host}'`] = await showGrants(c, sql.showGrants(d.user, d.host));
         }
         const unique = findings.filter((f, i) => findings.findIndex((g) => g.status === f.status && g.message === f.message) === i);
-        return { stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskMysqlUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, grants, warnings };
+        return { stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, grants, warnings };
     } finally {
         await c.end().catch(() => undefined);
     }

@@ -5,6 +5,7 @@
  * VERIFY_CA and VERIFY_IDENTITY (verified against `ssl-ca=<file>`, else the RDS CA bundle mysql2 ships);
  * it defaults to REQUIRED, which an RDS server demands anyway.
  */
+import { maskUrl } from "../maskUrl";
 import * as fs from "fs";
 import * as mysql from "mysql2/promise";
 
@@ -59,12 +60,6 @@ export function parseMysqlAdminUrl(url: string): MysqlAdminUrl {
     };
 }
 
-/** The admin URL with its password replaced, for messages. */
-export function maskMysqlUrl(url: string): string {
-    const u = parse(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-}
 
 function sslOptions(a: MysqlAdminUrl): mysql.ConnectionOptions["ssl"] {
     switch (a.sslMode) {
@@ -97,7 +92,7 @@ export async function connectMysqlAdmin(url: string): Promise<mysql.Connection> 
             ssl: sslOptions(a), connectTimeout: 15_000, multipleStatements: false, dateStrings: true,
         });
     } catch (err) {
-        throw new Error(`cannot connect to ${maskMysqlUrl(url)}: ${mysqlErrorMessage(err)}`);
+        throw new Error(`cannot connect to ${maskUrl(url)}: ${mysqlErrorMessage(err)}`);
     }
 }
 
