@@ -4,6 +4,7 @@
  * and options. `plan`, `sql`, `apply` and `audit` all read this one graph, so what they show and run
  * is what `pulumi up` would create.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,13 +28,25 @@ export interface GraphResource {
     inputs: Record<string, unknown>;
     /** Input keys whose values are secret (masked in `inputs` unless revealSecrets). */
     secretInputs: string[];
+    /**
+     * The options as the engine resolves them: `protect`, `retainOnDelete` and `deletedWith` are the
+     * resource's own or, where it sets none, its nearest ancestor's (a component's `protect` reaches
+     * every child); `provider` is its own or the nearest ancestor's for its package.
+     */
     options: {
         protect: boolean;
         retainOnDelete: boolean;
         dependsOn: string[];
         ignoreChanges: string[];
         provider?: string;
+        /** The resource whose deletion deletes this one (Pulumi skips its own delete). */
+        deletedWith?: string;
     };
+    /**
+     * Per secret input, a short digest of its value: tells a plan diff whether a secret changed
+     * without showing it. Offline the values are placeholders, never a real credential.
+     */
+    secretDigests?: Record<string, string>;
 }
 
 export interface StackGraph {
@@ -197,8 +210,8 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
             const providers = ([] as pulumi.ProviderResource[]).concat(opts.provider ?? [], Object.values(opts.providers ?? {}));
             names.set(args.resource, { name: args.name, type: args.type, parent: opts.parent, providers });
             const dependsOn = ([] as pulumi.Resource[]).concat((opts.dependsOn ?? []) as pulumi.Resource[]);
-            pending.push(describe(args.type, args.name, args.props, args.resource instanceof pulumi.CustomResource, {
-                parent: opts.parent, protect: !!opts.protect, retainOnDelete: !!opts.retainOnDelete,
+            pending.push(describe(args.type, args.name, args.props, args.resource, {
+                parent: opts.parent, retainOnDelete: opts.retainOnDelete, deletedWith: opts.deletedWith,
                 dependsOn, ignoreChanges: opts.ignoreChanges ?? [], provider: opts.provider,
             }, names, options.revealSecrets ?? false));
             return undefined;
@@ -212,20 +225,27 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
     return { stack, spec, resources, outputs };
 }
 
-interface Known { name: string; type: string; parent?: pulumi.Resource; providers: pulumi.ProviderResource[] }
+interface Known { name: string; type: string; parent?: pulumi.Resource; providers: pulumi.ProviderResource[]; retainOnDelete?: boolean; deletedWith?: pulumi.Resource }
 
 async function describe(
-    type: string, name: string, props: pulumi.Inputs, custom: boolean,
-    o: { parent?: pulumi.Resource; protect: boolean; retainOnDelete: boolean; dependsOn: pulumi.Resource[]; ignoreChanges: string[]; provider?: pulumi.ProviderResource },
+    type: string, name: string, props: pulumi.Inputs, resource: pulumi.Resource,
+    o: { parent?: pulumi.Resource; retainOnDelete?: boolean; deletedWith?: pulumi.Resource; dependsOn: pulumi.Resource[]; ignoreChanges: string[]; provider?: pulumi.ProviderResource },
     names: Map<pulumi.Resource, Known>, reveal: boolean,
 ): Promise<GraphResource> {
+    const custom = resource instanceof pulumi.CustomResource;
+    const known = names.get(resource);
+    if (known) Object.assign(known, { retainOnDelete: o.retainOnDelete, deletedWith: o.deletedWith });
     const inputs: Record<string, unknown> = {};
     const secretInputs: string[] = [];
+    const secretDigests: Record<string, string> = {};
     for (const [key, value] of Object.entries(props ?? {})) {
         // A dynamic resource's serialized provider is code (tens of kB each), not configuration.
         if (value === undefined || key === "__provider") continue;
         const out = pulumi.output(value);
-        if (await pulumi.isSecret(out)) secretInputs.push(key);
+        if (await pulumi.isSecret(out)) {
+            secretInputs.push(key);
+            secretDigests[key] = digest(await resolveValue(value, true));
+        }
         inputs[key] = await resolveValue(value, reveal);
     }
     // The component resource's own name is not in the map until its transformation ran; resolve names late.
@@ -237,13 +257,29 @@ async function describe(
         if (!known) return undefined;
         return known.providers.find((p) => names.get(p)?.type === `pulumi:providers:${pkg}`) ?? providerOf(known.parent && names.get(known.parent));
     };
+    // retainOnDelete and deletedWith: the nearest setting up the parent chain (Pulumi's documented default).
+    const inherited = <K extends "retainOnDelete" | "deletedWith">(k: K): Known[K] => {
+        for (let at = known; at; at = at.parent && names.get(at.parent)) if (at[k] !== undefined) return at[k];
+        return undefined;
+    };
+    const deletedWith = inherited("deletedWith");
     return {
         type, name, parent: nameOf(o.parent), parentType: o.parent ? names.get(o.parent)?.type : undefined, custom, inputs, secretInputs: secretInputs.sort(),
+        ...(secretInputs.length ? { secretDigests } : {}),
         options: {
-            protect: o.protect, retainOnDelete: o.retainOnDelete, dependsOn: o.dependsOn.map((r) => nameOf(r)!).sort(),
+            // The SDK has resolved protect by now (its own, else the parent's): read it, not our opts.
+            protect: !!(resource as unknown as { __protect?: boolean }).__protect,
+            retainOnDelete: !!inherited("retainOnDelete"),
+            dependsOn: o.dependsOn.map((r) => nameOf(r)!).sort(),
             ignoreChanges: [...o.ignoreChanges], provider: custom ? nameOf(o.provider ?? providerOf(o.parent && names.get(o.parent))) : undefined,
+            ...(deletedWith ? { deletedWith: nameOf(deletedWith) } : {}),
         },
     };
+}
+
+/** A short digest of a (placeholder) secret value: equal digests, unchanged secret. */
+function digest(value: unknown): string {
+    return createHash("sha256").update(JSON.stringify(value) ?? "undefined").digest("hex").slice(0, 12);
 }
 
 /** Resolve an Input deeply, masking secrets and unknowns. */

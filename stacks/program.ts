@@ -48,7 +48,8 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         } else {
             network = { vpcId: net.vpcId, subnetIds: net.subnetIds, allowedSecurityGroupIds: net.allowedSecurityGroupIds, allowedCidrs: net.allowedCidrs };
         }
-        rds = new RdsServer(spec.name, rdsServerArgs(spec, retentionDays, network), { protect });
+        // protect goes to the instance only (RdsServer's `protect` arg), not to the groups an upgrade or a rename replaces.
+        rds = new RdsServer(spec.name, { ...rdsServerArgs(spec, retentionDays, network), protect });
         endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined };
         adminPassword = rds.adminPassword;
         superuser = false; // the RDS master user is no superuser

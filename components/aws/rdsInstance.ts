@@ -526,7 +526,9 @@ export class RdsServer extends pulumi.ComponentResource {
     public readonly masterUserSecretArn: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: RdsServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super(RDS_SERVER_TYPE, name, {}, opts);
+        // Pulumi copies a component's `protect` to every child: it goes to the instance alone (below),
+        // never to the groups a major upgrade or a rename has to replace.
+        super(RDS_SERVER_TYPE, name, {}, { ...opts, protect: undefined });
 
         const problems = checkRdsServerArgs(args);
         if (problems.length > 0) {
@@ -554,7 +556,7 @@ export class RdsServer extends pulumi.ComponentResource {
             description: `astro-db: private subnets of RDS ${engine} ${identifier}`,
             subnetIds: args.subnetIds,
             tags,
-        }, { parent: this });
+        }, { parent: this, protect: false });
 
         // Inline rules make the rule set authoritative: a rule added by hand is removed at the next
         // `pulumi up`, so the group admits only what is declared. They also accept lists that are
@@ -589,7 +591,7 @@ export class RdsServer extends pulumi.ComponentResource {
             // none of its features here (backups, logs, Performance Insights) go through the VPC.
             egress: [],
             tags: { ...tags, Name: `astro-db-${identifier}` },
-        }, { parent: this });
+        }, { parent: this, protect: false });
 
         const parameters: Record<string, string> = { ...d.parameters, ...args.parameters, [d.tlsParameter.name]: d.tlsParameter.value };
         // The family is part of the name, so a major upgrade creates the new group before dropping the
@@ -602,7 +604,7 @@ export class RdsServer extends pulumi.ComponentResource {
                 .sort(([a], [b]) => a.localeCompare(b))
                 .map(([pname, value]) => ({ name: pname, value, applyMethod: "immediate" })),
             tags,
-        }, { parent: this });
+        }, { parent: this, protect: false });
 
         let password: pulumi.Output<string> | undefined;
         if (passwordMode === "random") {
@@ -670,7 +672,7 @@ export class RdsServer extends pulumi.ComponentResource {
                 const value = instanceArgs[key];
                 if (value !== undefined) keepers[key] = pulumi.output(value as pulumi.Input<string | number | boolean>).apply((v) => String(v));
             }
-            const suffix = new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4, keepers }, { parent: this });
+            const suffix = new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4, keepers }, { parent: this, protect: false });
             instanceArgs.finalSnapshotIdentifier = pulumi.interpolate`${identifier}-final-${suffix.hex}`;
         }
 

@@ -381,6 +381,25 @@ describe("RdsServer (update)", () => {
             assert.strictEqual(rec.options.get("argprot-instance")!.retainOnDelete, true);
         });
 
+        it("protects the instance alone: a protected component's groups and snapshot suffix stay replaceable (resolved options of every child)", async () => {
+            for (const mode of ["secretsManager", "random"] as const) {
+                const server = await build(rec, `leak-${mode}`, { ...baseArgs("postgres", `astro-leak-${mode.toLowerCase()}`), passwordMode: mode }, { protect: true });
+                // What the SDK resolved for each child (its own option, else the parent's): what the engine is sent.
+                const resolved = (r: pulumi.Resource) => (r as unknown as { __protect?: boolean; __name: string });
+                const children = [...((server as unknown as { __childResources: Set<pulumi.Resource> }).__childResources)];
+                const byType = Object.fromEntries(children.map((c) => [(c as unknown as { __pulumiType: string }).__pulumiType, !!resolved(c).__protect]));
+                assert.deepStrictEqual(byType, {
+                    "aws:rds/instance:Instance": true,
+                    "aws:rds/subnetGroup:SubnetGroup": false,
+                    "aws:ec2/securityGroup:SecurityGroup": false,
+                    "aws:rds/parameterGroup:ParameterGroup": false,
+                    "random:index/randomId:RandomId": false,
+                    ...(mode === "random" ? { "random:index/randomPassword:RandomPassword": false } : {}),
+                }, mode);
+                assert.ok(!resolved(server).__protect, "the component itself carries no protect for its children to inherit");
+            }
+        });
+
         it("accepts network lists that are whole Outputs (another stack's outputs)", async () => {
             await build(rec, "ref", {
                 ...baseArgs("postgres", "astro-ref"),
