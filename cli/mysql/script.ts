@@ -17,7 +17,16 @@ export function renderMysqlScript(steps: readonly SqlStep[], title: string[], pa
     const lines = title.map((t) => `-- ${t}`.trimEnd());
     for (const [deployment, group] of byDeployment(steps)) {
         lines.push("", `-- ======== ${deployment === undefined ? "server-wide" : `Deployment ${deployment}`} ========`);
-        for (const s of group) lines.push(`-- ${s.resource.type} ${s.resource.name}${s.action === "create" ? " (create if missing)" : ""}`, ...s.statements({ password }).map((t) => `${t};`));
+        for (const s of group) {
+            const head = `-- ${s.resource.type} ${s.resource.name}${s.action === "create" ? " (create if missing)" : ""}`;
+            const statements = s.statements({ password });
+            if (s.confirm === undefined) lines.push(head, ...statements.map((t) => `${t};`));
+            else {
+                // A drop runs only with `SET @confirm_drop = 1;` in front of the script, exactly as psql's -v confirm_drop=1.
+                const skipped = `astro-db: skipped ${s.resource.name} (it drops): put SET @${s.confirm} = 1; in front of this script to run it`;
+                lines.push(`${head}: runs only after SET @${s.confirm} = 1;`, ...sql.onlyIfConfirmed(s.confirm, statements, skipped).map((t) => `${t};`));
+            }
+        }
     }
     return lines.join("\n") + "\n";
 }

@@ -35,6 +35,12 @@ export interface SqlStep {
      * repeat as written (CREATE DATABASE, CREATE ROLE). `sql` output checks it; apply decides from `declares`.
      */
     guard?: string;
+    /**
+     * A psql variable that must be set to exactly `1` (`psql -v confirm_drop=1`) for the step to run:
+     * for destructive steps (a drop), which a printed script never runs by accident. Unset, `0`,
+     * `yes` or anything else skips the step and says how to run it.
+     */
+    confirm?: string;
     /** The statements, in order; they run in one transaction with the rest of the step's segment. */
     statements(ctx: RenderContext): string[];
     /** The facts that hold once the step ran: apply skips the step when they already hold, audit checks them. */

@@ -21,8 +21,8 @@ export const removalTranslator: Translator = (r) => {
         engine, resource: { type: r.type, name: r.name }, server: "",
         kind: "removal",
         action: "ensure",
-        // psql expands `:{?confirm_drop}` to TRUE only when run with -v confirm_drop=...
-        guard: `:{?${CONFIRM_DROP_VARIABLE}}`,
+        // Runs only with `psql -v confirm_drop=1` exactly (cli/sql/render.ts): not 0, yes or merely set.
+        confirm: CONFIRM_DROP_VARIABLE,
         // DROP DATABASE cannot run inside a transaction block.
         transactional: false,
         statements: () => removalStatements(engine, database, roles),

@@ -77,10 +77,32 @@ export function renderPsql(steps: readonly SqlStep[], o: PsqlScriptOptions): str
     return lines.join("\n");
 }
 
+/**
+ * psql lines that set RUN_VARIABLE to true only when `variable` is set to exactly `1`: `:{?v}` alone
+ * is true for any value (0 and `yes` included), and `:'v'` in SQL is sent as written when v is unset.
+ */
+export function psqlConfirmed(variable: string): string[] {
+    return [`\\if :{?${variable}}`, `SELECT :'${variable}' = '1' AS ${RUN_VARIABLE} \\gset`, "\\else", `\\set ${RUN_VARIABLE} false`, "\\endif"];
+}
+
 function renderStep(s: SqlStep, ctx: RenderContext, shown: ReadonlyMap<string, string>): string[] {
-    const out = [`-- ${s.resource.type} ${s.resource.name}${s.action === "create" ? " (create if missing)" : ""}`];
+    const head = `-- ${s.resource.type} ${s.resource.name}${s.action === "create" ? " (create if missing)" : ""}`;
+    if (s.confirm === undefined) return [head, ...renderGuarded(s, ctx, shown)];
+    return [
+        `${head}: runs only with psql -v ${s.confirm}=1`,
+        ...psqlConfirmed(s.confirm),
+        `\\if :${RUN_VARIABLE}`,
+        ...renderGuarded(s, ctx, shown),
+        "\\else",
+        `\\echo astro-db: skipped ${s.resource.name} (it drops): run this script with psql -v ${s.confirm}=1 to run it`,
+        "\\endif",
+    ];
+}
+
+function renderGuarded(s: SqlStep, ctx: RenderContext, shown: ReadonlyMap<string, string>): string[] {
+    const out: string[] = [];
     const statements = s.statements(ctx).map((t) => `${t};`);
-    if (s.guard === undefined) return [...out, ...statements];
+    if (s.guard === undefined) return statements;
     out.push(`SELECT ${s.guard} AS ${RUN_VARIABLE} \\gset`, `\\if :${RUN_VARIABLE}`);
     if (s.setsPasswordOf !== undefined && !shown.has(s.setsPasswordOf)) {
         const v = sql.passwordVariable(s.setsPasswordOf);

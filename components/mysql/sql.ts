@@ -108,6 +108,25 @@ function withPassword(before: string, passwordSql: string, after: string): strin
 }
 
 /**
+ * `statement` behind a user variable that must be exactly `1` (`SET @confirm_drop = 1;` before the
+ * script): the mysql client has no `\if`, so it runs as a prepared statement that is `DO 0` (nothing)
+ * unless the variable's bytes are `1`; unset (NULL), 0, 'yes' or '1 ' run nothing.
+ */
+export function onlyIfConfirmed(variable: string, statements: readonly string[], skipped: string): string[] {
+    if (!VARIABLE.test(`@${variable}`)) throw new Error(`not a user variable name: ${variable}`);
+    const confirmed = `CAST(@${variable} AS BINARY) = _binary'1'`;
+    return [
+        `SELECT IF(${confirmed}, 'astro-db: confirmed', ${quoteString(skipped)}) AS astro_db`,
+        ...statements.flatMap((statement) => [
+            `SET @astro_db_statement = IF(${confirmed}, ${quoteString(statement)}, 'DO 0')`,
+            "PREPARE astro_db_statement FROM @astro_db_statement",
+            "EXECUTE astro_db_statement",
+            "DEALLOCATE PREPARE astro_db_statement",
+        ]),
+    ];
+}
+
+/**
  * `CREATE USER 'u'@'h' IDENTIFIED BY '<password>' REQUIRE <tls>` (the provider's create on MySQL 5.7+),
  * with IF NOT EXISTS so that a script may run twice.
  */

@@ -307,5 +307,26 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
             const second = await applyMysqlStack({ stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback") });
             assert.ok(second.deployments[0].steps.every((s) => s.outcome === "unchanged"));
         });
+
+        it("once expired, the printed drop runs in the mariadb client only after SET @confirm_drop = 1 exactly", async function () {
+            if (spawnSync("mariadb", ["--version"]).status !== 0) this.skip();
+            const expired = path.join(out, "Pulumi.mysql-rollback-expired.yaml");
+            fs.writeFileSync(expired, fs.readFileSync(file, "utf8").replace(`- release: ${release}`, `- release: ${release}\n      retiredAt: "2020-01-02"`));
+            const script = cli("sql", "--stack", "mysql-rollback", "--stack-file", expired);
+            assert.equal(script.status, 0, script.stderr);
+            assert.match(script.stdout, /DROP DATABASE IF EXISTS `airflow_db_rollback_test_42`/);
+            const run = (prefix: string) => spawnSync("mariadb", ["-h", server.host, "-P", String(server.port), "-u", "root", `-p${server.adminPassword}`, "--batch"],
+                { input: prefix + script.stdout, encoding: "utf8" });
+            assert.deepEqual(await exists(), { database: true, user: true });
+            for (const prefix of ["", "SET @confirm_drop = 0;\n", "SET @confirm_drop = 'yes';\n", "SET @confirm_drop = '1 ';\n", "SET @confirm_drop = '';\n"]) {
+                const r = run(prefix);
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, /astro-db: skipped rollback-test-42-removal \(it drops\): put SET @confirm_drop = 1; in front/);
+                assert.deepEqual(await exists(), { database: true, user: true }, `${JSON.stringify(prefix)} dropped`);
+            }
+            const r = run("SET @confirm_drop = 1;\n");
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(await exists(), { database: false, user: false });
+        });
     });
 });

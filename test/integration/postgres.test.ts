@@ -71,6 +71,37 @@ async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promi
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 
+/**
+ * `astro-db sql` for `release` retired long ago prints its drop; run in real psql it drops only
+ * with `-v confirm_drop=1` exactly: unset, 0, yes, empty or " 1" drop nothing and say how to drop.
+ */
+async function dropRunsOnlyWhenConfirmed(adminUrl: string, stack: string, file: string, release: string, dir: string): Promise<void> {
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    doc.config["astro-db:deployments"].find((d: { release: string }) => d.release === release).retiredAt = "2020-01-02";
+    const expired = path.join(dir, `Pulumi.${stack}.expired.yaml`);
+    fs.writeFileSync(expired, YAML.stringify(doc));
+    const script = path.join(dir, "expired.sql");
+    fs.writeFileSync(script, await stackSql(stack, { file: expired, deployment: release }));
+    const names = (await runStackGraph(stack, { file })).spec.deployments.find((d) => d.release === release)!.names;
+    assert.match(fs.readFileSync(script, "utf8"), new RegExp(`DROP DATABASE IF EXISTS "${names.database}"`));
+    const present = () => as(adminUrl, async (c) => [
+        (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [names.database])).rowCount === 1,
+        (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [names.user])).rowCount === 1,
+    ]);
+    // Applied first (a second apply changes nothing), so the test stands alone.
+    assert.ok((await applyStack({ stack, file, adminUrl, deployment: release, out: dir })).ok);
+    assert.deepStrictEqual(await present(), [true, true]);
+    for (const vars of [[], ["-v", "confirm_drop=0"], ["-v", "confirm_drop=yes"], ["-v", "confirm_drop="], ["-v", "confirm_drop= 1"], ["-v", "confirm_drop=true"]]) {
+        const r = spawnSync("psql", ["-X", "-q", ...vars, "-f", script, adminUrl], { encoding: "utf8" });
+        assert.strictEqual(r.status, 0, `psql ${vars.join(" ")}: ${r.stderr}`);
+        assert.match(r.stdout, new RegExp(`skipped ${release}-removal .*psql -v confirm_drop=1`), vars.join(" "));
+        assert.deepStrictEqual(await present(), [true, true], `psql ${vars.join(" ")} dropped`);
+    }
+    const r = spawnSync("psql", ["-X", "-q", "-v", "confirm_drop=1", "-f", script, adminUrl], { encoding: "utf8" });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.deepStrictEqual(await present(), [false, false]);
+}
+
 function suite(variant: PgVariant, title: string): void {
     describe(title, function () {
         let server: PgServer;
@@ -356,6 +387,11 @@ function suite(variant: PgVariant, title: string): void {
             }
         });
 
+        it("the printed drop of an expired Deployment runs in psql only with -v confirm_drop=1 (as a superuser)", async function () {
+            if (spawnSync("psql", ["--version"]).status !== 0) this.skip();
+            await dropRunsOnlyWhenConfirmed(server.adminUrl, "local", stackFile ?? stackFilePath("local"), "quasar-nebula-1234", out);
+        });
+
         describe("with an admin that is no superuser, as on RDS", () => {
             let stackFile: string;
             let rdsOut: string;
@@ -408,6 +444,11 @@ function suite(variant: PgVariant, title: string): void {
                     const r = await c.query("SELECT pg_has_role('rds_admin', $1, 'USAGE') AS usage", [names().user]);
                     assert.strictEqual(r.rows[0].usage, false);
                 });
+            });
+
+            it("the printed drop of an expired Deployment runs in psql only with -v confirm_drop=1 (as the RDS-like admin)", async function () {
+                if (spawnSync("psql", ["--version"]).status !== 0) this.skip();
+                await dropRunsOnlyWhenConfirmed(adminUrl, "managed", stackFile, release, rdsOut);
             });
         });
     });

@@ -90,7 +90,9 @@ describe("retention of a removed Deployment (seed 002)", () => {
         // `astro-db sql` shows the drop for review, with nothing of the Deployment's creation.
         const sql = graphSql(g, { deployment: RELEASE });
         // Behind a psql variable: a script handed to a DBA drops only with `psql -v confirm_drop=1`.
-        assert.match(sql, /SELECT :\{\?confirm_drop\} AS astro_db_run \\gset\n\\if :astro_db_run\n.*\nDROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234";\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";\n\\endif/);
+        // `:{?confirm_drop}` alone would be true for 0 or yes: the value itself is compared with '1'
+        // (run in real psql by test/integration/postgres.test.ts).
+        assert.match(sql, /\\if :\{\?confirm_drop\}\nSELECT :'confirm_drop' = '1' AS astro_db_run \\gset\n\\else\n\\set astro_db_run false\n\\endif\n\\if :astro_db_run\n.*\nDROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234";\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";\n\\else\n\\echo astro-db: skipped quasar-nebula-1234-removal .*confirm_drop=1.*\n\\endif/);
         assert.ok(!/CREATE DATABASE "airflow_db_quasar_nebula_1234"/.test(sql));
         // Other Deployments are untouched.
         assert.ok(g.resources.some((r) => r.name === "amateur-sunspot-5075-database"));
