@@ -54,25 +54,48 @@ const RDS_INSTANCE = "aws:rds/instance:Instance";
 const key = (r: GraphResource) => `${r.type}::${r.name}`;
 const show = (v: unknown) => JSON.stringify(v) ?? "unset";
 
+/** The database, role or user name a data resource declares. */
+const dataName = (r: GraphResource) => String(r.inputs.name ?? r.inputs.user ?? r.name);
+
+/** Worst first (drop, replace, forget, change); resources keep their order within a severity. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+    return [...findings].sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
+}
+
+/**
+ * The findings, worst first, one per resource: a new removal's finding speaks for the database and
+ * roles it drops (they leave the stack in the same update), so they are not flagged again as forgotten.
+ */
 export function compareGraphs(base: Pick<StackGraph, "resources">, head: Pick<StackGraph, "resources">): Finding[] {
     const findings: Finding[] = [];
     const before = new Map(base.resources.map((r) => [key(r), r]));
     const after = new Map(head.resources.map((r) => [key(r), r]));
+    const leaving = [...before].filter(([k, r]) => !after.has(k) && DATA_TYPES.has(r.type)).map(([, r]) => r);
+    const dropped = new Set<GraphResource>();
     for (const [k, r] of after) {
         const old = before.get(k);
         if (r.type === RDS_INSTANCE && old) findings.push(...rdsChanges(old, r));
         if (r.inputs.__kind === "DatabaseRemoval" && !old) {
-            findings.push({ severity: "drop", resource: r.name, message: `drops database ${r.inputs.database} and roles ${(r.inputs.roles as string[]).join(", ")} (retired ${r.inputs.retiredAt}, retention ended ${r.inputs.removeOn})` });
+            const names = new Set([String(r.inputs.database), ...(r.inputs.roles as string[])]);
+            const mine = leaving.filter((x) => x.type !== RDS_INSTANCE && names.has(dataName(x)));
+            mine.forEach((x) => dropped.add(x));
+            const protectedOnes = mine.filter((x) => x.options.protect);
+            findings.push({
+                severity: "drop", resource: r.name,
+                message: `drops database ${r.inputs.database} and roles ${(r.inputs.roles as string[]).join(", ")} (retired ${r.inputs.retiredAt}, retention ended ${r.inputs.removeOn})` +
+                    (protectedOnes.length
+                        ? `; ${protectedOnes.map((x) => x.name).join(", ")} ${protectedOnes.length === 1 ? "is" : "are"} protected in the base plan, and Pulumi refuses to remove a protected resource from the stack: ` +
+                          "before `pulumi up`, run `pulumi state unprotect <urn>` for each (`pulumi stack --show-urns` lists them), or the update fails on them"
+                        : ""),
+            });
         }
     }
-    for (const [k, r] of before) {
-        if (!after.has(k) && DATA_TYPES.has(r.type)) {
-            findings.push(r.options.retainOnDelete
-                ? { severity: "forget", resource: r.name, message: `leaves the stack: Pulumi forgets it and it stays on the server (retainOnDelete)${r.options.protect ? "; it is protected, so `pulumi up` refuses until it is unprotected" : ""}` }
-                : { severity: "drop", resource: r.name, message: `leaves the stack and is NOT retained: \`pulumi up\` deletes it${r.options.protect ? " (protect blocks it until lifted)" : ""}` });
-        }
+    for (const r of leaving.filter((x) => !dropped.has(x))) {
+        findings.push(r.options.retainOnDelete
+            ? { severity: "forget", resource: r.name, message: `leaves the stack: Pulumi forgets it and it stays on the server (retainOnDelete)${r.options.protect ? "; it is protected, so `pulumi up` refuses until it is unprotected" : ""}` }
+            : { severity: "drop", resource: r.name, message: `leaves the stack and is NOT retained: \`pulumi up\` deletes it${r.options.protect ? " (protect blocks it until lifted)" : ""}` });
     }
-    return findings;
+    return sortFindings(findings);
 }
 
 /** What changes on one RDS instance that a reviewer must see. */

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { compareGraphs, compareWithRevision, failsOn, Finding, printPlanAgainst, renderFindings } from "../../../cli/compare";
+import { compareGraphs, compareWithRevision, failsOn, Finding, printPlanAgainst, renderFindings, withFindings } from "../../../cli/compare";
 import { runStackGraph, stackFilePath } from "../../../cli/graph";
 
 /** A stack's file, edited, as YAML text. */
@@ -76,9 +76,34 @@ describe("plan --against: what a reviewer must see", () => {
     it("flags the removal that drops a Deployment whose retention has ended", async () => {
         const base = await runStackGraph("prod");
         const head = await runStackGraph("prod", { file: prodWith((c) => (c["astro-db:deployments"][1].retiredAt = "2020-01-01")) });
-        const findings = compareGraphs(base, head).filter((f) => f.severity === "drop");
+        const findings = compareGraphs(base, head);
+        // One finding for the Deployment: its database and role are not flagged again as "forget".
         assert.deepStrictEqual(findings.map((f) => f.resource), ["quasar-nebula-1234-removal"]);
         assert.match(renderFindings("main", findings), /! \[drop\] quasar-nebula-1234-removal: drops database airflow_db_quasar_nebula_1234/);
+        // prod is protected: the one message says what happens and what the operator must do first.
+        assert.match(findings[0].message, /quasar-nebula-1234-database, quasar-nebula-1234-user are protected in the base plan.*pulumi state unprotect/);
+    });
+
+    it("lists findings worst first, in text and JSON: drop, replace, forget, change", async () => {
+        const base = await runStackGraph("prod", { file: prodWith((c) => (c["astro-db:servers"][0].rds.engineVersion = "16.4")) });
+        const head = await runStackGraph("prod", { file: prodWith((c) => {
+            const rds = c["astro-db:servers"][0].rds;
+            rds.engineVersion = "16.6";
+            rds.kmsKeyId = "arn:aws:kms:us-east-1:123456789012:key/abc";
+            c["astro-db:deployments"][1].retiredAt = "2020-01-01";
+            c["astro-db:deployments"].shift();
+        }) });
+        const findings = compareGraphs(base, head);
+        assert.deepStrictEqual(findings.map((f) => [f.severity, f.resource]), [
+            ["drop", "quasar-nebula-1234-removal"],
+            ["replace", "main-instance"],
+            ["forget", "amateur-sunspot-5075-database"],
+            ["forget", "amateur-sunspot-5075-user"],
+            ["change", "main-instance"],
+        ]);
+        assert.deepStrictEqual([...renderFindings("main", findings).matchAll(/\[(\w+)\]/g)].map((m) => m[1]), ["drop", "replace", "forget", "forget", "change"]);
+        const json = JSON.parse(withFindings("{}", { rev: "main", base: "compared", findings }));
+        assert.deepStrictEqual(json.findings.map((f: Finding) => f.severity), ["drop", "replace", "forget", "forget", "change"]);
     });
 
     it("finds nothing to flag when nothing changes", async () => {
