@@ -14,15 +14,18 @@ import type { RdsEngine } from "../components/aws";
 import { ConfigError } from "../stacks/config";
 import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "./graph";
 import type { PlanFormat } from "./plan";
+import { assessStack, capacityFindings } from "./capacity";
 
 /** Worst first: `--fail-on <s>` fails on a finding of severity s or worse. */
-export const SEVERITIES = ["drop", "replace", "forget", "change"] as const;
+export const SEVERITIES = ["drop", "replace", "capacity", "forget", "change"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export interface Finding {
     /**
      * drop: data is deleted; replace: the RDS server (or its endpoint) is replaced, or the guard
-     * against that is lifted; forget: a database or role leaves the stack but stays on the server;
+     * against that is lifted; capacity: a server's Deployments may take more than its threshold of
+     * its connection slots (every Deployment on it fails when it is full); forget: a database or role
+     * leaves the stack but stays on the server;
      * change: an in-place change a reviewer must see (a minor engine version).
      */
     severity: Severity;
@@ -192,7 +195,7 @@ export interface CompareOptions {
 export async function compareWithRevision(stack: string, rev: string, o: CompareOptions = {}): Promise<Comparison> {
     const base = stackFileAt(stack, rev, o.file);
     const head = await runStackGraph(stack, { today: o.today, file: o.file });
-    if (base === undefined) return { rev, base: "absent", findings: compareGraphs({ resources: [] }, head) };
+    if (base === undefined) return { rev, base: "absent", findings: [...compareGraphs({ resources: [] }, head), ...capacityFindings(undefined, assessStack(head.spec))] };
     let baseGraph: StackGraph;
     try {
         baseGraph = await runStackGraph(stack, { file: base, today: o.today });
@@ -202,7 +205,7 @@ export async function compareWithRevision(stack: string, rev: string, o: Compare
         }
         throw err;
     }
-    return { rev, base: "compared", findings: compareGraphs(baseGraph, head) };
+    return { rev, base: "compared", findings: [...compareGraphs(baseGraph, head), ...capacityFindings(assessStack(baseGraph.spec), assessStack(head.spec))] };
 }
 
 export interface AgainstOptions extends CompareOptions {
@@ -230,7 +233,7 @@ export async function printPlanAgainst(plan: string, o: AgainstOptions, io: { ou
     return o.failOn && failsOn(c.findings, o.failOn) ? 1 : 0;
 }
 
-/** True when a finding has severity `level` or worse (drop > replace > forget > change). */
+/** True when a finding has severity `level` or worse (drop > replace > capacity > forget > change). */
 export function failsOn(findings: readonly Finding[], level: Severity): boolean {
     const rank = (s: Severity) => SEVERITIES.indexOf(s);
     return findings.some((f) => rank(f.severity) <= rank(level));

@@ -19,8 +19,8 @@ const registerPlan: Register = (program, setExit) => {
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
         .option("--preview", "preview mode: outputs computed by providers are unknown", false)
         .option("--today <YYYY-MM-DD>", "judge retention as on this day (default: today)")
-        .option("--against <git-rev>", "also flag what changed since the stack file at this revision: RDS replacements, deletion protection lifted, renames and engine version changes, databases and roles leaving the stack, drops")
-        .addOption(new Option("--fail-on <severity>", "with --against: exit 1 if a finding has this severity or worse (drop > replace > forget > change)").choices(["drop", "replace", "forget", "change"]))
+        .option("--against <git-rev>", "also flag what changed since the stack file at this revision: RDS replacements, deletion protection lifted, renames and engine version changes, databases and roles leaving the stack, drops, servers taken over their connection capacity threshold")
+        .addOption(new Option("--fail-on <severity>", "with --against: exit 1 if a finding has this severity or worse (drop > replace > capacity > forget > change)").choices(["drop", "replace", "capacity", "forget", "change"]))
         .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string; failOn?: Severity }) => {
             const today = parseTodayOption(o.today);
             if (o.failOn && !o.against) throw new Error("--fail-on needs --against <git-rev>: it judges the changes since that revision");

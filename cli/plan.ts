@@ -3,6 +3,7 @@
  */
 import { RetentionState } from "../components/retention";
 import { GraphResource, StackGraph } from "./graph";
+import { assessStack, capacityMarkdown, capacityText } from "./capacity";
 
 export type PlanFormat = "text" | "json" | "markdown";
 
@@ -26,6 +27,7 @@ export function planJson(graph: StackGraph): string {
             },
         })),
         outputs: graph.outputs,
+        capacity: assessStack(graph.spec),
     };
     return JSON.stringify(sortKeys(doc), null, 2) + "\n";
 }
@@ -108,6 +110,7 @@ export function planText(graph: StackGraph): string {
     walk(nodeKey(root?.type, root?.name), 0);
     const retention = retentionLines(graph);
     if (retention.length) lines.push("", "Retention:", ...retention.map((l) => `  ${l}`));
+    lines.push("", ...capacityText(assessStack(graph.spec)));
     lines.push("", "Outputs:", indent(JSON.stringify(graph.outputs, null, 2), 2));
     return lines.join("\n") + "\n";
 }
@@ -130,6 +133,7 @@ export function planMarkdown(graph: StackGraph): string {
         ...custom.map((r) => `| \`${r.name}\` | \`${r.type}\` | ${escapeCell(summary(r))} | ${escapeCell(flags(r).trim())} |`),
         "",
         ...(retentionLines(graph).length ? ["### Retention", "", ...retentionLines(graph).map((l) => `- ${l}`), ""] : []),
+        ...capacityMarkdown(assessStack(graph.spec)),
         "<details><summary>Outputs (secrets masked)</summary>",
         "",
         "```json",

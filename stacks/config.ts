@@ -15,6 +15,7 @@ import { checkFernetKey } from "../components/astronomer/fernet";
 import { parseDay } from "../components/retention";
 import { checkRdsServerArgs } from "../components/aws";
 import { rdsServerArgs } from "./rdsArgs";
+import { checkConnectionSettings, ConnectionSettings, DEFAULT_CAPACITY_THRESHOLD } from "../components/capacity";
 import * as pulumi from "@pulumi/pulumi";
 
 /** RDS keeps automated backups at most this many days. */
@@ -65,6 +66,8 @@ const rdsSchema = z.object({
     passwordMode: z.enum(["secretsManager", "random"]).optional(),
     kmsKeyId: z.string().optional(),
     deletionProtection: z.boolean().optional(),
+    /** max_connections in the parameter group (instead of RDS's formula of the class's memory). */
+    maxConnections: z.number().int().min(10).max(262143).optional(),
     tags: z.record(z.string(), z.string()).optional(),
     network: networkSchema,
 }).strict();
@@ -76,6 +79,8 @@ const existingSchema = z.object({
     sslmode: z.enum(PG_SSLMODES).optional(),
     /** An RDS master user or other non-superuser admin: false; a self-managed superuser: true. */
     superuser: z.boolean().default(false),
+    /** The server's max_connections, for `plan`'s capacity (audit reads the live one). */
+    maxConnections: z.number().int().min(1).max(262143).optional(),
 }).strict();
 
 const serverSchema = z.object({
@@ -107,6 +112,20 @@ const failoverSchema = z.object({
         .refine(([a, b]) => a !== b, "the two data planes need different names"),
 }).strict();
 
+/** What a Deployment's Airflow may hold on the server: overrides of components/capacity.ts's estimate. */
+const count = z.number().int().min(1).max(100000);
+const connectionsSchema = z.object({
+    maxConnections: count.optional(),
+    metadataPoolSize: count.optional(),
+    resultBackendPoolSize: count.optional(),
+    poolSize: count.optional(),
+    maxOverflow: z.number().int().min(0).max(100000).optional(),
+    schedulers: count.optional(),
+    workers: count.optional(),
+    workerConcurrency: count.optional(),
+    parallelism: count.optional(),
+}).strict();
+
 const deploymentSchema = z.object({
     release: z.string(),
     executor: z.enum(EXECUTORS).default("CeleryExecutor"),
@@ -115,6 +134,7 @@ const deploymentSchema = z.object({
     schema: z.string().default("public"),
     overrides: overridesSchema.default({}),
     failover: failoverSchema.optional(),
+    connections: connectionsSchema.default({}),
     /** The day this Deployment was removed from Astronomer (YYYY-MM-DD): see retention. */
     retiredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional(),
 }).strict();
@@ -138,6 +158,8 @@ const stackSchema = z.object({
     /** At least a day: 0 would drop a Deployment's database on the update after its retirement. */
     retentionDays: z.number().int().min(1, "keep a retired Deployment's database at least 1 day").default(DEFAULT_RETENTION_DAYS),
     protect: z.boolean().default(false),
+    /** Percent of a server's available connection slots the Deployments' estimates may take (plan's `capacity`). */
+    capacityThreshold: z.number().int().min(1).max(100).default(DEFAULT_CAPACITY_THRESHOLD),
     kubernetes: kubernetesSchema.default({ mode: "none" }),
     /** Per data-plane cluster (failover, customer-managed users): where that plane's secrets go. */
     dataPlanes: z.record(z.string(), dataPlaneSchema).default({}),
@@ -172,6 +194,8 @@ export interface ExistingServerSpec {
     /** PostgreSQL only. Defaults to `require`. */
     sslmode?: SslMode;
     superuser: boolean;
+    /** The server's max_connections as the config states it. */
+    maxConnections?: number;
 }
 export type ServerSpec = RdsServerSpec | ExistingServerSpec;
 
@@ -193,6 +217,8 @@ export interface DeploymentSpec {
     fernetKey?: string;
     failover?: FailoverSpec;
     retiredAt?: string;
+    /** Overrides of the connection estimate (components/capacity.ts). */
+    connections?: ConnectionSettings;
 }
 
 export type KubernetesSpec =
@@ -207,6 +233,8 @@ export interface StackSpec {
     valuesLayout: ValuesLayout;
     retentionDays: number;
     protect: boolean;
+    /** Percent of a server's available connection slots the estimates may take. */
+    capacityThreshold: number;
     kubernetes: KubernetesSpec;
     /** Data-plane clusters by plane name. */
     dataPlanes: Record<string, KubernetesSpec>;
@@ -281,6 +309,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
             servers.push({
                 kind: "existing", name: s.name, engine: s.engine, host: e.host, port: e.port ?? DEFAULT_PORTS[s.engine],
                 adminUser: e.adminUser, adminPassword: cfg.serverPasswords[s.name], sslmode: s.engine === "postgres" ? e.sslmode ?? "require" : undefined, superuser: e.superuser,
+                maxConnections: e.maxConnections,
             });
         }
     });
@@ -356,12 +385,13 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         if (d.failover && engine !== "postgres") {
             add(`${key}.failover`, "data-plane failover roles are PostgreSQL only: remove failover for a MySQL Deployment");
         }
+        for (const [k, m] of checkConnectionSettings({ release: d.release, executor: d.executor, pgbouncer: d.pgbouncer, connections: d.connections })) add(`${key}.connections.${k}`, m);
         const fernetKey = cfg.fernetKeys[d.release];
         if (fernetKey !== undefined) checkFernetKey(fernetKey).forEach((m) => add(`fernetKeys.${d.release}`, m));
 
         deployments.push({
             release: d.release, executor: d.executor, pgbouncer: d.pgbouncer, server: serverName, engine, schema: d.schema,
-            names, fernetKey, failover: d.failover, retiredAt: d.retiredAt,
+            names, fernetKey, failover: d.failover, retiredAt: d.retiredAt, connections: d.connections,
         });
     });
     for (const release of Object.keys(cfg.fernetKeys)) {
@@ -415,7 +445,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
     if (problems.length) throw new ConfigError(stack, problems);
     return {
         stack, platformRelease: cfg.platformRelease, valuesLayout: cfg.valuesLayout, retentionDays: cfg.retentionDays,
-        protect: cfg.protect, kubernetes, dataPlanes: cfg.dataPlanes, servers, deployments,
+        protect: cfg.protect, capacityThreshold: cfg.capacityThreshold, kubernetes, dataPlanes: cfg.dataPlanes, servers, deployments,
     };
 }
 

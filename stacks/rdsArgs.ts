@@ -23,6 +23,8 @@ export function rdsServerArgs(spec: RdsServerSpec, retentionDays: number, networ
         kmsKeyId: r.kmsKeyId,
         deletionProtection: r.deletionProtection,
         tags: r.tags,
+        // A parameter-group max_connections replaces RDS's formula of the class's memory (plan's capacity reads it).
+        ...(r.maxConnections === undefined ? {} : { parameters: { max_connections: String(r.maxConnections) } }),
         ...network,
     };
 }

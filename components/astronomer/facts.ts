@@ -77,3 +77,34 @@ export const HOUSTON_JSON_PROTOCOL = "postgresql";
 
 /** Scheme of the Celery result backend URL: SQLAlchemy's `db+` prefix (seed 000 step 5 warning). */
 export const RESULT_BACKEND_PREFIX = "db+";
+
+/**
+ * What a Deployment's Airflow holds open on its metadata database, from the defaults of the chart
+ * Astronomer deploys and of Airflow itself (components/capacity.ts turns them into an estimate).
+ * - PgBouncer (apache/airflow chart/values.yaml `pgbouncer.metadataPoolSize: 10`,
+ *   `pgbouncer.resultBackendPoolSize: 5`, `pgbouncer.replicas: 1`; chart/templates/_helpers.yaml
+ *   `pgbouncer_config` gives each of the two [databases] entries its `pool_size`, pool_mode transaction):
+ *   the server sees at most the two pools, whatever the pods open to PgBouncer.
+ * - Without PgBouncer every long-running Airflow process keeps a SQLAlchemy QueuePool of
+ *   `[database] sql_alchemy_pool_size` (5) + `sql_alchemy_max_overflow` (10) (airflow/config_templates/config.yml).
+ *   Celery workers and `airflow tasks run` switch to NullPool (airflow/cli/commands/task_command.py and the
+ *   celery provider's worker command: `settings.reconfigure_orm(disable_connection_pool=True)`), so a
+ *   running task holds one connection at a time.
+ * - Processes per component: 1 scheduler, 1 triggerer, 1 webserver with `[webserver] workers` (4)
+ *   gunicorn workers, each its own pool; the scheduler's DAG file processors (`[scheduler]
+ *   parsing_processes`, 2; NullPool); Celery: `[celery] worker_concurrency` 16 (the chart's
+ *   config.celery.worker_concurrency) per worker replica (1); Kubernetes and Local executors: up to
+ *   `[core] parallelism` (32) task processes at once.
+ */
+export const AIRFLOW_CONNECTION_DEFAULTS = {
+    pgbouncer: { metadataPoolSize: 10, resultBackendPoolSize: 5 },
+    poolSize: 5,
+    maxOverflow: 10,
+    schedulers: 1,
+    triggerers: 1,
+    webserverWorkers: 4,
+    parsingProcesses: 2,
+    workers: 1,
+    workerConcurrency: 16,
+    parallelism: 32,
+} as const;

@@ -183,6 +183,9 @@ export function rdsDefaults(engine: RdsEngine): RdsDefaults {
     };
 }
 
+/** Parameters RDS applies only at a reboot: "immediate" is refused for them. */
+const STATIC_PARAMETERS = new Set(["max_connections"]);
+
 /**
  * The RDS parameter group family of an engine version: `postgres16` for "16" or "16.4",
  * `mysql8.0` for "8.0" or "8.0.39", `mysql8.4` for "8.4". Throws on a version it cannot place.
@@ -602,7 +605,7 @@ export class RdsServer extends pulumi.ComponentResource {
             description: `astro-db: RDS ${engine} ${identifier} (TLS required)`,
             parameters: Object.entries(parameters)
                 .sort(([a], [b]) => a.localeCompare(b))
-                .map(([pname, value]) => ({ name: pname, value, applyMethod: "immediate" })),
+                .map(([pname, value]) => ({ name: pname, value, applyMethod: STATIC_PARAMETERS.has(pname) ? "pending-reboot" : "immediate" })),
             tags,
         }, { parent: this, protect: false });
 

@@ -112,7 +112,7 @@ describe("the stack program under Pulumi's mocks", function () {
                 assert.ok(planText(g).includes("postgresql:index/role:Role"));
                 assert.ok(planMarkdown(g).startsWith(`## astro-db plan: \`${stack}\``));
                 const json = JSON.parse(planJson(g));
-                assert.deepStrictEqual(Object.keys(json), ["outputs", "resources", "stack"]);
+                assert.deepStrictEqual(Object.keys(json), ["capacity", "outputs", "resources", "stack"]);
                 for (const r of json.resources) {
                     assert.deepStrictEqual(Object.keys(r).sort(), ["inputs", "name", "options", "parent", "parentType", "secretInputs", "type"]);
                     assert.deepStrictEqual(Object.keys(r.options), ["dependsOn", "ignoreChanges", "protect", "provider", "retainOnDelete"]);
