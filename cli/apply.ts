@@ -24,7 +24,7 @@ import * as sql from "../components/postgres/sql";
 import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
 import type { Register } from "./main";
-import { ensurePrivateDir, FileOutcome, mergeRolePasswords, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
+import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFernetKeyFile, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
 
 export type { FileOutcome } from "./manifests";
 import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, serverCommandOptions } from "./pgClient";
@@ -49,6 +49,10 @@ export interface ApplyOptions {
     deployment?: string;
     /** Give these Deployments' existing Astro users (or, failover with customer-managed users, both login roles) a new password and rewrite their secrets. */
     rotatePasswords?: string[];
+    /** Per release, a file holding the Deployment's fernet key to write (a Secret manifest or the bare key): `--fernet-key <release>=<file>`. */
+    fernetKeyFiles?: Record<string, string>;
+    /** Write a NEW fernet key for these Deployments even though they exist (`--new-fernet-key`). */
+    newFernetKeys?: string[];
     /** A stack file other than stacks/Pulumi.<stack>.yaml. */
     file?: string;
     /** For tests: change the steps before they run (e.g. to make one fail). */
@@ -107,6 +111,47 @@ export function generatePassword(): string {
     return randomBytes(24).toString("base64url");
 }
 
+/**
+ * Checks the per-Deployment options (--rotate-password, --fernet-key, --new-fernet-key) name
+ * Deployments on `server` and reads the given fernet keys, before any connection is made.
+ */
+export function deploymentOptions(spec: StackSpec, server: ServerSpec, o: ApplyOptions): Map<string, FernetChoice> {
+    const check = (option: string, release: string) => {
+        if (!spec.deployments.some((d) => d.release === release && d.server === server.name)) {
+            throw new Error(`${option} ${release}: no such Deployment on server "${server.name}" (its Deployments: ${spec.deployments.filter((d) => d.server === server.name).map((d) => d.release).join(", ")})`);
+        }
+    };
+    for (const r of o.rotatePasswords ?? []) check("--rotate-password", r);
+    const choices = new Map<string, FernetChoice>();
+    for (const [r, file] of Object.entries(o.fernetKeyFiles ?? {})) {
+        check("--fernet-key", r);
+        choices.set(r, { given: readFernetKeyFile(file) });
+    }
+    for (const r of o.newFernetKeys ?? []) {
+        check("--new-fernet-key", r);
+        if (choices.has(r)) throw new Error(`--fernet-key ${r} and --new-fernet-key ${r} cannot both be given: keep the key from the file, or make a new one`);
+        choices.set(r, { renew: true });
+    }
+    return choices;
+}
+
+/** Parses `--fernet-key <release>=<file>` values. */
+export function parseFernetKeyOptions(values: readonly string[] = []): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const v of values) {
+        const at = v.indexOf("=");
+        if (at <= 0 || at === v.length - 1) throw new Error(`--fernet-key ${v}: expected <release>=<file>, e.g. --fernet-key amateur-sunspot-5075=amateur-sunspot-5075-fernet-key.yaml`);
+        out[v.slice(0, at)] = v.slice(at + 1);
+    }
+    return out;
+}
+
+/** How this run may choose a Deployment's fernet key (cli/manifests.ts FernetChoice): a new one only for a database this run created, or when asked. */
+export function fernetChoice(choices: ReadonlyMap<string, FernetChoice>, result: DeploymentApplyResult): FernetChoice {
+    const newDeployment = result.steps.some((s) => s.kind === "database" && s.action === "create" && s.outcome === "created");
+    return { ...(choices.get(result.release ?? "") ?? {}), newDeployment };
+}
+
 export function pickServer(spec: StackSpec, name?: string): ServerSpec {
     const pg = spec.servers.filter((s) => s.engine === "postgres");
     if (name !== undefined) {
@@ -144,9 +189,7 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
     const spec = graph.spec;
     const server = pickServer(spec, o.server);
     const admin = parseAdminUrl(o.adminUrl);
-    for (const r of o.rotatePasswords ?? []) {
-        if (!spec.deployments.some((d) => d.release === r && d.server === server.name)) throw new Error(`--rotate-password ${r}: no such Deployment on server "${server.name}"`);
-    }
+    const fernetChoices = deploymentOptions(spec, server, o);
     const maintenance = await connectAdmin(o.adminUrl);
     try {
         const live = await readState(maintenance);
@@ -179,7 +222,7 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
         for (const d of spec.deployments.filter((x) => x.server === server.name)) {
             const run = runs.find((r) => r.result.release === d.release);
             if (!run || run.result.status !== "applied") continue;
-            const common = { endpoint: { engine: "postgres" as const, host: connectionHost, port: connectionPort, sslmode }, fernetKeysSecret, notes: run.result.notes };
+            const common = { endpoint: { engine: "postgres" as const, host: connectionHost, port: connectionPort, sslmode }, fernetKeysSecret, fernet: fernetChoice(fernetChoices, run.result), notes: run.result.notes };
             const planes = planeLogins(d);
             run.result.files = planes
                 ? writePlaneSecrets(layout, d, planes.map((p) => ({ ...p, freshPassword: run.passwords.get(p.user) })), common)
@@ -384,9 +427,11 @@ export const registerApply: Register = (program: Command, setExit) => {
         .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")
         .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => Number(v)))
         .option("--rotate-password <release...>", "give these Deployments' existing Astro users (failover with customer-managed users: both login roles) a new password and rewrite their secrets")
+        .option("--fernet-key <release=file...>", "write the fernet key held in <file> (a Secret manifest, e.g. from kubectl get secret -o yaml, or the bare key) for an existing Deployment whose --out has none")
+        .option("--new-fernet-key <release...>", "write a NEW fernet key for these existing Deployments (Airflow then cannot decrypt what it encrypted with the old one)")
         .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
-        .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; format: string }) => {
-            const opts = { ...given, file: given.stackFile };
+        .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; fernetKey?: string[]; newFernetKey?: string[]; format: string }) => {
+            const opts = { ...given, file: given.stackFile, fernetKeyFiles: parseFernetKeyOptions(given.fernetKey), newFernetKeys: given.newFernetKey };
             // A mysql:// admin URL applies the stack's MySQL server (cli/mysql/apply.ts).
             if (isMysqlUrl(opts.adminUrl)) {
                 const { applyMysqlStack, renderMysqlApplyResult } = await import("./mysql/apply");

@@ -135,8 +135,10 @@ export interface DeploymentSecretsInput {
     user?: string;
     /** The user's password when this run created or rotated it; undefined when the user already existed. */
     freshPassword?: string;
-    /** The fernet key to write when its secret is missing (one for every plane). Defaults to the stack's, else a new one. */
-    fernetKey?: string;
+    /** The fernet key every plane's secret must hold, chosen by writePlaneSecrets (null: none could be, and a note says why); else see `fernet`. */
+    fernetKey?: string | null;
+    /** Where a missing fernet key may come from; without it a missing key is never generated. */
+    fernet?: FernetChoice;
     /** Where Airflow reaches the server (the Deployment's database, user and password are filled in). */
     endpoint: Omit<DbEndpoint, "database" | "user" | "password">;
     /** Whether the stack's fernetKeys are stored encrypted (then astro-db cannot read them offline). */
@@ -146,9 +148,60 @@ export interface DeploymentSecretsInput {
 }
 
 /**
+ * How apply may choose a Deployment's fernet key. Airflow encrypts its connections and variables with
+ * it, so a key written for a Deployment that already exists would make them unreadable: a new key is
+ * made only for a Deployment whose database this run created, or when asked for (`--new-fernet-key`).
+ */
+export interface FernetChoice {
+    /** The key read from the file the user named (`--fernet-key <release>=<file>`): written, replacing the one in --out. */
+    given?: string;
+    /** `--new-fernet-key <release>`: write a new key even though the Deployment exists. */
+    renew?: boolean;
+    /** This run created the Deployment's database: nothing is encrypted yet, so a new key is safe. */
+    newDeployment?: boolean;
+}
+
+/** Reads a fernet key from a file: a Secret manifest (`kubectl get secret … -o yaml`, or one apply wrote) or the bare key. */
+export function readFernetKeyFile(file: string): string {
+    if (!fs.existsSync(file)) throw new Error(`--fernet-key: ${file} does not exist`);
+    const text = fs.readFileSync(file, "utf8");
+    const key = /^\s*[A-Za-z0-9_=-]+\s*$/.test(text) ? text.trim() : readSecretValue(file, SECRETS.fernetKey.key);
+    if (key === undefined) throw new Error(`--fernet-key: ${file} is neither a fernet key nor a Secret manifest with the key \`${SECRETS.fernetKey.key}\``);
+    const problems = checkFernetKey(key);
+    if (problems.length) throw new Error(`--fernet-key: ${file}: ${problems.join("; ")}`);
+    return key;
+}
+
+/** The note for a Deployment that exists but whose fernet key astro-db does not know: how to keep the key Airflow uses. */
+function unknownFernetKeyNote(d: DeploymentSpec, file: string): string {
+    const secret = d.names.secrets.fernetKey;
+    return `${d.release} existed before this run and ${file} does not exist, so its fernet key was not written (a new one would leave Airflow unable to decrypt its connections and variables): ` +
+        `keep the cluster's secret ${d.names.namespace}/${secret} as it is, or write the key it holds here with ` +
+        `\`kubectl get secret -n ${d.names.namespace} ${secret} -o yaml > ${secret}.yaml\` and \`astro-db apply … --fernet-key ${d.release}=${secret}.yaml\` ` +
+        `(a new key only with --new-fernet-key ${d.release})`;
+}
+
+/**
+ * The fernet key to write for a Deployment whose fernet-key file is missing (or is to be replaced):
+ * the given one, the stack's, or a new one only when `choice` allows it; otherwise a note says why not.
+ */
+export function chooseFernetKey(d: DeploymentSpec, file: string, choice: FernetChoice, fernetKeysSecret: boolean, notes: string[]): string | undefined {
+    if (choice.given !== undefined) return choice.given;
+    if (choice.renew) return fernetKeyFromBytes(randomBytes(32));
+    if (d.fernetKey !== undefined && fernetKeysSecret) {
+        notes.push(`the fernet key of ${d.release} is stored encrypted in the stack and astro-db cannot decrypt it offline: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
+        return undefined;
+    }
+    if (d.fernetKey !== undefined) return d.fernetKey;
+    if (choice.newDeployment) return fernetKeyFromBytes(randomBytes(32));
+    notes.push(unknownFernetKeyNote(d, file));
+    return undefined;
+}
+
+/**
  * A Deployment's three secrets: the connection secrets written when its password is new (or known
  * from the other secret), kept when they exist and the password did not change; the fernet key
- * written once (from the stack, or 32 random bytes) and kept after.
+ * written once (see chooseFernetKey) and kept after, unless a key is given or renewed explicitly.
  */
 export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, i: DeploymentSecretsInput): FileOutcome[] {
     const user = i.user ?? d.names.user;
@@ -156,23 +209,25 @@ export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, 
     const endpoint: DbEndpoint | undefined = password === undefined ? undefined : { ...i.endpoint, database: d.names.database, user, password };
     return deploymentSecrets(d.names).map((s): FileOutcome => {
         const file = layout.secret(s.name);
-        const exists = readSecretValue(file, s.key) !== undefined;
-        if (exists && (s.part === "fernetKey" || i.freshPassword === undefined)) return { path: file, status: "kept" };
-        let value: string;
+        const existing = readSecretValue(file, s.key);
         if (s.part === "fernetKey") {
-            if (i.fernetKey === undefined && d.fernetKey !== undefined && i.fernetKeysSecret) {
-                i.notes.push(`the fernet key of ${d.release} is stored encrypted in the stack and astro-db cannot decrypt it offline: ${file} was not written; create it from \`pulumi config get --path fernetKeys.${d.release}\``);
-                return { path: file, status: "missing" };
-            }
-            value = i.fernetKey ?? d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
+            const explicit = i.fernet?.given !== undefined || i.fernet?.renew === true;
+            // A key written before is what Airflow encrypts with: kept unless a key is given or renewed explicitly.
+            if (existing !== undefined && (!explicit || existing === (i.fernetKey ?? i.fernet?.given))) return { path: file, status: "kept" };
+            const value = i.fernetKey === undefined ? chooseFernetKey(d, file, i.fernet ?? {}, i.fernetKeysSecret, i.notes) : i.fernetKey ?? undefined;
+            if (value === undefined) return { path: file, status: "missing" };
             if (checkFernetKey(value).length) throw new Error(`the fernet key of ${d.release} is not a valid Fernet key`);
-        } else if (endpoint === undefined) {
+            if (existing !== undefined) i.notes.push(`${file}: REPLACED the fernet key it held (${i.fernet?.renew ? "--new-fernet-key" : "--fernet-key"}); Airflow can no longer decrypt what it encrypted with the old key unless you keep it as a second key (AIRFLOW__CORE__FERNET_KEY=new,old) and run \`airflow rotate-fernet-key\``);
+            writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
+            return { path: file, status: "written" };
+        }
+        if (existing !== undefined && i.freshPassword === undefined) return { path: file, status: "kept" };
+        if (endpoint === undefined) {
             i.notes.push(`role ${user} already exists and ${file} does not: astro-db cannot know its password. ` +
                 `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${d.release}`);
             return { path: file, status: "missing" };
-        } else {
-            value = s.part === "metadata" ? metadataConnection(endpoint) : resultBackendConnection(endpoint);
         }
+        const value = s.part === "metadata" ? metadataConnection(endpoint) : resultBackendConnection(endpoint);
         writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
         return { path: file, status: "written" };
     });
@@ -200,8 +255,10 @@ export function writePlaneSecrets(layout: OutputLayout, d: DeploymentSpec, plane
     if (new Set(written.map((x) => x.value)).size > 1) {
         i.notes.push(`the fernet keys in ${written.map((x) => x.file).join(", ")} differ, and both planes must decrypt the same metadata: keep the one Airflow encrypted with, write it to each plane's secret, and delete the others`);
     }
-    let fernetKey = written[0]?.value;
-    if (fernetKey === undefined && !(d.fernetKey !== undefined && i.fernetKeysSecret)) fernetKey = d.fernetKey ?? fernetKeyFromBytes(randomBytes(32));
+    const choice = i.fernet ?? {};
+    const explicit = choice.given !== undefined || choice.renew === true;
+    // One key for every plane: the one written before (unless replaced explicitly), else chosen once (chooseFernetKey).
+    const fernetKey = (explicit ? undefined : written[0]?.value) ?? chooseFernetKey(d, layouts[0].secret(fernet), choice, i.fernetKeysSecret, i.notes) ?? null;
     const stale = deploymentSecrets(d.names).filter((s) => s.part !== "fernetKey" && fs.existsSync(layout.secret(s.name))).map((s) => layout.secret(s.name));
     if (stale.length) i.notes.push(`${stale.join(", ")}: written before each plane had its own secrets, for the Astro role, which no longer logs in; delete (each plane's secrets are in ${layout.secretsDir}/<plane>/)`);
     return planes.flatMap((p, n) => writeDeploymentSecrets(layouts[n], d, { ...i, user: p.user, freshPassword: p.freshPassword, fernetKey }));

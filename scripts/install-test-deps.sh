@@ -4,12 +4,13 @@
 #
 #   postgresql-15   -> /usr/lib/postgresql/15/bin/{initdb,pg_ctl,postgres}
 #   mariadb-server  -> mariadbd, mariadb-install-db / mysql_install_db
+#   python3-cryptography -> Airflow's Fernet, to check that a kept fernet key still decrypts
 #
 # Plus a `postgres` system user: PostgreSQL refuses to run as root, so when the
 # tests run as root both embedded-postgres (PG 17) and PG 15 run as that user.
 set -euo pipefail
 
-PACKAGES=(postgresql-15 mariadb-server)
+PACKAGES=(postgresql-15 mariadb-server python3-cryptography)
 # --user-only: just the postgres system user, which the embedded PostgreSQL of `npm start` needs as root.
 if [[ "${1:-}" == "--user-only" ]]; then
   PACKAGES=()

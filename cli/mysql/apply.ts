@@ -17,7 +17,7 @@ import { manualConnectionValuesYaml } from "../../components/astronomer/values";
 import * as sql from "../../components/mysql/sql";
 import type { ServerSpec, StackSpec } from "../../stacks/config";
 import type { ApplyOptions, DeploymentApplyResult, StepOutcome } from "../apply";
-import { generatePassword, summarize } from "../apply";
+import { deploymentOptions, fernetChoice, generatePassword, summarize } from "../apply";
 import { readStackFile, runStackGraph } from "../graph";
 import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets, writePrivateFile } from "../manifests";
 import type { DeclarationResult, SqlStep } from "../sql/model";
@@ -168,9 +168,7 @@ export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult
     const spec = graph.spec;
     const server = pickMysqlServer(spec, o.server);
     const admin = parseMysqlAdminUrl(o.adminUrl);
-    for (const r of o.rotatePasswords ?? []) {
-        if (!spec.deployments.some((d) => d.release === r && d.server === server.name)) throw new Error(`--rotate-password ${r}: no such Deployment on server "${server.name}"`);
-    }
+    const fernetChoices = deploymentOptions(spec, server, o);
     if (o.deployment !== undefined && !spec.deployments.some((d) => d.release === o.deployment && d.server === server.name)) {
         throw new Error(`stack "${o.stack}" has no Deployment "${o.deployment}" on server "${server.name}"`);
     }
@@ -194,7 +192,7 @@ export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult
         for (const d of spec.deployments.filter((x) => x.server === server.name)) {
             const run = runs.find((r) => r.result.release === d.release);
             if (run?.result.status !== "applied") continue;
-            run.result.files = writeDeploymentSecrets(layout, d, { freshPassword: run.passwords.get(d.names.user), endpoint: { engine: "mysql", ...at }, fernetKeysSecret, notes: run.result.notes });
+            run.result.files = writeDeploymentSecrets(layout, d, { freshPassword: run.passwords.get(d.names.user), endpoint: { engine: "mysql", ...at }, fernetKeysSecret, fernet: fernetChoice(fernetChoices, run.result), notes: run.result.notes });
         }
         let valuesYaml: FileOutcome | undefined;
         if (admin.password === "") {

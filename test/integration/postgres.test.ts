@@ -21,7 +21,7 @@ import { SECRETS } from "../../components/astronomer/facts";
 import * as sql from "../../components/postgres/sql";
 import type { DeploymentSpec, StackSpec } from "../../stacks/config";
 import { MIGRATION } from "../support/airflowSql";
-import { PgServer, PgVariant, requireOrSkip, startPostgres } from "../support/servers";
+import { INSTALL_HINT, PgServer, PgVariant, requireOrSkip, serversRequired, startPostgres } from "../support/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -70,6 +70,22 @@ async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promi
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
+
+/** A python3 with the `cryptography` package (Airflow's Fernet), or undefined. */
+function pythonWithCryptography(): string | undefined {
+    return ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import cryptography.fernet"]).status === 0);
+}
+
+/** Fernet as Airflow runs it (Python `cryptography`): encrypts, or decrypts (null when the key cannot). */
+function pyFernet(python: string, op: "encrypt" | "decrypt", key: string, text: string): string | null {
+    const program = "import sys\nfrom cryptography.fernet import Fernet, InvalidToken\nf = Fernet(sys.argv[1].encode())\n" +
+        "try:\n    out = f.encrypt(sys.argv[2].encode()) if sys.argv[3] == 'encrypt' else f.decrypt(sys.argv[2].encode())\n" +
+        "except InvalidToken:\n    sys.exit(3)\nsys.stdout.write(out.decode())\n";
+    const r = spawnSync(python, ["-c", program, key, text, op], { encoding: "utf8" });
+    if (r.status === 3) return null;
+    assert.strictEqual(r.status, 0, r.stderr);
+    return r.stdout;
+}
 
 /**
  * `astro-db sql` for `release` retired long ago prints its drop; run in real psql it drops only
@@ -299,6 +315,49 @@ function suite(variant: PgVariant, title: string): void {
             assert.deepStrictEqual(spec.deployments.map((d) => secretFiles(d).map((f) => fs.readFileSync(f, "utf8"))), before);
             const report = await audit();
             assert.deepStrictEqual(report.findings, [], JSON.stringify(report.findings, null, 2));
+        });
+
+        it("never replaces a fernet key silently: another --out gets none (and is told how to keep the cluster's); --fernet-key carries it over and it still decrypts; --new-fernet-key on request", async function () {
+            const python = pythonWithCryptography();
+            if (python === undefined) {
+                if (serversRequired()) assert.fail(`python3 with cryptography is missing: ${INSTALL_HINT}`);
+                this.skip();
+            }
+            const d = deployment("quasar-nebula-1234");
+            const keyIn = (dir: string) => readSecretValue(outputLayout(dir).secret(d.names.secrets.fernetKey), SECRETS.fernetKey.key);
+            const key = keyIn(out)!;
+            // What Airflow encrypted with the key the first apply wrote (a connection's password).
+            const token = pyFernet(python!, "encrypt", key, "s3cret-connection-password")!;
+            const other = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-other-out-"));
+            try {
+                const elsewhere = await cli(["apply", "--stack", "local", ...fileArgs(), "--admin-url", server.adminUrl, "--out", other, "--deployment", d.release, "--format", "json"]);
+                assert.strictEqual(elsewhere.code, 0);
+                const res = JSON.parse(elsewhere.out).deployments[0];
+                assert.strictEqual(keyIn(other), undefined, "no new key for a Deployment that exists");
+                assert.match(res.notes.join("\n"), /existed before this run .*fernet key was not written.*kubectl get secret -n astronomer-quasar-nebula-1234 quasar-nebula-1234-fernet-key -o yaml.*--fernet-key quasar-nebula-1234=/);
+
+                const carried = await cli(["apply", "--stack", "local", ...fileArgs(), "--admin-url", server.adminUrl, "--out", other, "--deployment", d.release,
+                    "--fernet-key", `${d.release}=${outputLayout(out).secret(d.names.secrets.fernetKey)}`]);
+                assert.strictEqual(carried.code, 0, carried.out);
+                assert.strictEqual(keyIn(other), key);
+                assert.strictEqual(pyFernet(python!, "decrypt", keyIn(other)!, token), "s3cret-connection-password");
+
+                // Two applies into the first --out: one key.
+                assert.ok((await apply()).ok);
+                assert.strictEqual(keyIn(out), key);
+
+                const renewed = await cli(["apply", "--stack", "local", ...fileArgs(), "--admin-url", server.adminUrl, "--out", other, "--deployment", d.release, "--new-fernet-key", d.release]);
+                assert.strictEqual(renewed.code, 0, renewed.out);
+                assert.match(renewed.out, /REPLACED the fernet key it held \(--new-fernet-key\)/);
+                assert.notStrictEqual(keyIn(other), key);
+                assert.strictEqual(pyFernet(python!, "decrypt", keyIn(other)!, token), null, "a new key cannot decrypt what the old one encrypted");
+
+                // An unknown release is refused before anything is done (bin/astro-db.js exits 2).
+                await assert.rejects(cli(["apply", "--stack", "local", ...fileArgs(), "--admin-url", server.adminUrl, "--out", other, "--new-fernet-key", "no-such-release"]),
+                    /--new-fernet-key no-such-release: no such Deployment on server "local"/);
+            } finally {
+                fs.rmSync(other, { recursive: true, force: true });
+            }
         });
 
         it("an existing user whose secrets are gone: apply says its password is unknown; --rotate-password sets a new one and writes them", async () => {

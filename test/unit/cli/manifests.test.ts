@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { outputLayout, planeLayout, readSecretValue, secretManifest, writePlaneSecrets, writePrivateFile } from "../../../cli/manifests";
+import { outputLayout, planeLayout, readFernetKeyFile, readSecretValue, secretManifest, writePlaneSecrets, writePrivateFile } from "../../../cli/manifests";
 import { SECRETS } from "../../../components/astronomer/facts";
 import { fernetKeyFromBytes } from "../../../components/astronomer/fernet";
 import { deploymentNames } from "../../../components/names";
@@ -20,6 +20,8 @@ const d: DeploymentSpec = {
 const endpoint = { engine: "postgres" as const, host: "db.example.com", port: 5432, sslmode: "require" };
 const planes = (fresh = true) => d.names.loginRoles.map((user, i) => ({ plane: d.failover!.planes[i], user, freshPassword: fresh ? `pw-${user}` : undefined }));
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
+/** This run created the Deployment's database: a new fernet key is safe. */
+const created = { newDeployment: true };
 
 describe("apply's secrets per data plane (failover, customer-managed users)", () => {
     let dir: string;
@@ -32,7 +34,7 @@ describe("apply's secrets per data plane (failover, customer-managed users)", ()
 
     it("writes each plane's three secrets with its own login role and one fernet key, 0600 in 0700 directories", () => {
         const notes: string[] = [];
-        const files = writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes });
+        const files = writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, fernet: created, notes });
         assert.deepStrictEqual(files.map((f) => [path.relative(dir, f.path), f.status]), ["dp1", "dp2"].flatMap((plane) =>
             Object.values(d.names.secrets).map((name) => [path.join("secrets", plane, `${name}.yaml`), "written"])));
         for (const [i, plane] of ["dp1", "dp2"].entries()) {
@@ -47,7 +49,7 @@ describe("apply's secrets per data plane (failover, customer-managed users)", ()
     });
 
     it("keeps what is written when no password changed, and says when a plane's password is unknown", () => {
-        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes: [] });
+        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, fernet: created, notes: [] });
         fs.rmSync(planeLayout(layout(), "dp2").secret(d.names.secrets.metadata));
         fs.rmSync(planeLayout(layout(), "dp2").secret(d.names.secrets.resultBackend));
         const notes: string[] = [];
@@ -68,7 +70,7 @@ describe("apply's secrets per data plane (failover, customer-managed users)", ()
     });
 
     it("never overwrites a plane's fernet key, and says so when the planes' keys differ", () => {
-        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, notes: [] });
+        writePlaneSecrets(layout(), d, planes(), { endpoint, fernetKeysSecret: false, fernet: created, notes: [] });
         const other = fernetKeyFromBytes(Buffer.alloc(32, 1));
         const dp2 = planeLayout(layout(), "dp2").secret(d.names.secrets.fernetKey);
         writePrivateFile(dp2, secretManifest(d.names.secrets.fernetKey, d.names.namespace, release, SECRETS.fernetKey.key, other));
@@ -76,6 +78,32 @@ describe("apply's secrets per data plane (failover, customer-managed users)", ()
         writePlaneSecrets(layout(), d, planes(false), { endpoint, fernetKeysSecret: false, notes });
         assert.strictEqual(value("dp2", "fernetKey"), other);
         assert.match(notes.join("\n"), /fernet keys in .* differ/);
+    });
+
+    it("never makes a new fernet key for a Deployment that existed before the run: says once how to keep the cluster's", () => {
+        const notes: string[] = [];
+        const files = writePlaneSecrets(layout(), d, planes(false), { endpoint, fernetKeysSecret: false, fernet: { newDeployment: false }, notes });
+        assert.deepStrictEqual(files.filter((f) => f.path.endsWith("fernet-key.yaml")).map((f) => f.status), ["missing", "missing"]);
+        assert.strictEqual(notes.filter((n) => /fernet key was not written/.test(n)).length, 1);
+        assert.match(notes.join("\n"), /keep the cluster's secret astronomer-amateur-sunspot-5075\/amateur-sunspot-5075-fernet-key as it is.*kubectl get secret -n astronomer-amateur-sunspot-5075 amateur-sunspot-5075-fernet-key -o yaml.*--fernet-key amateur-sunspot-5075=.*--new-fernet-key amateur-sunspot-5075/);
+    });
+
+    it("writes the key from a named file, or a new one only with --new-fernet-key, and says it replaced one", () => {
+        const key = fernetKeyFromBytes(Buffer.alloc(32, 7));
+        const file = path.join(dir, "from-cluster.yaml");
+        // What `kubectl get secret -o yaml` prints: the key base64-encoded under data.
+        fs.writeFileSync(file, `apiVersion: v1\nkind: Secret\ndata:\n  fernet-key: ${Buffer.from(key).toString("base64")}\nmetadata:\n  name: x\n`);
+        writePlaneSecrets(layout(), d, planes(false), { endpoint, fernetKeysSecret: false, fernet: { given: readFernetKeyFile(file) }, notes: [] });
+        assert.deepStrictEqual([value("dp1", "fernetKey"), value("dp2", "fernetKey")], [key, key]);
+        const notes: string[] = [];
+        writePlaneSecrets(layout(), d, planes(false), { endpoint, fernetKeysSecret: false, fernet: { renew: true }, notes });
+        assert.notStrictEqual(value("dp1", "fernetKey"), key);
+        assert.strictEqual(value("dp1", "fernetKey"), value("dp2", "fernetKey"));
+        assert.match(notes.join("\n"), /REPLACED the fernet key it held \(--new-fernet-key\)/);
+        fs.writeFileSync(file, "not a key\n");
+        assert.throws(() => readFernetKeyFile(file), /--fernet-key: .* neither a fernet key nor a Secret manifest/);
+        fs.writeFileSync(file, `${key.slice(0, 43)}\n`);
+        assert.throws(() => readFernetKeyFile(file), /lacks its = padding/);
     });
 
     it("refuses a plane name that is not one directory", () => {
