@@ -14,6 +14,7 @@ import { checkDeclaration, undeclaredFindings } from "./sql/check";
 import type { Finding, PgDeclaration, SqlStep } from "./sql/model";
 import { translateGraph } from "./sql/registry";
 import { isMysqlUrl } from "./mysql/client";
+import { LiveCapacity, liveCapacity, liveCapacityText, readPgSessions } from "./capacityLive";
 
 export interface AuditOptions {
     stack: string;
@@ -46,6 +47,8 @@ export interface AuditResult {
     /** Every membership the stack declares, with its live options. */
     memberships: AuditedMembership[];
     warnings: string[];
+    /** Live connection slots and sessions per Deployment against plan's estimates. */
+    capacity: LiveCapacity;
 }
 
 export async function auditStack(o: AuditOptions): Promise<AuditResult> {
@@ -67,8 +70,10 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
 
     const maintenance = await connectAdmin(o.adminUrl);
     let state;
+    let live;
     try {
         state = await readServerState(maintenance);
+        live = await readPgSessions(maintenance);
     } finally {
         await maintenance.end().catch(() => undefined);
     }
@@ -106,7 +111,8 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
             admin: any((m) => m.admin), inherit: before16 ? undefined : any((m) => m.inherit), set: before16 ? undefined : any((m) => m.set),
         }];
     });
-    return { stack: o.stack, server: server.name, adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, memberships, warnings };
+    return { stack: o.stack, server: server.name, adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, memberships, warnings,
+        capacity: liveCapacity(server, graph.spec.deployments, live) };
 }
 
 /** `GRANT dp1_user_x TO airflow_conn_killer_x: ADMIN FALSE, INHERIT FALSE, SET FALSE`, as the server has it. */
@@ -140,7 +146,7 @@ export function renderAudit(r: AuditResult, format: "text" | "json"): string {
     if (format === "json") return JSON.stringify(r, null, 2) + "\n";
     const lines = [`astro-db audit --stack ${r.stack}: server "${r.server}" at ${r.adminUrl} (PostgreSQL ${Math.floor(r.serverVersion / 10000)})`];
     for (const w of r.warnings) lines.push(`warning: ${w}`);
-    const memberships = renderMemberships(r.memberships);
+    const memberships = [...renderMemberships(r.memberships), ...liveCapacityText(r.capacity)];
     if (r.clean) return [...lines, "clean: the server has what the stack declares, and nothing more where the stack manages access", ...memberships].join("\n") + "\n";
     const groups = new Map<string, Finding[]>();
     for (const f of r.findings) {

@@ -15,6 +15,7 @@ import { readMysqlState, showGrants } from "./catalog";
 import { checkMysqlDeclaration, undeclaredMysqlFindings } from "./check";
 import { connectMysqlAdmin } from "./client";
 import { pickMysqlServer } from "./apply";
+import { LiveCapacity, liveCapacity, liveCapacityText, readMysqlSessions } from "../capacityLive";
 
 export interface MysqlAuditResult {
     stack: string;
@@ -27,6 +28,8 @@ export interface MysqlAuditResult {
     /** SHOW GRANTS of each declared user, as the server prints it (password hashes masked). */
     grants: Record<string, string[]>;
     warnings: string[];
+    /** Live connection slots and sessions per Deployment against plan's estimates. */
+    capacity: LiveCapacity;
 }
 
 export async function auditMysqlStack(o: AuditOptions): Promise<MysqlAuditResult> {
@@ -66,7 +69,8 @@ export async function auditMysqlStack(o: AuditOptions): Promise<MysqlAuditResult
             if (d.type === "user") grants[`'${d.user}'@'${d.host}'`] = await showGrants(c, sql.showGrants(d.user, d.host));
         }
         const unique = findings.filter((f, i) => findings.findIndex((g) => g.status === f.status && g.message === f.message) === i);
-        return { stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, grants, warnings };
+        return { stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskUrl(o.adminUrl), serverVersion: state.version, clean: unique.length === 0, findings: unique, grants, warnings,
+            capacity: liveCapacity(server, graph.spec.deployments, await readMysqlSessions(c)) };
     } finally {
         await c.end().catch(() => undefined);
     }
@@ -87,7 +91,7 @@ export function renderMysqlAudit(r: MysqlAuditResult, format: "text" | "json"): 
         const count = (s: Finding["status"]) => r.findings.filter((f) => f.status === s).length;
         lines.push("", `drift: ${count("missing")} missing, ${count("extra")} extra, ${count("different")} different (\`astro-db apply\` restores what the stack declares; it revokes nothing, as the mysql provider does not)`);
     }
-    lines.push("", "SHOW GRANTS:");
+    lines.push(...liveCapacityText(r.capacity), "", "SHOW GRANTS:");
     for (const [account, list] of Object.entries(r.grants)) lines.push(`  ${account}:`, ...(list.length ? list.map((g) => `    ${g}`) : ["    (no such user)"]));
     return lines.join("\n") + "\n";
 }

