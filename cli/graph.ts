@@ -244,7 +244,12 @@ async function describe(
         const out = pulumi.output(value);
         if (await pulumi.isSecret(out)) {
             secretInputs.push(key);
-            secretDigests[key] = digest(await resolveValue(value, true));
+            const clear = await resolveValue(value, true);
+            secretDigests[key] = digest(clear);
+            // Per field too, so a diff can tell which part of a secret object changed (a connection's host).
+            if (clear && typeof clear === "object" && !Array.isArray(clear)) {
+                for (const [k, v] of Object.entries(clear)) secretDigests[`${key}.${k}`] = digest(v);
+            }
         }
         inputs[key] = await resolveValue(value, reveal);
     }
@@ -265,7 +270,7 @@ async function describe(
     const deletedWith = inherited("deletedWith");
     return {
         type, name, parent: nameOf(o.parent), parentType: o.parent ? names.get(o.parent)?.type : undefined, custom, inputs, secretInputs: secretInputs.sort(),
-        ...(secretInputs.length ? { secretDigests } : {}),
+        secretDigests,
         options: {
             // The SDK has resolved protect by now (its own, else the parent's): read it, not our opts.
             protect: !!(resource as unknown as { __protect?: boolean }).__protect,

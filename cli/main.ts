@@ -7,6 +7,7 @@ import { parseDay } from "../components/retention";
 import { runStackGraph } from "./graph";
 import type { Severity } from "./compare";
 import { PlanFormat, renderPlan } from "./plan";
+import { PR_COMMENT_MAX_CHARS } from "./review";
 
 /** Subcommands register themselves here; each returns the process exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -14,25 +15,38 @@ export type Register = (program: Command, setExit: (code: number) => void) => vo
 const registerPlan: Register = (program, setExit) => {
     program
         .command("plan")
-        .description("render a stack offline (no cloud credentials): resource tree, inputs, options and outputs")
+        .description("render a stack offline (no cloud credentials): resource tree, inputs, options and outputs; with --against, the diff a reviewer reads")
         .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
         .option("--preview", "preview mode: outputs computed by providers are unknown", false)
         .option("--today <YYYY-MM-DD>", "judge retention as on this day (default: today)")
-        .option("--against <git-rev>", "also flag what changed since the stack file at this revision: RDS replacements, deletion protection lifted, renames and engine version changes, databases and roles leaving the stack, drops, servers taken over their connection capacity threshold")
+        .option("--against <git-rev>", "diff against the stack file at this revision (create/update/replace/delete/forget per resource) with the findings: RDS replacements, deletion protection lifted, renames and engine version changes, databases and roles leaving the stack, drops, servers taken over their connection capacity threshold")
+        .option("--against-file <plan.json>", "diff against a plan saved earlier with `plan --format json` (e.g. by CI on main)")
         .addOption(new Option("--fail-on <severity>", "with --against: exit 1 if a finding has this severity or worse (drop > replace > capacity > forget > change)").choices(["drop", "replace", "capacity", "forget", "change"]))
-        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string; failOn?: Severity }) => {
+        .option("--policy", "also run the policy pack's rules (policy/rules.ts) offline; a mandatory violation exits 1", false)
+        .option("--show-unchanged", "with --against: list unchanged resources too", false)
+        .option("--max-chars <n>", "with --against and markdown: the comment's size bound (GitHub's limit by default)", String(PR_COMMENT_MAX_CHARS))
+        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string; againstFile?: string; failOn?: Severity; policy: boolean; showUnchanged: boolean; maxChars: string }) => {
             const today = parseTodayOption(o.today);
-            if (o.failOn && !o.against) throw new Error("--fail-on needs --against <git-rev>: it judges the changes since that revision");
+            if (o.against && o.againstFile) throw new Error("--against and --against-file cannot both be set: compare with a git revision or with a saved plan");
+            if (o.failOn && !o.against && !o.againstFile) throw new Error("--fail-on needs --against <git-rev> (or --against-file): it judges the changes since then");
+            const maxChars = Number(o.maxChars);
+            if (!Number.isInteger(maxChars) || maxChars < 1000) throw new Error(`--max-chars ${o.maxChars}: give a whole number of characters, at least 1000`);
             const graph = await runStackGraph(o.stack, { preview: o.preview, today });
-            const plan = renderPlan(graph, o.format);
-            if (!o.against) {
+            const { policyViolations, renderPolicy, renderReviewMarkdown, renderReviewText, review, reviewExitCode, reviewJson } = await import("./review");
+            const policy = o.policy ? policyViolations(graph) : undefined;
+            if (!o.against && !o.againstFile) {
+                let plan = renderPlan(graph, o.format);
+                if (policy) plan = o.format === "json" ? JSON.stringify({ ...JSON.parse(plan), policy }, null, 2) + "\n" : plan + renderPolicy(policy, o.format);
                 process.stdout.write(plan);
-                return setExit(0);
+                return setExit(policy?.some((v) => v.enforcement === "mandatory") ? 1 : 0);
             }
-            const { printPlanAgainst } = await import("./compare");
-            const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
-            setExit(await printPlanAgainst(plan, { stack: o.stack, rev: o.against, format: o.format, failOn: o.failOn, today }, io));
+            const r = { ...(await review(o.stack, graph, o.against ? { rev: o.against } : { planFile: o.againstFile! }, { today })), policy };
+            if (r.against.error) process.stderr.write(`astro-db plan --against ${o.against}: ${r.against.error}\nNothing was compared: the diff lists the current plan's resources as new.\n`);
+            process.stdout.write(o.format === "json" ? reviewJson(renderPlan(graph, "json"), r)
+                : o.format === "markdown" ? renderReviewMarkdown(r, { showUnchanged: o.showUnchanged, maxChars })
+                    : renderReviewText(r, { showUnchanged: o.showUnchanged }));
+            setExit(reviewExitCode(r, o.failOn));
         });
 };
 

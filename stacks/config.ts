@@ -13,7 +13,7 @@ import {
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
 import { parseDay } from "../components/retention";
-import { checkRdsServerArgs } from "../components/aws";
+import { checkRdsServerArgs, isProductionStack } from "../components/aws";
 import { rdsServerArgs } from "./rdsArgs";
 import { checkConnectionSettings, ConnectionSettings, DEFAULT_CAPACITY_THRESHOLD } from "../components/capacity";
 import * as pulumi from "@pulumi/pulumi";
@@ -422,7 +422,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
             ? s.rds.network
             : { vpcId: pulumi.output("vpc-from-stack-reference"), subnetIds: pulumi.output<string[]>([]), allowedSecurityGroupIds: [pulumi.output("sg-from-stack-reference")], allowedCidrs: s.rds.network.allowedCidrs };
         for (const m of checkRdsServerArgs(rdsServerArgs(s, cfg.retentionDays, network))) add(`servers[${i}].rds`, m);
-        if (s.rds.deletionProtection === false && /^prod/.test(stack)) {
+        if (s.rds.deletionProtection === false && isProductionStack(stack)) {
             add(`servers[${i}].rds.deletionProtection`, `stack "${stack}" looks like production: RDS deletion protection stays on (remove deletionProtection: false)`);
         }
     }
@@ -438,7 +438,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
     cfg.deployments.forEach((d, i) => {
         if (d.retiredAt !== undefined && !parseDay(d.retiredAt)) add(`deployments[${i}].retiredAt`, `"${d.retiredAt}" is not a calendar date: use YYYY-MM-DD`);
     });
-    if (cfg.protect === false && /^prod/.test(stack)) {
+    if (cfg.protect === false && isProductionStack(stack)) {
         add("protect", `stack "${stack}" looks like production but protect is false: set \`${PROJECT}:protect: true\` so no database or server can be deleted by accident`);
     }
 

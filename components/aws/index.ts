@@ -17,3 +17,4 @@ export {
     RANDOM_PASSWORD_LENGTH,
 } from "./rdsInstance";
 export type { RdsServerArgs, RdsEngine, RdsPasswordMode, RdsStorageType, RdsDefaults, RdsEngineDefaults } from "./rdsInstance";
+export { RDS_TLS_PARAMETER, isProductionStack } from "./facts";

@@ -14,6 +14,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { DEFAULT_RETENTION_DAYS } from "../astronomer/facts";
 import type { EngineKind } from "../names";
+import { RDS_TLS_PARAMETER } from "./facts";
 
 export type RdsEngine = EngineKind;
 export const RDS_ENGINES: readonly RdsEngine[] = ["postgres", "mysql"];
@@ -81,7 +82,7 @@ export interface RdsEngineDefaults {
     engineVersion: string;
     port: number;
     /** The parameter that makes the server refuse connections without TLS, and its enforcing value. */
-    tlsParameter: { name: string; value: string };
+    tlsParameter: { readonly name: string; readonly value: string };
     /** Further parameters set in the parameter group (besides the TLS one). */
     parameters: Record<string, string>;
     enabledCloudwatchLogsExports: string[];
@@ -125,7 +126,7 @@ const ENGINE_DEFAULTS: Record<RdsEngine, RdsEngineDefaults> = {
         // and auto-upgrade, the newest minor.
         engineVersion: "16",
         port: 5432,
-        tlsParameter: { name: "rds.force_ssl", value: "1" },
+        tlsParameter: RDS_TLS_PARAMETER.postgres,
         parameters: {},
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         masterUsernameMaxLength: 63,
@@ -135,7 +136,7 @@ const ENGINE_DEFAULTS: Record<RdsEngine, RdsEngineDefaults> = {
         // Extended Support from day one. 8.4 is the LTS line after Airflow's tested "8.0, Innovation".
         engineVersion: "8.4",
         port: 3306,
-        tlsParameter: { name: "require_secure_transport", value: "1" },
+        tlsParameter: RDS_TLS_PARAMETER.mysql,
         // The slow query log is exported to CloudWatch only when it is on and written to files.
         parameters: { slow_query_log: "1", log_output: "FILE" },
         // "general" logs every statement: too much for a metadata database by default.
