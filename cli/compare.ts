@@ -41,6 +41,8 @@ export interface Comparison {
     /** Why the base could not be compared (base "invalid"). */
     error?: string;
     findings: Finding[];
+    /** The plan at the revision (base "compared"), for a resource diff (cli/review.ts). */
+    baseGraph?: StackGraph;
 }
 
 /** Types that hold data: leaving the stack means Pulumi forgets them (retainOnDelete) or, if not retained, drops them. */
@@ -190,11 +192,13 @@ export interface CompareOptions {
     today?: Date;
     /** The current stack file (default stacks/Pulumi.<stack>.yaml); the base is the same path at the revision. */
     file?: string;
+    /** The current plan, when the caller already has it (else it is run here). */
+    head?: StackGraph;
 }
 
 export async function compareWithRevision(stack: string, rev: string, o: CompareOptions = {}): Promise<Comparison> {
     const base = stackFileAt(stack, rev, o.file);
-    const head = await runStackGraph(stack, { today: o.today, file: o.file });
+    const head = o.head ?? await runStackGraph(stack, { today: o.today, file: o.file });
     if (base === undefined) return { rev, base: "absent", findings: [...compareGraphs({ resources: [] }, head), ...capacityFindings(undefined, assessStack(head.spec))] };
     let baseGraph: StackGraph;
     try {
@@ -205,7 +209,7 @@ export async function compareWithRevision(stack: string, rev: string, o: Compare
         }
         throw err;
     }
-    return { rev, base: "compared", findings: [...compareGraphs(baseGraph, head), ...capacityFindings(assessStack(baseGraph.spec), assessStack(head.spec))] };
+    return { rev, base: "compared", baseGraph, findings: [...compareGraphs(baseGraph, head), ...capacityFindings(assessStack(baseGraph.spec), assessStack(head.spec))] };
 }
 
 export interface AgainstOptions extends CompareOptions {

@@ -5,14 +5,12 @@
  * `diff`, `policy`), or as Markdown made for a sticky pull-request comment.
  */
 import * as fs from "fs";
-import * as YAML from "yaml";
-import { ConfigError } from "../stacks/config";
 import { checkResources, exposedOutputs, Violation } from "../policy/rules";
 import { assessStack, capacityFindings } from "./capacity";
 import type { ServerAssessment } from "../components/capacity";
-import { compareGraphs, failsOn, Finding, Severity, SEVERITIES, sortFindings, stackFileAt } from "./compare";
+import { compareGraphs, compareWithRevision, failsOn, Finding, Severity, SEVERITIES, sortFindings } from "./compare";
 import { Action, countActions, diffPlans, DiffInput, InputChange, ResourceChange } from "./diff";
-import { GraphResource, runStackGraph, StackGraph } from "./graph";
+import { GraphResource, StackGraph } from "./graph";
 
 /** GitHub refuses a comment body longer than this. */
 export const PR_COMMENT_MAX_CHARS = 65_536;
@@ -58,34 +56,15 @@ export interface ReviewOptions {
 
 /** Compares the current plan (`head`) with the stack file at a git revision or with a saved plan. */
 export async function review(stack: string, head: StackGraph, base: { rev: string } | { planFile: string }, o: ReviewOptions = {}): Promise<Review> {
-    let baseGraph: DiffInput;
-    let baseCapacity: ServerAssessment[] | undefined;
-    let against: Review["against"];
     if ("planFile" in base) {
         const saved = readPlanFile(base.planFile);
         if (saved.stack !== undefined && saved.stack !== stack) throw new Error(`--against-file ${base.planFile} is a plan of stack "${saved.stack}", not "${stack}"`);
-        baseGraph = saved;
-        baseCapacity = saved.capacity;
-        against = { file: base.planFile, base: "compared" };
-    } else {
-        const file = stackFileAt(stack, base.rev, o.file);
-        if (file === undefined) {
-            baseGraph = { resources: [] };
-            against = { rev: base.rev, base: "absent" };
-        } else {
-            try {
-                const g = await runStackGraph(stack, { file, today: o.today });
-                baseGraph = g;
-                baseCapacity = assessStack(g.spec);
-                against = { rev: base.rev, base: "compared" };
-            } catch (err) {
-                if (!(err instanceof ConfigError || err instanceof YAML.YAMLError)) throw err;
-                const error = `the stack file at ${base.rev} is invalid: ${err.message}`;
-                return { stack, against: { rev: base.rev, base: "invalid", error }, findings: [], changes: diffPlans({ resources: [] }, head) };
-            }
-        }
+        return reviewGraphs(stack, saved, head, { file: base.planFile, base: "compared" }, saved.capacity);
     }
-    return reviewGraphs(stack, baseGraph, head, against, baseCapacity);
+    // The same comparison as compareWithRevision's findings, plus the resource diff of the two plans.
+    const c = await compareWithRevision(stack, base.rev, { today: o.today, file: o.file, head });
+    const against = { rev: base.rev, base: c.base, ...(c.error === undefined ? {} : { error: c.error }) };
+    return { stack, against, findings: sortFindings(c.findings), changes: diffPlans(c.baseGraph ?? { resources: [] }, head) };
 }
 
 /** The review of two plans already at hand; `baseCapacity` undefined: the base had no server (absent). */
@@ -199,6 +178,7 @@ export function verdict(r: Review): string {
     const n = (s: Severity) => r.findings.filter((f) => f.severity === s).length;
     if (n("drop")) parts.push(`DROPS data (${n("drop")})`);
     if (n("replace")) parts.push(`replaces or unguards the database server (${n("replace")})`);
+    if (n("capacity")) parts.push(`takes ${n("capacity")} server(s) over the connection capacity threshold`);
     if (n("forget")) parts.push(`${n("forget")} database(s)/role(s) leave the stack`);
     if (n("change")) parts.push(`${n("change")} in-place change(s) to check`);
     if (mandatory) parts.push(`${mandatory} mandatory policy violation(s)`);
@@ -208,7 +188,7 @@ export function verdict(r: Review): string {
         const counts = countLine(r.changes);
         return counts === "no change" ? "No change: nothing to decide." : `Nothing to decide beyond the diff: ${counts}; nothing is replaced, dropped or forgotten.`;
     }
-    const act = worst === "drop" || worst === "replace" || mandatory || refused ? "Decide before merging" : "Check before merging";
+    const act = worst === "drop" || worst === "replace" || worst === "capacity" || mandatory || refused ? "Decide before merging" : "Check before merging";
     return `${act}: this change ${parts.join("; ")}.`;
 }
 

@@ -124,5 +124,7 @@ describe("plan --against: the resource diff and the PR comment", function () {
         const file = path.resolve(__dirname, "../../../docs/review-example.md");
         if (process.env.ASTRO_DB_UPDATE_EXAMPLES === "1") fs.writeFileSync(file, md);
         assert.strictEqual(fs.readFileSync(file, "utf8"), md, "regenerate with ASTRO_DB_UPDATE_EXAMPLES=1 and review the change");
+        const readme = fs.readFileSync(path.resolve(__dirname, "../../../README.md"), "utf8");
+        assert.ok(readme.includes(md.split("\n").slice(0, 4).join("\n")), "README quotes the example's first lines (marker, title, verdict)");
     });
 });
