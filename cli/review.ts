@@ -177,7 +177,11 @@ export function verdict(r: Review): string {
     const parts: string[] = [];
     const n = (s: Severity) => r.findings.filter((f) => f.severity === s).length;
     if (n("drop")) parts.push(`DROPS data (${n("drop")})`);
-    if (n("replace")) parts.push(`replaces or unguards the database server (${n("replace")})`);
+    if (n("replace")) {
+        // Each replace-severity finding starts with the input it is about (kmsKeyId, engineVersion, identifier, …).
+        const what = r.findings.filter((f) => f.severity === "replace").map((f) => `${f.resource} ${f.message.split(" ")[0]}`);
+        parts.push(`alters the database server (${what.join(", ")}: a replacement, a major upgrade, a rename or lifted deletion protection)`);
+    }
     if (n("capacity")) parts.push(`takes ${n("capacity")} server(s) over the connection capacity threshold`);
     if (n("forget")) parts.push(`${n("forget")} database(s)/role(s) leave the stack`);
     if (n("change")) parts.push(`${n("change")} in-place change(s) to check`);

@@ -11,7 +11,8 @@ import * as YAML from "yaml";
 import { diffPlans, ResourceChange } from "../../../cli/diff";
 import { runStackGraph, stackFilePath, StackGraph } from "../../../cli/graph";
 import { planJson } from "../../../cli/plan";
-import { commentMarker, policyViolations, readPlanFile, renderReviewMarkdown, renderReviewText, reviewGraphs } from "../../../cli/review";
+import { execFileSync } from "child_process";
+import { commentMarker, policyViolations, readPlanFile, renderReviewMarkdown, renderReviewText, review, reviewExitCode, reviewGraphs, reviewJson } from "../../../cli/review";
 
 const TODAY = new Date("2026-12-01T00:00:00Z");
 
@@ -82,6 +83,24 @@ describe("plan --against: the resource diff and the PR comment", function () {
         assert.strictEqual(one(changes, "amateur-sunspot-5075-user").action, "same", "its password did not change");
     });
 
+    it("against a git revision: the stack file there is the base; --fail-on and JSON", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-review-git-"));
+        const git = (...a: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...a], { cwd: dir });
+        git("init", "-q");
+        fs.copyFileSync(stackFilePath("prod"), path.join(dir, "Pulumi.prod.yaml"));
+        git("add", "."); git("commit", "-q", "-m", "base");
+        const file = path.join(dir, "Pulumi.prod.yaml");
+        fs.copyFileSync(stackWith(EXAMPLE_EDIT), file);
+        const r = await review("prod", example, { rev: "HEAD" }, { file, today: TODAY });
+        assert.deepStrictEqual(r.against, { rev: "HEAD", base: "compared" });
+        assert.deepStrictEqual(r.changes.map((c) => [c.action, c.name]), diffPlans(base, example).map((c) => [c.action, c.name]));
+        assert.strictEqual(reviewExitCode(r, "replace"), 1);
+        assert.strictEqual(reviewExitCode(r, "drop"), 0);
+        const doc = JSON.parse(reviewJson(planJson(example), r));
+        assert.deepStrictEqual(doc.diff.counts, { create: 16, update: 0, replace: 3, delete: 5, forget: 11, same: 22 });
+        assert.deepStrictEqual(doc.diff.resources.find((x: { name: string }) => x.name === "main-params").replaceBecause, ["family", "name"]);
+    });
+
     it("diffs against a saved plan JSON as against the stack program", () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-saved-")), "plan.json");
         fs.writeFileSync(file, planJson(base));
@@ -94,7 +113,7 @@ describe("plan --against: the resource diff and the PR comment", function () {
         const md = renderReviewMarkdown({ ...reviewGraphs("prod", base, example, { rev: "HEAD", base: "compared" }), policy: policyViolations(example) });
         const lines = md.split("\n");
         assert.strictEqual(lines[0], commentMarker("prod"));
-        assert.match(lines[3], /^\*\*Decide before merging: this change replaces or unguards the database server .*`pulumi up` refuses 3 step\(s\) as planned \(protect\)\.\*\*$/);
+        assert.match(lines[3], /^\*\*Decide before merging: this change alters the database server \(main-instance kmsKeyId, main-instance engineVersion: .*`pulumi up` refuses 3 step\(s\) as planned \(protect\)\.\*\*$/);
         assert.ok(md.indexOf("**Findings**") < md.indexOf("| action | resources |"));
         assert.match(md, /\| replace \| 3 \|/);
         assert.match(md, /<details><summary><b>Deployment nebular-pulsar-4242<\/b>: 16 create<\/summary>/);
