@@ -7,8 +7,8 @@ const exit = (code) => process.stdout.write("", () => process.exit(code));
 require("../cli/main.ts").main(process.argv).then(
     (code) => exit(code ?? 0),
     (err) => {
-        // A user error reads as one message; ASTRO_DB_DEBUG=1 adds the stack.
-        console.error(err && err.name === "ConfigError" ? err.message : `astro-db: ${process.env.ASTRO_DB_DEBUG && err && err.stack ? err.stack : (err && err.message) || err}`);
+        // main() prints every error itself (masked); only a failure to load the CLI lands here.
+        console.error(`astro-db: ${process.env.ASTRO_DB_DEBUG && err && err.stack ? err.stack : (err && err.message) || err}`);
         exit(2);
     },
 );

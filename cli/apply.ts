@@ -34,6 +34,8 @@ import type { DeclarationResult, PgDeclaration, SqlStep } from "./sql/model";
 import { stackServerContext, translateGraph } from "./sql/registry";
 import { byDeployment, segmentSteps } from "./sql/render";
 import { isMysqlUrl } from "./mysql/client";
+import { checkOutputDir, parseHost, parsePort } from "./input";
+import { registerSecret } from "./maskUrl";
 
 export interface ApplyOptions {
     stack: string;
@@ -108,7 +110,10 @@ class StepFailure extends Error {
 
 /** A password for a new role: 24 random bytes as URL-safe base64 (32 characters, nothing to escape). */
 export function generatePassword(): string {
-    return randomBytes(24).toString("base64url");
+    const password = randomBytes(24).toString("base64url");
+    // It goes to the secrets' files only: nothing this run prints may show it.
+    registerSecret(password);
+    return password;
 }
 
 /**
@@ -184,11 +189,19 @@ interface DeploymentRun {
     passwords: Map<string, string>;
 }
 
+/** The options apply checks before it reads the stack or connects (the stack file is checked as it is read). */
+export function checkApplyOptions(o: { host?: string; port?: number; out?: string }): void {
+    if (o.host !== undefined) parseHost("--host", o.host);
+    if (o.port !== undefined) parsePort("--port", String(o.port));
+    if (o.out !== undefined) checkOutputDir("--out", o.out);
+}
+
 export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
+    const admin = parseAdminUrl(o.adminUrl);
+    checkApplyOptions(o);
     const graph = await runStackGraph(o.stack, { revealSecrets: true, file: o.file });
     const spec = graph.spec;
     const server = pickServer(spec, o.server);
-    const admin = parseAdminUrl(o.adminUrl);
     const fernetChoices = deploymentOptions(spec, server, o);
     const maintenance = await connectAdmin(o.adminUrl);
     try {
@@ -425,7 +438,7 @@ export const registerApply: Register = (program: Command, setExit) => {
         .option("-d, --deployment <release>", "only this Deployment")
         .option("-o, --out <dir>", "where to write the secrets and values.yaml (default: out/<stack>)")
         .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")
-        .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => Number(v)))
+        .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => parsePort("--port", v)))
         .option("--rotate-password <release...>", "give these Deployments' existing Astro users (failover with customer-managed users: both login roles) a new password and rewrite their secrets")
         .option("--fernet-key <release=file...>", "write the fernet key held in <file> (a Secret manifest, e.g. from kubectl get secret -o yaml, or the bare key) for an existing Deployment whose --out has none")
         .option("--new-fernet-key <release...>", "write a NEW fernet key for these existing Deployments (Airflow then cannot decrypt what it encrypted with the old one)")

@@ -52,9 +52,9 @@ export interface AuditResult {
 }
 
 export async function auditStack(o: AuditOptions): Promise<AuditResult> {
+    const admin = parseAdminUrl(o.adminUrl);
     const graph = await runStackGraph(o.stack, { file: o.file });
     const server = pickServer(graph.spec, o.server);
-    const admin = parseAdminUrl(o.adminUrl);
     const { steps, warnings } = translateGraph(graph, { server: server.name, deployment: o.deployment, serverContext: (_s, c) => ({ ...c, maintenanceDatabase: admin.database }) });
 
     // Each declaration once, with the first step (resource, Deployment) that declares it.

@@ -11,6 +11,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { parameterGroupFamily, replacementInputs } from "../components/aws";
 import type { RdsEngine } from "../components/aws";
+import { InputError } from "./input";
 import { ConfigError } from "../stacks/config";
 import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "./graph";
 import type { PlanFormat } from "./plan";
@@ -202,9 +203,9 @@ export async function compareWithRevision(stack: string, rev: string, o: Compare
     if (base === undefined) return { rev, base: "absent", findings: [...compareGraphs({ resources: [] }, head), ...capacityFindings(undefined, assessStack(head.spec))] };
     let baseGraph: StackGraph;
     try {
-        baseGraph = await runStackGraph(stack, { file: base, today: o.today });
+        baseGraph = await runStackGraph(stack, { file: base, fileLabel: `${rev}:${path.basename(base)}`, today: o.today });
     } catch (err) {
-        if (err instanceof ConfigError || err instanceof YAML.YAMLError) {
+        if (err instanceof ConfigError || err instanceof InputError || err instanceof YAML.YAMLError) {
             return { rev, base: "invalid", error: `the stack file at ${rev} is invalid: ${err.message}`, findings: [] };
         }
         throw err;

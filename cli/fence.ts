@@ -66,8 +66,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Fence `from` of a Deployment, as the URL's user. Throws FenceRefused before changing anything when it cannot start. */
 export async function fence(o: FenceOptions): Promise<FenceResult> {
-    const { raw, secretKeys } = readStackFile(o.stack, o.file);
-    const spec = parseStackConfig(o.stack, raw, secretKeys);
+    const { raw, secretKeys, file } = readStackFile(o.stack, o.file);
+    const spec = parseStackConfig(o.stack, raw, secretKeys, file);
     const d = spec.deployments.find((x) => x.release === o.deployment);
     if (!d) throw new FenceRefused(`stack ${o.stack} has no Deployment ${o.deployment} (Deployments: ${spec.deployments.map((x) => x.release).join(", ")})`);
     if (!d.failover) throw new FenceRefused(`Deployment ${o.deployment} of stack ${o.stack} has no failover roles: add \`failover\` to it (seed 004) and apply first`);

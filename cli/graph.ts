@@ -9,7 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
+import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
+import { checkInputFile, InputError } from "./input";
+import { registerSecretsIn } from "./maskUrl";
 
 export const SECRET_MASK = "[secret]";
 export const UNKNOWN_MASK = "[unknown]";
@@ -59,6 +61,8 @@ export interface StackGraph {
 export interface StackFile {
     raw: Record<string, string>;
     secretKeys: Set<string>;
+    /** The file read: `--stack-file`'s path or stacks/Pulumi.<stack>.yaml. */
+    file: string;
 }
 
 export function stacksDir(): string {
@@ -70,28 +74,53 @@ export function stackFilePath(stack: string, dir = stacksDir()): string {
 }
 
 /**
- * Read `stacks/Pulumi.<stack>.yaml` as the Pulumi CLI would hand it to the program. Values stored
- * with `--secret` (`secure: v1:…`) cannot be decrypted offline: they stand in as placeholders and
- * their keys are marked secret, as the CLI marks them.
+ * Read `stacks/Pulumi.<stack>.yaml` (or `file`, given with --stack-file) as the Pulumi CLI would hand
+ * it to the program. Values stored with `--secret` (`secure: v1:…`) cannot be decrypted offline:
+ * they stand in as placeholders and their keys are marked secret, as the CLI marks them.
  *
  * A credential key (SECRET_KEYS: serverPasswords, fernetKeys, kubeconfig) is marked secret only when
  * EVERY leaf of its value is a `secure:` value: a plaintext password beside an encrypted one leaves
- * the key unmarked, so parseStackConfig refuses it ("holds credentials in plain text").
+ * the key unmarked, so parseStackConfig refuses it ("holds credentials in plain text"). Every
+ * plaintext leaf of a credential key is registered as a secret (cli/maskUrl.ts): nothing prints it.
+ *
+ * A file that is missing, a directory, not YAML or not shaped like a stack file is refused here,
+ * naming the file; so is a key without the `astro-db:` namespace.
  */
-export function readStackFile(stack: string, file = stackFilePath(stack)): StackFile {
-    if (!fs.existsSync(file)) {
-        const known = fs.readdirSync(path.dirname(file)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
-        throw new Error(`No stack "${stack}": ${file} does not exist (stacks: ${known.join(", ")})`);
+export function readStackFile(stack: string, file?: string, label?: string): StackFile {
+    const filePath = file ?? stackFilePath(stack);
+    /** How messages name the file (a temporary copy of it at a git revision is named by the revision). */
+    const source = label ?? filePath;
+    if (file !== undefined) {
+        checkInputFile("--stack-file", file);
+    } else if (!fs.existsSync(filePath)) {
+        const known = fs.readdirSync(path.dirname(filePath)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+        throw new InputError(`No stack "${stack}": ${source} does not exist (stacks: ${known.join(", ")}); give --stack-file <path> for a stack file kept elsewhere`);
     }
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-    const config: Record<string, unknown> = doc.config ?? {};
+    let doc: unknown;
+    try {
+        doc = YAML.parse(fs.readFileSync(filePath, "utf8"));
+    } catch (err) {
+        // The first line only: the lines after it quote the file, which may hold a credential.
+        const message = (err instanceof Error ? err.message : String(err)).split("\n")[0].replace(/:$/, "");
+        throw new InputError(`${source} is not valid YAML: ${message}: fix the file (a stack file is \`config:\` with \`${PROJECT}:<key>: <value>\` entries)`);
+    }
+    const shape = `a stack file is a mapping with \`config:\`, itself a mapping of \`${PROJECT}:<key>: <value>\``;
+    if (doc === null || doc === undefined) throw new InputError(`${source} is empty: ${shape}`);
+    if (!isMapping(doc)) throw new InputError(`${source} is ${kindOf(doc)}, not a stack file: ${shape}`);
+    if (!("config" in doc) || doc.config === null) throw new InputError(`${source} has no \`config:\` section: ${shape}`);
+    if (!isMapping(doc.config)) throw new InputError(`${source}: \`config\` is ${kindOf(doc.config)}: ${shape}`);
+    const config = doc.config;
     const raw: Record<string, string> = {};
     const secretKeys = new Set<string>();
     const credentialKeys: ReadonlySet<string> = new Set(SECRET_KEYS);
+    const unnamespaced: string[] = [];
     for (const [fullKey, value] of Object.entries(config)) {
         const [ns, ...rest] = fullKey.split(":");
+        if (rest.length === 0) unnamespaced.push(fullKey);
         if (ns !== PROJECT || rest.length === 0) continue;
         const key = rest.join(":");
+        // Before anything can fail: whatever goes wrong from here on, these values are never printed.
+        if (credentialKeys.has(key)) registerSecretsIn(value, (text) => YAML.parse(text));
         const leaves = { secure: 0, plain: 0 };
         const resolved = replaceSecure(value, key, (secure) => (secure ? leaves.secure++ : leaves.plain++));
         // Any other key is secret as soon as part of it is (as the CLI marks it); a credential key
@@ -100,7 +129,20 @@ export function readStackFile(stack: string, file = stackFilePath(stack)): Stack
         if (secret) secretKeys.add(key);
         raw[key] = typeof resolved === "string" ? resolved : JSON.stringify(resolved);
     }
-    return { raw, secretKeys };
+    if (unnamespaced.length) {
+        throw new ConfigError(stack, unnamespaced.map((k) => ({ key: k, message: `has no namespace: write it as \`${PROJECT}:${k}\` (Pulumi reads a stack file's keys as <namespace>:<key>)` })), source);
+    }
+    return { raw, secretKeys, file: source };
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+    if (Array.isArray(v)) return "a YAML list";
+    if (v === null) return "empty";
+    return typeof v === "object" ? "a mapping" : `a ${typeof v === "string" ? "string" : typeof v}`;
 }
 
 /** Replaces every `secure:` value with its placeholder; `leaf` hears of every leaf, secure or plain. */
@@ -177,15 +219,17 @@ export interface GraphOptions {
     revealSecrets?: boolean;
     /** A stack file other than stacks/Pulumi.<stack>.yaml. */
     file?: string;
+    /** How messages name `file` (default: its path). */
+    fileLabel?: string;
     /** The day retention is judged on. Defaults to now. */
     today?: Date;
 }
 
 /** Run the stack program for `stack` under mocks and return its resource graph and outputs. */
 export async function runStackGraph(stack: string, options: GraphOptions = {}): Promise<StackGraph> {
-    const { raw, secretKeys } = readStackFile(stack, options.file);
+    const { raw, secretKeys, file } = readStackFile(stack, options.file, options.fileLabel);
     // Validate first, exactly as the program does: bad config never reaches the mocks.
-    const spec = parseStackConfig(stack, raw, secretKeys);
+    const spec = parseStackConfig(stack, raw, secretKeys, file);
     const stackRefs = referencedOutputs(raw);
 
     pulumi.runtime.setMocks({

@@ -8,6 +8,8 @@ import { runStackGraph } from "./graph";
 import type { Severity } from "./compare";
 import { PlanFormat, renderPlan } from "./plan";
 import { PR_COMMENT_MAX_CHARS } from "./review";
+import { forgetSecrets, registerSecret, registerUrlSecrets, withRedactedOutput } from "./maskUrl";
+import { MAX_TIMEOUT_SECONDS, parseSeconds, setConnectionLimits } from "./input";
 
 /** Subcommands register themselves here; each returns the process exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -57,8 +59,24 @@ export function parseTodayOption(day: string | undefined): Date | undefined {
     return d;
 }
 
-/** Extra subcommands (sql, apply, audit, ...) add themselves to this list in cli/commands.ts. */
+/** Environment variables whose values are credentials (or URLs carrying one). */
+const SECRET_ENV = ["ASTRO_DB_ADMIN_URL", "PGPASSWORD", "MYSQL_PWD"] as const;
+
+/**
+ * Runs the CLI; returns the exit code (0 done, 1 drift/refused as each command says, 2 bad input or
+ * error). Everything it prints goes through cli/maskUrl.ts's redaction, with the credentials of
+ * this command line and environment registered first; an error is printed here as one message.
+ */
 export async function main(argv: string[]): Promise<number> {
+    forgetSecrets();
+    registerUrlSecrets([...argv, ...SECRET_ENV.map((k) => process.env[k])]);
+    registerSecret(process.env.PGPASSWORD);
+    registerSecret(process.env.MYSQL_PWD);
+    setConnectionLimits({});
+    return withRedactedOutput(() => run(argv));
+}
+
+async function run(argv: string[]): Promise<number> {
     let exitCode = 0;
     const program = new Command("astro-db")
         .description("Airflow metadata databases for Astronomer, outside the cluster")
@@ -66,13 +84,24 @@ export async function main(argv: string[]): Promise<number> {
         .exitOverride();
     const { COMMANDS } = await import("./commands");
     for (const register of [registerPlan, ...COMMANDS]) register(program, (c) => (exitCode = c));
+    // Options every command that talks to a server shares, checked before its action runs.
+    program.hook("preAction", (_program, command) => {
+        const o = command.opts<{ connectTimeout?: string; statementTimeout?: string }>();
+        setConnectionLimits({
+            ...(o.connectTimeout === undefined ? {} : { connectSeconds: parseSeconds("--connect-timeout", o.connectTimeout, MAX_TIMEOUT_SECONDS) }),
+            ...(o.statementTimeout === undefined ? {} : { statementSeconds: parseSeconds("--statement-timeout", o.statementTimeout, MAX_TIMEOUT_SECONDS) }),
+        });
+    });
     try {
         await program.parseAsync(argv);
     } catch (err) {
         const e = err as { code?: string; exitCode?: number };
         if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
         if (e.code?.startsWith("commander.")) return 2;
-        throw err;
+        // A user error reads as one message; ASTRO_DB_DEBUG=1 adds the stack.
+        const error = err as Error | undefined;
+        process.stderr.write(error?.name === "ConfigError" ? `${error.message}\n` : `astro-db: ${process.env.ASTRO_DB_DEBUG && error?.stack ? error.stack : error?.message ?? String(err)}\n`);
+        return 2;
     }
     return exitCode;
 }

@@ -4,8 +4,9 @@
  * carry the password.
  */
 import { maskUrl } from "./maskUrl";
-import type { Command } from "commander";
-import { Client } from "pg";
+import { type Command, Option } from "commander";
+import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
+import { connectionLimits, DEFAULT_LIMITS, MAX_TIMEOUT_SECONDS, parseServerUrl } from "./input";
 
 export interface AdminUrl {
     host: string;
@@ -18,17 +19,7 @@ export interface AdminUrl {
 }
 
 function parse(url: string): URL {
-    let u: URL;
-    try {
-        u = new URL(url);
-    } catch {
-        // Never repeat the URL: it may carry a password.
-        throw new Error("--admin-url is not a URL: expected postgresql://user:password@host:port/postgres");
-    }
-    if (u.protocol !== "postgresql:" && u.protocol !== "postgres:") {
-        throw new Error(`--admin-url has the scheme ${u.protocol}//: expected postgresql://`);
-    }
-    return u;
+    return parseServerUrl("--admin-url", url, ["postgres"]).url;
 }
 
 export function parseAdminUrl(url: string): AdminUrl {
@@ -45,25 +36,55 @@ export function parseAdminUrl(url: string): AdminUrl {
 
 export { maskUrl };
 
-/** A connected client for `database` (default: the URL's own), as the URL's user. */
-export async function connectAdmin(url: string, database?: string): Promise<Client> {
-    const u = parse(url);
-    if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
-    const client = new Client({ connectionString: u.toString(), connectionTimeoutMillis: 15_000, application_name: "astro-db" });
+/**
+ * A connected pg client with bounded waits: connecting and logging in within the connect timeout,
+ * each statement within the statement timeout (set on the server, and a client-side read timeout a
+ * little longer for a server that stops answering). `statementTimeout: false` leaves statements
+ * unbounded (migrate's copy, which bounds its catalog reads itself with `catalogQuery`).
+ */
+export async function connectPg(url: string, o: { option: string; applicationName: string; statementTimeout?: boolean }): Promise<Client> {
+    const bounded = o.statementTimeout ?? true;
+    const client = new Client({
+        connectionString: url,
+        connectionTimeoutMillis: connectionLimits().connectSeconds * 1000,
+        ...(bounded ? { statement_timeout: connectionLimits().statementSeconds * 1000, query_timeout: (connectionLimits().statementSeconds + connectionLimits().connectSeconds) * 1000 } : {}),
+        application_name: o.applicationName,
+    });
     // An idle client whose server goes away emits 'error'; the next query reports it instead.
     client.on("error", () => undefined);
     try {
         await client.connect();
     } catch (err) {
-        throw new Error(`cannot connect to ${maskUrl(u.toString())}: ${pgErrorMessage(err)}`);
+        await client.end().catch(() => undefined);
+        throw new Error(`cannot connect to ${maskUrl(url)} (${o.option}): ${pgErrorMessage(err)}`);
     }
     return client;
+}
+
+/** A catalog read bounded by the statement timeout even on a client whose other statements are not. */
+export async function catalogQuery<R extends QueryResultRow>(client: Client, text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    // pg reads query_timeout from a query's config too; its types do not list it.
+    const config = { text, values, query_timeout: connectionLimits().statementSeconds * 1000 } as QueryConfig;
+    return client.query<R>(config);
+}
+
+/** A connected client for `database` (default: the URL's own), as the URL's user. */
+export async function connectAdmin(url: string, database?: string): Promise<Client> {
+    const u = parse(url);
+    if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
+    return connectPg(u.toString(), { option: "--admin-url", applicationName: "astro-db" });
 }
 
 /** A pg error as one line: message, then detail and hint when PostgreSQL gives them. */
 export function pgErrorMessage(err: unknown): string {
     const e = err as { message?: string; detail?: string; hint?: string; code?: string };
     const parts = [e.message ?? String(err)];
+    // The timeouts, in words that say which limit it was and how to change it.
+    if (/^(timeout expired|Connection terminated due to connection timeout)$/.test(parts[0])) {
+        return `no answer within ${connectionLimits().connectSeconds} s (--connect-timeout): check the host and port, and that the server and any firewall let you through`;
+    }
+    if (parts[0] === "Query read timeout") return `the server did not answer within ${connectionLimits().statementSeconds + connectionLimits().connectSeconds} s (--statement-timeout ${connectionLimits().statementSeconds} s, plus the connect timeout)`;
+    if (e.code === "57014" && /statement timeout/.test(parts[0])) parts[0] += ` (--statement-timeout ${connectionLimits().statementSeconds} s)`;
     if (e.detail) parts.push(`DETAIL: ${e.detail}`);
     if (e.hint) parts.push(`HINT: ${e.hint}`);
     if (e.code) parts.push(`(SQLSTATE ${e.code})`);
@@ -77,14 +98,24 @@ export function stackCommandOptions(command: Command): Command {
         .option("--stack-file <path>", "read the stack's config from this file instead of stacks/Pulumi.<name>.yaml");
 }
 
-/** The options every command that works on a live server takes: the stack's, --admin-url, --server. */
+/** `--connect-timeout` and `--statement-timeout`, for every command that talks to a server (read by cli/main.ts before it runs). */
+export function timeoutOptions(command: Command): Command {
+    return command
+        .option("--connect-timeout <seconds>", `give up connecting (and logging in) after this long (at most ${MAX_TIMEOUT_SECONDS})`, String(DEFAULT_LIMITS.connectSeconds))
+        .option("--statement-timeout <seconds>", `give up on a statement or catalog read after this long (at most ${MAX_TIMEOUT_SECONDS})`, String(DEFAULT_LIMITS.statementSeconds));
+}
+
+/** The option that names a server's admin: `--admin-url`, or ASTRO_DB_ADMIN_URL (whose value help never shows: it holds a password). */
+export function adminUrlOption(description: string): Option {
+    return new Option("--admin-url <url>", description).env("ASTRO_DB_ADMIN_URL").makeOptionMandatory();
+}
+
+/** The options every command that works on a live server takes: the stack's, --admin-url, --server, the timeouts. */
 export function serverCommandOptions(command: Command): Command {
-    return stackCommandOptions(command)
-        .requiredOption(
-            "--admin-url <url>",
-            "the server's admin: postgresql://admin:password@host:5432/postgres for a PostgreSQL server, " +
-                "mysql://admin:password@host:3306/ (optional ?ssl-mode=…&ssl-ca=…) for a MySQL one (or set ASTRO_DB_ADMIN_URL)",
-            process.env.ASTRO_DB_ADMIN_URL,
-        )
-        .option("--server <name>", "the stack's server (when it has several of the admin URL's engine)");
+    return timeoutOptions(stackCommandOptions(command)
+        .addOption(adminUrlOption(
+            "the server's admin: postgresql://admin:<password>@host:5432/postgres for a PostgreSQL server, " +
+                "mysql://admin:<password>@host:3306/ (optional ?ssl-mode=…&ssl-ca=…) for a MySQL one; a password with / # ? @ % must be percent-encoded",
+        ))
+        .option("--server <name>", "the stack's server (when it has several of the admin URL's engine)"));
 }

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
 import {
-    checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkReleaseName,
+    checkHost, checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkPgSchema, checkReleaseName, PORT_MAX, PORT_MIN,
     deploymentNames, DeploymentNames, EngineKind,
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
@@ -18,6 +18,8 @@ import { rdsServerArgs } from "./rdsArgs";
 import { checkConnectionSettings, ConnectionSettings, DEFAULT_CAPACITY_THRESHOLD } from "../components/capacity";
 import * as pulumi from "@pulumi/pulumi";
 
+/** The longest retention of a retired Deployment's database: ten years (a date far beyond is no date at all). */
+export const MAX_RETENTION_DAYS = 3650;
 /** RDS keeps automated backups at most this many days. */
 const RDS_MAX_BACKUP_DAYS = 35;
 /** Databases and roles that belong to the server (PostgreSQL, RDS, MySQL), never to a Deployment. */
@@ -73,8 +75,8 @@ const rdsSchema = z.object({
 }).strict();
 
 const existingSchema = z.object({
-    host: identifier,
-    port: z.number().int().min(1).max(65535).optional(),
+    host: z.string().superRefine((host, ctx) => checkHost(host).forEach((message) => ctx.addIssue({ code: "custom", message }))),
+    port: z.number().int(`a whole number from ${PORT_MIN} to ${PORT_MAX}`).min(PORT_MIN, `a TCP port: from ${PORT_MIN} to ${PORT_MAX}`).max(PORT_MAX, `a TCP port: from ${PORT_MIN} to ${PORT_MAX}`).optional(),
     adminUser: identifier,
     sslmode: z.enum(PG_SSLMODES).optional(),
     /** An RDS master user or other non-superuser admin: false; a self-managed superuser: true. */
@@ -139,7 +141,7 @@ const deploymentSchema = z.object({
     retiredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional(),
 }).strict();
 
-const kubernetesSchema = z.union([
+const kubernetesSchema = z.discriminatedUnion("mode", [
     z.object({ mode: z.literal("kubeconfig") }).strict(),
     z.object({ mode: z.literal("stackReference"), stackReference: identifier, output: identifier.default("kubeconfig") }).strict(),
     z.object({ mode: z.literal("render"), directory: identifier }).strict(),
@@ -147,7 +149,7 @@ const kubernetesSchema = z.union([
 ]);
 
 /** A data plane's cluster: its kubeconfig from the cluster's stack, or manifests rendered to a directory. */
-const dataPlaneSchema = z.union([
+const dataPlaneSchema = z.discriminatedUnion("mode", [
     z.object({ mode: z.literal("stackReference"), stackReference: identifier, output: identifier.default("kubeconfig") }).strict(),
     z.object({ mode: z.literal("render"), directory: identifier }).strict(),
 ]);
@@ -156,7 +158,10 @@ const stackSchema = z.object({
     platformRelease: z.string().default(DEFAULT_PLATFORM_RELEASE),
     valuesLayout: z.enum(Object.keys(VALUES_LAYOUTS) as [ValuesLayout, ...ValuesLayout[]]).default("top-level"),
     /** At least a day: 0 would drop a Deployment's database on the update after its retirement. */
-    retentionDays: z.number().int().min(1, "keep a retired Deployment's database at least 1 day").default(DEFAULT_RETENTION_DAYS),
+    retentionDays: z.number().int("a whole number of days")
+        .min(1, "keep a retired Deployment's database at least 1 day")
+        .max(MAX_RETENTION_DAYS, `at most ${MAX_RETENTION_DAYS} days (ten years): a longer retention is no retention policy`)
+        .default(DEFAULT_RETENTION_DAYS),
     protect: z.boolean().default(false),
     /** Percent of a server's available connection slots the Deployments' estimates may take (plan's `capacity`). */
     capacityThreshold: z.number().int().min(1).max(100).default(DEFAULT_CAPACITY_THRESHOLD),
@@ -244,9 +249,10 @@ export interface StackSpec {
 
 /** The one error bad config produces: every problem, each with its key and fix. */
 export class ConfigError extends Error {
-    constructor(readonly stack: string, readonly problems: { key: string; message: string }[]) {
+    /** `file`: the stack file the config came from, when it is not the one Pulumi reads (--stack-file). */
+    constructor(readonly stack: string, readonly problems: { key: string; message: string }[], readonly file?: string) {
         super(
-            `Stack "${stack}" has invalid config (nothing was created):\n` +
+            `Stack "${stack}" has invalid config (nothing was created)${file === undefined ? "" : ` in ${file}`}:\n` +
             problems.map((p) => `  - ${PROJECT}:${p.key}: ${p.message}`).join("\n"),
         );
         this.name = "ConfigError";
@@ -258,7 +264,7 @@ export class ConfigError extends Error {
  * objects as JSON) into a StackSpec, or throw one ConfigError listing every problem.
  * `secretKeys` are the keys stored encrypted; a credential stored in plain text is refused.
  */
-export function parseStackConfig(stack: string, raw: Record<string, string | undefined>, secretKeys: ReadonlySet<string> = new Set()): StackSpec {
+export function parseStackConfig(stack: string, raw: Record<string, string | undefined>, secretKeys: ReadonlySet<string> = new Set(), file?: string): StackSpec {
     const problems: { key: string; message: string }[] = [];
     const add = (key: string, message: string) => problems.push({ key, message });
 
@@ -269,7 +275,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
     }
     for (const key of SECRET_KEYS) {
         if (values[key] !== undefined && !secretKeys.has(key)) {
-            add(key, `holds credentials in plain text: remove it from Pulumi.${stack}.yaml and set it with \`pulumi config set --secret${key === "kubeconfig" ? "" : " --path"} ${key}${key === "kubeconfig" ? " < kubeconfig" : ".<name> <value>"}\``);
+            add(key, `holds credentials in plain text: remove it from ${file ?? `Pulumi.${stack}.yaml`} and set it with \`pulumi config set --secret${key === "kubeconfig" ? "" : " --path"} ${key}${key === "kubeconfig" ? " < kubeconfig" : ".<name> <value>"}\``);
         }
     }
     const known = new Set(Object.keys(stackSchema.shape));
@@ -282,7 +288,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         for (const issue of parsed.error.issues) {
             add(formatPath(issue.path), describeIssue(issue, values));
         }
-        throw new ConfigError(stack, problems);
+        throw new ConfigError(stack, problems, file);
     }
     const cfg = parsed.data;
 
@@ -347,7 +353,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
             ? [
                 [`${key}.overrides.database`, checkPgIdentifier(names.database)],
                 [`${key}.overrides.user`, checkPgIdentifier(names.user)],
-                [`${key}.schema`, checkPgIdentifier(d.schema)],
+                [`${key}.schema`, checkPgSchema(d.schema)],
             ]
             : [
                 [`${key}.overrides.database`, checkMysqlDatabase(names.database)],
@@ -442,7 +448,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         add("protect", `stack "${stack}" looks like production but protect is false: set \`${PROJECT}:protect: true\` so no database or server can be deleted by accident`);
     }
 
-    if (problems.length) throw new ConfigError(stack, problems);
+    if (problems.length) throw new ConfigError(stack, problems, file);
     return {
         stack, platformRelease: cfg.platformRelease, valuesLayout: cfg.valuesLayout, retentionDays: cfg.retentionDays,
         protect: cfg.protect, capacityThreshold: cfg.capacityThreshold, kubernetes, dataPlanes: cfg.dataPlanes, servers, deployments,
@@ -466,6 +472,22 @@ function describeIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>)
     const at = issue.path.reduce<unknown>((v, p) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined), values);
     if (issue.code === "invalid_type" && at === undefined) return `is required but missing: add it to the stack file (${issue.message})`;
     if (issue.code === "unrecognized_keys") return `unknown setting(s) ${issue.keys.join(", ")}: check the spelling against the README's config reference`;
-    if (issue.code === "invalid_value") return `is ${JSON.stringify(at)}: ${issue.message}`;
+    // A credential's value is never repeated, whatever is wrong with it: only what was expected.
+    if ((SECRET_KEYS as readonly PropertyKey[]).includes(issue.path[0])) {
+        const expected = issue.code === "invalid_type" ? `expected ${issue.expected === "record" ? "a mapping" : `a ${issue.expected}`}, got ${kindOf(at)}` : issue.message;
+        return `has the wrong type or form (${expected}); its value is not shown: it is a credential`;
+    }
+    const options = (issue as { options?: unknown[] }).options;
+    if (issue.code === "invalid_union" && Array.isArray(options)) return `is ${JSON.stringify(at)}: use one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
+    if (issue.code === "invalid_union" && issue.path[issue.path.length - 1] === "network") {
+        return "is neither {vpcId, subnetIds, allowedSecurityGroupIds, allowedCidrs} nor {stackReference, vpcIdOutput, subnetIdsOutput, securityGroupIdOutput, allowedCidrs}: write one of those forms";
+    }
+    if (issue.code === "invalid_value" && "values" in issue) return `is ${JSON.stringify(at)}: use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     return `is ${JSON.stringify(at)}: ${issue.message}`;
+}
+
+function kindOf(v: unknown): string {
+    if (Array.isArray(v)) return "a list";
+    if (v === null) return "null";
+    return typeof v === "object" ? "a mapping" : `a ${typeof v}`;
 }

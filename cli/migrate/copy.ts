@@ -2,7 +2,8 @@
  * `astro-db migrate`, the I/O half: reads both catalogs, then copies in one transaction on the
  * target from one REPEATABLE READ snapshot of the source. What to do is decided in ./plan.ts.
  */
-import { Client, type CustomTypesConfig } from "pg";
+import type { Client, CustomTypesConfig } from "pg";
+import { catalogQuery, connectPg } from "../pgClient";
 import { quoteIdent } from "../../components/postgres/sql";
 import {
     type Catalog,
@@ -67,9 +68,9 @@ const TEXT_VALUES: CustomTypesConfig = { getTypeParser: (() => (value: string) =
 /** Copies the tables; returns the per-table counts. Throws MigrateRefused (exit 1) or any other error (exit 2). */
 export async function migrate(o: MigrateOptions, io: MigrateIo): Promise<TableCount[]> {
     io.out(`from ${maskUrl(o.from)}\nto   ${maskUrl(o.to)}\nschema ${o.schema}\n`);
-    const source = await connect(o.from);
+    const source = await connect(o.from, "--from");
     try {
-        const target = await connect(o.to);
+        const target = await connect(o.to, "--to");
         try {
             return await migrateBetween(source, target, o, io);
         } finally {
@@ -120,18 +121,21 @@ async function migrateBetween(source: Client, target: Client, o: MigrateOptions,
     }
 }
 
-async function connect(url: string): Promise<Client> {
-    const client = new Client({ connectionString: url, application_name: "astro-db migrate" });
-    // A failed connect would otherwise leave an "error" event unhandled.
-    client.on("error", () => undefined);
-    await client.connect();
-    for (const s of SESSION_SETTINGS) await client.query(s);
+/** Connecting is bounded by --connect-timeout; the catalog reads by --statement-timeout, the copy is not. */
+async function connect(url: string, option: string): Promise<Client> {
+    const client = await connectPg(url, { option, applicationName: "astro-db migrate", statementTimeout: false });
+    try {
+        for (const s of SESSION_SETTINGS) await catalogQuery(client, s);
+    } catch (err) {
+        await client.end().catch(() => undefined);
+        throw err;
+    }
     return client;
 }
 
 async function refuseIfRan(target: Client, schema: string, catalog: Catalog, force: boolean, io: MigrateIo): Promise<void> {
     if (!catalog.has(GUARD_TABLE)) return;
-    const { rows } = await target.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, GUARD_TABLE)}) AS ran`);
+    const { rows } = await catalogQuery(target, `SELECT EXISTS (SELECT 1 FROM ${qualified(schema, GUARD_TABLE)}) AS ran`);
     if (!rows[0].ran) return;
     if (!force) {
         throw new MigrateRefused(
@@ -213,11 +217,11 @@ async function setSequences(target: Client, schema: string, tables: readonly str
 
 /** The requested tables that exist in `schema` (tables and partitioned tables), with their columns. */
 async function readCatalog(client: Client, schema: string, tables: readonly string[]): Promise<Catalog> {
-    const version = Number((await client.query("SHOW server_version_num")).rows[0].server_version_num);
+    const version = Number((await catalogQuery(client, "SHOW server_version_num")).rows[0].server_version_num);
     // attidentity is PostgreSQL 10+, attgenerated 12+: an old Airflow's server may predate them.
     const identity = version >= 100000 ? "a.attidentity <> ''" : "false";
     const generated = version >= 120000 ? "a.attgenerated <> ''" : "false";
-    const { rows } = await client.query<{ table: string } & ColumnInfo>(
+    const { rows } = await catalogQuery<{ table: string } & ColumnInfo>(client, 
         `SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
                 a.attnotnull AS "notNull", a.atthasdef AS "hasDefault", ${identity} AS identity, ${generated} AS generated
            FROM pg_class c
@@ -233,7 +237,7 @@ async function readCatalog(client: Client, schema: string, tables: readonly stri
 }
 
 async function readForeignKeys(client: Client, schema: string): Promise<ForeignKey[]> {
-    const { rows } = await client.query<ForeignKey>(
+    const { rows } = await catalogQuery<ForeignKey>(client, 
         `SELECT con.conname AS name, c.relname AS table, r.relname AS "references"
            FROM pg_constraint con
            JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace

@@ -17,7 +17,7 @@ import { manualConnectionValuesYaml } from "../../components/astronomer/values";
 import * as sql from "../../components/mysql/sql";
 import type { ServerSpec, StackSpec } from "../../stacks/config";
 import type { ApplyOptions, DeploymentApplyResult, StepOutcome } from "../apply";
-import { deploymentOptions, fernetChoice, generatePassword, summarize } from "../apply";
+import { checkApplyOptions, deploymentOptions, fernetChoice, generatePassword, summarize } from "../apply";
 import { readStackFile, runStackGraph } from "../graph";
 import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets, writePrivateFile } from "../manifests";
 import type { DeclarationResult, SqlStep } from "../sql/model";
@@ -164,10 +164,11 @@ async function applyGroup(c: Connection, o: ApplyOptions, release: string | unde
 }
 
 export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult> {
+    const admin = parseMysqlAdminUrl(o.adminUrl);
+    checkApplyOptions(o);
     const graph = await runStackGraph(o.stack, { revealSecrets: true, file: o.file });
     const spec = graph.spec;
     const server = pickMysqlServer(spec, o.server);
-    const admin = parseMysqlAdminUrl(o.adminUrl);
     const fernetChoices = deploymentOptions(spec, server, o);
     if (o.deployment !== undefined && !spec.deployments.some((d) => d.release === o.deployment && d.server === server.name)) {
         throw new Error(`stack "${o.stack}" has no Deployment "${o.deployment}" on server "${server.name}"`);

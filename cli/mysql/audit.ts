@@ -13,7 +13,7 @@ import { translateGraph } from "../sql/registry";
 import * as sql from "../../components/mysql/sql";
 import { readMysqlState, showGrants } from "./catalog";
 import { checkMysqlDeclaration, undeclaredMysqlFindings } from "./check";
-import { connectMysqlAdmin } from "./client";
+import { connectMysqlAdmin, parseMysqlAdminUrl } from "./client";
 import { pickMysqlServer } from "./apply";
 import { LiveCapacity, liveCapacity, liveCapacityText, readMysqlSessions } from "../capacityLive";
 
@@ -33,6 +33,7 @@ export interface MysqlAuditResult {
 }
 
 export async function auditMysqlStack(o: AuditOptions): Promise<MysqlAuditResult> {
+    parseMysqlAdminUrl(o.adminUrl);
     const graph = await runStackGraph(o.stack, { file: o.file });
     const server = pickMysqlServer(graph.spec, o.server);
     const { steps, warnings } = translateGraph(graph, { server: server.name, deployment: o.deployment });

@@ -6,6 +6,7 @@
  * it defaults to REQUIRED, which an RDS server demands anyway.
  */
 import { maskUrl } from "../maskUrl";
+import { checkInputFile, connectionLimits, InputError, parseServerUrl } from "../input";
 import * as fs from "fs";
 import * as mysql from "mysql2/promise";
 
@@ -23,40 +24,32 @@ export interface MysqlAdminUrl {
 
 const SCHEMES = ["mysql:", "mariadb:"];
 
+/** Whether a URL names a MySQL server, by its scheme alone (the rest is checked by parseMysqlAdminUrl). */
 export function isMysqlUrl(url: string): boolean {
-    try {
-        return SCHEMES.includes(new URL(url).protocol);
-    } catch {
-        return false;
-    }
+    const scheme = /^\s*([a-z][a-z0-9+.-]*:)\/\//i.exec(url);
+    return scheme !== null && SCHEMES.includes(scheme[1].toLowerCase());
 }
 
 function parse(url: string): URL {
-    let u: URL;
-    try {
-        u = new URL(url);
-    } catch {
-        // Never repeat the URL: it may carry a password.
-        throw new Error("--admin-url is not a URL: expected mysql://user:password@host:port/");
-    }
-    if (!SCHEMES.includes(u.protocol)) throw new Error(`--admin-url has the scheme ${u.protocol}//: expected mysql://`);
-    return u;
+    return parseServerUrl("--admin-url", url, ["mysql"]).url;
 }
 
 export function parseMysqlAdminUrl(url: string): MysqlAdminUrl {
     const u = parse(url);
     const mode = (u.searchParams.get("ssl-mode") ?? "REQUIRED").toUpperCase();
-    if (!(SSL_MODES as readonly string[]).includes(mode)) throw new Error(`--admin-url: ssl-mode=${mode} is not one of ${SSL_MODES.join(", ")}`);
+    if (!(SSL_MODES as readonly string[]).includes(mode)) throw new InputError(`--admin-url: ssl-mode=${mode} is not one of ${SSL_MODES.join(", ")}`);
     for (const key of u.searchParams.keys()) {
-        if (key !== "ssl-mode" && key !== "ssl-ca") throw new Error(`--admin-url: unknown parameter ${key} (known: ssl-mode, ssl-ca)`);
+        if (key !== "ssl-mode" && key !== "ssl-ca") throw new InputError(`--admin-url: unknown parameter ${key} (known: ssl-mode, ssl-ca)`);
     }
+    const sslCa = u.searchParams.get("ssl-ca") ?? undefined;
+    if (sslCa !== undefined) checkInputFile("--admin-url ssl-ca=", sslCa);
     return {
         host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
         port: u.port === "" ? 3306 : Number(u.port),
         user: decodeURIComponent(u.username) || "root",
         password: decodeURIComponent(u.password),
         sslMode: mode as SslMode,
-        sslCa: u.searchParams.get("ssl-ca") ?? undefined,
+        sslCa,
     };
 }
 
@@ -83,22 +76,36 @@ function rdsProfile(): { ca: string[]; rejectUnauthorized: true } {
     return { ca: [...ca], rejectUnauthorized: true };
 }
 
-/** A connected admin session. Every statement is sent on its own (no multi-statement strings). */
+/**
+ * A connected admin session. Every statement is sent on its own (no multi-statement strings), and
+ * connecting and each statement are bounded by --connect-timeout / --statement-timeout.
+ */
 export async function connectMysqlAdmin(url: string): Promise<mysql.Connection> {
     const a = parseMysqlAdminUrl(url);
+    const limits = connectionLimits();
+    let c: mysql.Connection;
     try {
-        return await mysql.createConnection({
+        c = await mysql.createConnection({
             host: a.host, port: a.port, user: a.user, password: a.password || undefined,
-            ssl: sslOptions(a), connectTimeout: 15_000, multipleStatements: false, dateStrings: true,
+            ssl: sslOptions(a), connectTimeout: limits.connectSeconds * 1000, multipleStatements: false, dateStrings: true,
         });
     } catch (err) {
-        throw new Error(`cannot connect to ${maskUrl(url)}: ${mysqlErrorMessage(err)}`);
+        throw new Error(`cannot connect to ${maskUrl(url)} (--admin-url): ${mysqlErrorMessage(err)}`);
     }
+    // mysql2 bounds a statement only when its options say so: every query of this session gets the limit.
+    const query = c.query.bind(c) as (options: mysql.QueryOptions, values?: unknown) => Promise<unknown>;
+    const timeout = limits.statementSeconds * 1000;
+    c.query = ((sql: string | mysql.QueryOptions, values?: unknown) =>
+        query(typeof sql === "string" ? { sql, timeout } : { timeout, ...sql }, values)) as typeof c.query;
+    return c;
 }
 
 /** The server's error without anything the client sent (a statement may carry a password). */
 export function mysqlErrorMessage(err: unknown): string {
     const e = err as { code?: string; errno?: number; sqlMessage?: string; message?: string };
+    const limits = connectionLimits();
+    if (e?.code === "ETIMEDOUT") return `no answer within ${limits.connectSeconds} s (--connect-timeout): check the host and port, and that the server and any firewall let you through`;
+    if (e?.code === "PROTOCOL_SEQUENCE_TIMEOUT") return `the server did not answer within ${limits.statementSeconds} s (--statement-timeout)`;
     if (e && typeof e.sqlMessage === "string") return `${e.sqlMessage} (${e.code ?? "ERROR"} ${e.errno ?? ""})`.replace(/ \)$/, ")");
     return e?.message ?? String(err);
 }

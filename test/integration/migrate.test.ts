@@ -279,7 +279,7 @@ describe("astro-db migrate between real PostgreSQL servers (17 -> 15)", function
         wrong.password = "Wr0ng-Pa55word";
         const run = await migrate(source, { ...target, url: wrong.toString() }, "airflow");
         assert.equal(run.code, 2);
-        assert.match(run.err, /astro-db migrate: error: password authentication failed/);
+        assert.match(run.err, /astro-db migrate: error: cannot connect to postgresql:\/\/postgres:\*\*\*\*@\S+ \(--to\): password authentication failed/);
         assert.match(run.out, /to   postgresql:\/\/postgres:\*\*\*\*@/);
         assert.ok(!(run.out + run.err).includes("Wr0ng-Pa55word"));
         assertNoCredentials(run);

@@ -176,7 +176,7 @@ describe("astro-db migrate: report", () => {
         const migrate = program.commands.find((c) => c.name() === "migrate")!;
         assert.deepStrictEqual(
             migrate.options.map((o) => [o.long, o.defaultValue]),
-            [["--from", undefined], ["--to", undefined], ["--schema", "airflow"], ["--tables", undefined], ["--force", false], ["--batch-size", "1000"], ["--progress-every", "10000"]],
+            [["--from", undefined], ["--to", undefined], ["--schema", "airflow"], ["--tables", undefined], ["--force", false], ["--batch-size", "1000"], ["--progress-every", "10000"], ["--connect-timeout", "15"], ["--statement-timeout", "60"]],
         );
         assert.ok(migrate.options.filter((o) => o.mandatory).map((o) => o.long).join() === "--from,--to");
     });
