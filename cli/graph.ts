@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
 import { checkInputFile, InputError } from "./input";
-import { registerSecretsIn } from "./maskUrl";
+import { registerCredentialsIn, registerSecretsIn } from "./maskUrl";
 
 export const SECRET_MASK = "[secret]";
 export const UNKNOWN_MASK = "[unknown]";
@@ -120,7 +120,8 @@ export function readStackFile(stack: string, file?: string, label?: string): Sta
         if (ns !== PROJECT || rest.length === 0) continue;
         const key = rest.join(":");
         // Before anything can fail: whatever goes wrong from here on, these values are never printed.
-        if (credentialKeys.has(key)) registerSecretsIn(value, (text) => YAML.parse(text));
+        if (key === "kubeconfig") registerCredentialsIn(value, (text) => YAML.parse(text));
+        else if (credentialKeys.has(key)) registerSecretsIn(value);
         const leaves = { secure: 0, plain: 0 };
         const resolved = replaceSecure(value, key, (secure) => (secure ? leaves.secure++ : leaves.plain++));
         // Any other key is secret as soon as part of it is (as the CLI marks it); a credential key

@@ -15,6 +15,8 @@ import { checkFernetKey, fernetKeyFromBytes } from "../components/astronomer/fer
 import { SECRETS } from "../components/astronomer/facts";
 import type { DeploymentNames } from "../components/names";
 import type { DeploymentSpec } from "../stacks/config";
+import { checkInputFile } from "./input";
+import { registerCredentialsIn } from "./maskUrl";
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -163,8 +165,10 @@ export interface FernetChoice {
 
 /** Reads a fernet key from a file: a Secret manifest (`kubectl get secret … -o yaml`, or one apply wrote) or the bare key. */
 export function readFernetKeyFile(file: string): string {
-    if (!fs.existsSync(file)) throw new Error(`--fernet-key: ${file} does not exist`);
+    checkInputFile("--fernet-key", file);
     const text = fs.readFileSync(file, "utf8");
+    // Whatever the file holds is never printed, the key least of all.
+    registerCredentialsIn(text, parse);
     const key = /^\s*[A-Za-z0-9_=-]+\s*$/.test(text) ? text.trim() : readSecretValue(file, SECRETS.fernetKey.key);
     if (key === undefined) throw new Error(`--fernet-key: ${file} is neither a fernet key nor a Secret manifest with the key \`${SECRETS.fernetKey.key}\``);
     const problems = checkFernetKey(key);

@@ -82,22 +82,40 @@ export function registerSecret(value: unknown): void {
     if (decoded !== s && decoded.length >= MIN_SECRET_LENGTH) secrets.add(decoded);
 }
 
-/** Register every credential in a structure (a credential config key's value): each leaf, and a YAML text's leaves. */
-export function registerSecretsIn(value: unknown, parseText?: (text: string) => unknown): void {
-    if (Array.isArray(value)) value.forEach((v) => registerSecretsIn(v, parseText));
-    else if (value && typeof value === "object") Object.values(value).forEach((v) => registerSecretsIn(v, parseText));
-    else {
-        registerSecret(value);
-        if (typeof value === "string" && parseText && /[\n:]/.test(value)) {
-            let parsed: unknown;
-            try {
-                parsed = parseText(value);
-            } catch {
-                // Not structured: each line may still be a credential.
-                value.split("\n").forEach((line) => registerSecret(line.trim()));
-                return;
-            }
-            if (parsed && typeof parsed === "object") registerSecretsIn(parsed);
+/** Register every leaf of a structure as a credential (the values of serverPasswords, fernetKeys). */
+export function registerSecretsIn(value: unknown): void {
+    if (Array.isArray(value)) value.forEach(registerSecretsIn);
+    else if (value && typeof value === "object") Object.values(value).forEach(registerSecretsIn);
+    else registerSecret(value);
+}
+
+/** Keys whose values are credentials in a kubeconfig or a Secret manifest (token, password, client-key-data, data, …). */
+const CREDENTIAL_KEY = /token|passw|secret|key|cert|auth|credential|^data$|^stringData$/i;
+
+/**
+ * Register the credentials in a document (a kubeconfig, as a mapping or as YAML text, or a Secret
+ * manifest): the values under credential-named keys, so ordinary words (names, kinds) stay readable.
+ * Text that is not such a document is registered whole.
+ */
+export function registerCredentialsIn(value: unknown, parseText: (text: string) => unknown): void {
+    if (typeof value === "string") {
+        let parsed: unknown;
+        try {
+            parsed = parseText(value);
+        } catch {
+            parsed = undefined;
+        }
+        if (parsed && typeof parsed === "object") {
+            registerSecret(value);
+            registerCredentialsIn(parsed, parseText);
+        } else registerSecret(value.trim());
+        return;
+    }
+    if (Array.isArray(value)) value.forEach((v) => registerCredentialsIn(v, parseText));
+    else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            if (CREDENTIAL_KEY.test(k)) registerSecretsIn(v);
+            else if (v && typeof v === "object") registerCredentialsIn(v, parseText);
         }
     }
 }
