@@ -117,7 +117,7 @@ export function generatePassword(): string {
 }
 
 /**
- * Checks the per-Deployment options (--rotate-password, --fernet-key, --new-fernet-key) name
+ * Checks the per-Deployment options (--deployment, --rotate-password, --fernet-key, --new-fernet-key) name
  * Deployments on `server` and reads the given fernet keys, before any connection is made.
  */
 export function deploymentOptions(spec: StackSpec, server: ServerSpec, o: ApplyOptions): Map<string, FernetChoice> {
@@ -126,6 +126,7 @@ export function deploymentOptions(spec: StackSpec, server: ServerSpec, o: ApplyO
             throw new Error(`${option} ${release}: no such Deployment on server "${server.name}" (its Deployments: ${spec.deployments.filter((d) => d.server === server.name).map((d) => d.release).join(", ")})`);
         }
     };
+    if (o.deployment !== undefined) check("--deployment", o.deployment);
     for (const r of o.rotatePasswords ?? []) check("--rotate-password", r);
     const choices = new Map<string, FernetChoice>();
     for (const [r, file] of Object.entries(o.fernetKeyFiles ?? {})) {
@@ -210,9 +211,6 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
         const warnings: string[] = [];
         if (fromStack.adminUser !== live.currentUser) {
             warnings.push(`the stack's admin is "${fromStack.adminUser}" but --admin-url logs in as "${live.currentUser}": database owners and default privileges follow the stack`);
-        }
-        if (o.deployment !== undefined && !spec.deployments.some((d) => d.release === o.deployment && d.server === server.name)) {
-            throw new Error(`stack "${o.stack}" has no Deployment "${o.deployment}" on server "${server.name}"`);
         }
         const translation = translateGraph(graph, { server: server.name, deployment: o.deployment, serverContext: (_s, c) => ({ ...c, adminIsSuperuser: live.superuser, maintenanceDatabase: admin.database }) });
         warnings.push(...translation.warnings);

@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { parseDay } from "../components/retention";
 import { runStackGraph } from "./graph";
 import type { Severity } from "./compare";
+import { stackCommandOptions } from "./pgClient";
 import { PlanFormat, renderPlan } from "./plan";
 import { PR_COMMENT_MAX_CHARS } from "./review";
 import { forgetSecrets, registerSecret, registerUrlSecrets, withRedactedOutput } from "./maskUrl";
@@ -15,10 +16,7 @@ import { MAX_TIMEOUT_SECONDS, parseSeconds, setConnectionLimits } from "./input"
 export type Register = (program: Command, setExit: (code: number) => void) => void;
 
 const registerPlan: Register = (program, setExit) => {
-    program
-        .command("plan")
-        .description("render a stack offline (no cloud credentials): resource tree, inputs, options and outputs; with --against, the diff a reviewer reads")
-        .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+    stackCommandOptions(program.command("plan").description("render a stack offline (no cloud credentials): resource tree, inputs, options and outputs; with --against, the diff a reviewer reads"))
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
         .option("--preview", "preview mode: outputs computed by providers are unknown", false)
         .option("--today <YYYY-MM-DD>", "judge retention as on this day (default: today)")
@@ -28,13 +26,13 @@ const registerPlan: Register = (program, setExit) => {
         .option("--policy", "also run the policy pack's rules (policy/rules.ts) offline; a mandatory violation exits 1", false)
         .option("--show-unchanged", "with --against: list unchanged resources too", false)
         .option("--max-chars <n>", "with --against and markdown: the comment's size bound (GitHub's limit by default)", String(PR_COMMENT_MAX_CHARS))
-        .action(async (o: { stack: string; format: PlanFormat; preview: boolean; today?: string; against?: string; againstFile?: string; failOn?: Severity; policy: boolean; showUnchanged: boolean; maxChars: string }) => {
+        .action(async (o: { stack: string; stackFile?: string; format: PlanFormat; preview: boolean; today?: string; against?: string; againstFile?: string; failOn?: Severity; policy: boolean; showUnchanged: boolean; maxChars: string }) => {
             const today = parseTodayOption(o.today);
             if (o.against && o.againstFile) throw new Error("--against and --against-file cannot both be set: compare with a git revision or with a saved plan");
             if (o.failOn && !o.against && !o.againstFile) throw new Error("--fail-on needs --against <git-rev> (or --against-file): it judges the changes since then");
             const maxChars = Number(o.maxChars);
             if (!Number.isInteger(maxChars) || maxChars < 1000) throw new Error(`--max-chars ${o.maxChars}: give a whole number of characters, at least 1000`);
-            const graph = await runStackGraph(o.stack, { preview: o.preview, today });
+            const graph = await runStackGraph(o.stack, { preview: o.preview, today, file: o.stackFile });
             const { policyViolations, renderPolicy, renderReviewMarkdown, renderReviewText, review, reviewExitCode, reviewJson } = await import("./review");
             const policy = o.policy ? policyViolations(graph) : undefined;
             if (!o.against && !o.againstFile) {
@@ -43,7 +41,7 @@ const registerPlan: Register = (program, setExit) => {
                 process.stdout.write(plan);
                 return setExit(policy?.some((v) => v.enforcement === "mandatory") ? 1 : 0);
             }
-            const r = { ...(await review(o.stack, graph, o.against ? { rev: o.against } : { planFile: o.againstFile! }, { today })), policy };
+            const r = { ...(await review(o.stack, graph, o.against ? { rev: o.against } : { planFile: o.againstFile! }, { today, file: o.stackFile })), policy };
             if (r.against.error) process.stderr.write(`astro-db plan --against ${o.against}: ${r.against.error}\nNothing was compared: the diff lists the current plan's resources as new.\n`);
             process.stdout.write(o.format === "json" ? reviewJson(renderPlan(graph, "json"), r)
                 : o.format === "markdown" ? renderReviewMarkdown(r, { showUnchanged: o.showUnchanged, maxChars })

@@ -170,9 +170,6 @@ export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult
     const spec = graph.spec;
     const server = pickMysqlServer(spec, o.server);
     const fernetChoices = deploymentOptions(spec, server, o);
-    if (o.deployment !== undefined && !spec.deployments.some((d) => d.release === o.deployment && d.server === server.name)) {
-        throw new Error(`stack "${o.stack}" has no Deployment "${o.deployment}" on server "${server.name}"`);
-    }
     const translation = translateGraph(graph, { server: server.name, deployment: o.deployment });
     let steps = translation.steps.filter((s) => s.engine === "mysql");
     if (o.interceptSteps) steps = o.interceptSteps(steps);

@@ -85,6 +85,13 @@ export interface Translation {
 export function translateGraph(graph: StackGraph, options: TranslateOptions = {}): Translation {
     const spec = graph.spec;
     const releases = new Map(spec.deployments.map((d) => [d.release, d]));
+    // A typo in a name must not read as "nothing to do" (exit 0): every command refuses it.
+    if (options.server !== undefined && !spec.servers.some((s) => s.name === options.server)) {
+        throw new Error(`--server ${options.server}: stack "${spec.stack}" has no such server (servers: ${spec.servers.map((s) => s.name).join(", ")})`);
+    }
+    if (options.deployment !== undefined && !releases.has(options.deployment)) {
+        throw new Error(`--deployment ${options.deployment}: stack "${spec.stack}" has no such Deployment (Deployments: ${spec.deployments.map((d) => d.release).join(", ")})`);
+    }
     const byName = new Map<string, GraphResource[]>();
     for (const r of graph.resources) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
     const warnings: string[] = [];
