@@ -13,7 +13,6 @@ import { Client } from "pg";
 import { applyStack, ApplyResult, renderApplyResult } from "../../cli/apply";
 import { auditStack } from "../../cli/audit";
 import { runStackGraph, stackFilePath } from "../../cli/graph";
-import { main } from "../../cli/main";
 import { outputLayout, planeLayout, readSecretValue } from "../../cli/manifests";
 import { stackSql } from "../../cli/sql/command";
 import type { SqlStep } from "../../cli/sql/model";
@@ -21,21 +20,12 @@ import { SECRETS } from "../../components/astronomer/facts";
 import * as sql from "../../components/postgres/sql";
 import type { DeploymentSpec, StackSpec } from "../../stacks/config";
 import { MIGRATION } from "../support/airflowSql";
+import { runCli } from "../support/cli";
 import { INSTALL_HINT, PgServer, PgVariant, requireOrSkip, serversRequired, startPostgres } from "../support/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** `main` as the CLI runs it, with its output captured. */
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-    let out = "";
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-    try {
-        return { code: await main(["node", "astro-db", ...args]), out };
-    } finally {
-        process.stdout.write = write;
-    }
-}
+const cli = runCli;
 
 function withDatabase(url: string, database: string): string {
     const u = new URL(url);

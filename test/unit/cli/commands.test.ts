@@ -7,18 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stackFilePath } from "../../../cli/graph";
-import { main } from "../../../cli/main";
+import { runCli } from "../../support/cli";
 
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-    let out = "";
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-    try {
-        return { code: await main(["node", "astro-db", ...args]), out };
-    } finally {
-        process.stdout.write = write;
-    }
-}
+const run = runCli;
 
 describe("the astro-db commands and the names a user types", () => {
     it("sql refuses an unknown --server or --deployment instead of printing nothing", async () => {
