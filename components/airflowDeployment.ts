@@ -57,6 +57,11 @@ export interface AirflowDeploymentDatabaseArgs {
     readonly failover?: FailoverArgs;
     /** Secret: the admin's password, for the failover memberships, which connect on their own. Defaults to PGPASSWORD where they run. */
     readonly adminPassword?: pulumi.Input<string | undefined>;
+    /**
+     * The RDS-managed master user secret's ARN (`manageMasterUserPassword`): when given, the dynamic
+     * resources get it instead of `adminPassword` and read the password when they run. Defaults to none.
+     */
+    readonly adminPasswordSecretArn?: pulumi.Input<string>;
 }
 
 /**
@@ -96,7 +101,9 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         const { names, server } = args;
 
         const schema = args.schema ?? "public";
-        const connection = { host: server.host, port: server.port, user: server.adminUser, password: args.adminPassword, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode };
+        // A rotated RDS secret must not break the dynamic resources: they get its ARN, never a copy of the password.
+        const credentials = args.adminPasswordSecretArn !== undefined ? { passwordSecretArn: args.adminPasswordSecretArn } : { password: args.adminPassword };
+        const connection = { host: server.host, port: server.port, user: server.adminUser, ...credentials, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode };
         // Failover with customer-managed users: the Astro role is the data role both planes' login roles use.
         const customer = args.failover?.users === "customer" && server.engine === "postgres";
         if (args.failover && server.engine === "postgres") {

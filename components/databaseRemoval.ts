@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { resolveAdminPassword } from "./adminPassword";
 import * as my from "./mysql/sql";
 import { EngineKind } from "./names";
 import * as pg from "./postgres/sql";
@@ -8,8 +9,10 @@ export interface AdminConnection {
     host: string;
     port: number;
     user: string;
-    /** Undefined: the driver reads PGPASSWORD / the empty password, as the providers do. */
+    /** Undefined (and no `passwordSecretArn`): the driver reads PGPASSWORD / the empty password, as the providers do. */
     password?: string;
+    /** The RDS-managed master user secret: the password is read from it when the removal runs (components/adminPassword.ts). */
+    passwordSecretArn?: string;
     sslmode?: string;
 }
 
@@ -41,7 +44,8 @@ export function removalStatements(engine: EngineKind, database: string, roles: s
 }
 
 async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
-    const c = inputs.connection;
+    // The password as it is now: RDS may have rotated it since the inputs were recorded.
+    const c = { ...inputs.connection, password: await resolveAdminPassword(inputs.connection) };
     const statements = removalStatements(inputs.engine, inputs.database, inputs.roles);
     if (inputs.engine === "postgres") {
         const { Client } = await import("pg");

@@ -23,6 +23,11 @@ export interface ServerHandle {
     endpoint: ServerEndpoint;
     /** Secret. Undefined for an existing server whose password comes from the provider's environment. */
     adminPassword?: pulumi.Output<string>;
+    /**
+     * RDS with `passwordMode: secretsManager`: the master user secret's ARN. The dynamic providers get
+     * it instead of the password and read the password when they run, so a rotation never breaks them.
+     */
+    adminPasswordSecretArn?: pulumi.Output<string>;
     provider: pulumi.ProviderResource;
     rds?: RdsServer;
 }
@@ -30,6 +35,7 @@ export interface ServerHandle {
 export function createServer(spec: ServerSpec, protect: boolean, retentionDays: number): ServerHandle {
     let endpoint: ServerEndpoint;
     let adminPassword: pulumi.Output<string> | undefined;
+    let adminPasswordSecretArn: pulumi.Output<string> | undefined;
     let superuser: boolean;
     let rds: RdsServer | undefined;
     if (spec.kind === "rds") {
@@ -52,6 +58,7 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         rds = new RdsServer(spec.name, { ...rdsServerArgs(spec, retentionDays, network), protect });
         endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined };
         adminPassword = rds.adminPassword;
+        if (rds.passwordMode === "secretsManager") adminPasswordSecretArn = rds.masterUserSecretArn as pulumi.Output<string>;
         superuser = false; // the RDS master user is no superuser
     } else {
         endpoint = { engine: spec.engine, host: spec.host, port: spec.port, adminUser: spec.adminUser, sslmode: spec.sslmode };
@@ -76,7 +83,7 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
             superuser,
             connectTimeout: 15,
         });
-    return { spec, endpoint, adminPassword, provider, rds };
+    return { spec, endpoint, adminPassword, adminPasswordSecretArn, provider, rds };
 }
 
 /** A Kubernetes provider named `name` (`kubernetes`, or `kubernetes-<plane>` for a data plane). */
@@ -157,7 +164,8 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             new DatabaseRemoval(`${d.release}-removal`, {
                 release: d.release,
                 engine: d.engine,
-                connection: pulumi.all([e.host, e.port, e.adminUser, server.adminPassword]).apply(([host, port, user, password]) => ({ host, port, user, password, sslmode: e.sslmode })),
+                connection: pulumi.all([e.host, e.port, e.adminUser, server.adminPassword, server.adminPasswordSecretArn]).apply(([host, port, user, password, passwordSecretArn]) =>
+                    passwordSecretArn === undefined ? { host, port, user, password, sslmode: e.sslmode } : { host, port, user, passwordSecretArn, sslmode: e.sslmode }),
                 database: d.names.database,
                 roles: deploymentRoles(d),
                 retiredAt: state.retiredAt,
@@ -183,6 +191,7 @@ export function createStack(spec: StackSpec, options: CreateStackOptions = {}): 
             protect: spec.protect && !retired,
             failover: d.failover,
             adminPassword: server.adminPassword,
+            adminPasswordSecretArn: server.adminPasswordSecretArn,
         });
         deployments[d.release] = {
             database: deployment.databaseName,

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GENERATED_PASSWORD_LENGTH, GENERATED_PASSWORD_SPECIALS } from "../password";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
+import { passwordFromSecretString } from "../adminPassword";
 import { DEFAULT_RETENTION_DAYS } from "../astronomer/facts";
 import type { EngineKind } from "../names";
 import { RDS_TLS_PARAMETER } from "./facts";
@@ -488,21 +489,6 @@ export function checkRdsServerArgs(args: RdsServerArgs): string[] {
     return problems;
 }
 
-/** The master password in an RDS-managed secret's JSON ({"username": ..., "password": ...}). */
-function passwordFromSecretString(secretString: string, secretArn: string): string {
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(secretString);
-    } catch {
-        throw new Error(`the master user secret ${secretArn} is not JSON: RDS-managed secrets hold {"username","password"}`);
-    }
-    const password = (parsed as { password?: unknown } | null)?.password;
-    if (typeof password !== "string" || password.length === 0) {
-        throw new Error(`the master user secret ${secretArn} has no "password" field`);
-    }
-    return password;
-}
-
 export const RDS_SERVER_TYPE = "astro-db:aws:RdsServer";
 
 /**
@@ -528,6 +514,8 @@ export class RdsServer extends pulumi.ComponentResource {
     public readonly arn: pulumi.Output<string>;
     /** ARN of the Secrets Manager secret holding the master password; undefined in "random" mode. */
     public readonly masterUserSecretArn: pulumi.Output<string | undefined>;
+    /** How the master password is made (the argument with its default applied). */
+    public readonly passwordMode: RdsPasswordMode;
 
     constructor(name: string, args: RdsServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
         // Pulumi copies a component's `protect` to every child: it goes to the instance alone (below),
@@ -547,6 +535,7 @@ export class RdsServer extends pulumi.ComponentResource {
         const port = args.port ?? d.port;
         const masterUsername = args.masterUsername ?? d.masterUsername;
         const passwordMode = args.passwordMode ?? d.passwordMode;
+        this.passwordMode = passwordMode;
         const storageEncrypted = args.storageEncrypted ?? d.storageEncrypted;
         const skipFinalSnapshot = args.skipFinalSnapshot ?? d.skipFinalSnapshot;
         const performanceInsightsEnabled = args.performanceInsightsEnabled ?? d.performanceInsightsEnabled;

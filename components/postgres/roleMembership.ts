@@ -6,7 +6,7 @@
  * Two rules shape this file:
  * - The provider object is serialized into the Pulumi state (`__provider`). It is a module-level
  *   object whose methods use only their `inputs`/`props` arguments, so it captures no credential.
- *   The connection (host, port, user, password, database, sslmode) is a secret input of each
+ *   The connection (host, port, user, password or its RDS secret ARN, database, sslmode) is a secret input of each
  *   resource and a secret output (additionalSecretOutputs), never part of the serialized code.
  * - read() returns the live `pg_auth_members` rows, so `pulumi refresh` / `pulumi up --refresh`
  *   sees drift in INHERIT, SET and ADMIN, and diff() turns it into an update.
@@ -24,6 +24,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
+import { resolveAdminPassword, withoutPassword } from "../adminPassword";
 import type { PgSslMode } from "../astronomer/connections";
 import { grantRoleMembership, quoteIdent, revokeRoleMembership } from "./sql";
 
@@ -40,8 +41,10 @@ export interface PgConnection {
     host: string;
     port: number;
     user: string;
-    /** Absent: the provider process's PGPASSWORD. */
+    /** Absent (and no `passwordSecretArn`): the provider process's PGPASSWORD. */
     password?: string;
+    /** The RDS-managed master user secret: the password is read from it each time the provider runs (components/adminPassword.ts). */
+    passwordSecretArn?: string;
     database: string;
     sslmode: PgSslMode;
 }
@@ -154,9 +157,12 @@ export async function withPgClient<T>(config: ClientConfig, fn: (client: Client)
     }
 }
 
-function withClient<T>(connection: PgConnection, fn: (client: Client) => Promise<T>): Promise<T> {
-    return withPgClient(pgClientConfig(connection), fn);
+/** Runs `fn` connected as `connection`'s admin, with the password as it is now (a rotated RDS secret included). */
+export async function withAdminClient<T>(connection: PgConnection, fn: (client: Client) => Promise<T>): Promise<T> {
+    const password = await resolveAdminPassword(connection);
+    return withPgClient(pgClientConfig({ ...connection, password }), fn);
 }
+
 
 export interface ServerInfo {
     version: string;
@@ -213,7 +219,7 @@ function sameOptions(a: MembershipOptions, b: MembershipOptions): boolean {
 async function applyMembership(inputs: RoleMembershipInputs): Promise<RoleMembershipOutputs> {
     const { role, member } = inputs;
     const wanted: MembershipOptions = { inherit: inputs.inherit, set: inputs.set, admin: inputs.admin };
-    return withClient(inputs.connection, async (client) => {
+    return withAdminClient(inputs.connection, async (client) => {
         const server = await serverInfo(client);
         const before = await readMembership(client, server, role, member);
         if (!before.rolesExist) throw new Error(`RoleMembership ${membershipId(role, member)}: role ${quoteIdent(role)} or ${quoteIdent(member)} does not exist`);
@@ -265,7 +271,7 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
 
     async read(id, props) {
         if (!props) throw new Error(`RoleMembership ${id}: read needs the stored state (import is not supported)`);
-        return withClient(props.connection, async (client) => {
+        return withAdminClient(props.connection, async (client) => {
             const server = await serverInfo(client);
             const live = await readMembership(client, server, props.role, props.member);
             // No row left: the membership is gone, and an empty id tells the engine so.
@@ -284,7 +290,8 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
         if (otherServer) replaces.push("connection");
         const changes = replaces.length > 0
             || olds.inherit !== news.inherit || olds.set !== news.set || (olds.admin ?? false) !== (news.admin ?? false)
-            || JSON.stringify(oldConn) !== JSON.stringify(newConn);
+            // The password and its source are how to log in, not what the membership is (a rotation is no change).
+            || JSON.stringify(withoutPassword(oldConn)) !== JSON.stringify(withoutPassword(newConn));
         // Same (role, member) on what may be the same server under another name: revoke before granting again,
         // or the new grant would be revoked by the old one's delete.
         return { changes, replaces, deleteBeforeReplace: otherServer && replaces.length === 1 };
@@ -295,7 +302,7 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
     },
 
     async delete(_id, props) {
-        await withClient(props.connection, async (client) => {
+        await withAdminClient(props.connection, async (client) => {
             const server = await serverInfo(client);
             const live = await readMembership(client, server, props.role, props.member);
             // A role dropped (or renamed) since took its memberships with it: nothing to revoke.
@@ -316,8 +323,10 @@ export interface PgConnectionArgs {
     readonly host: pulumi.Input<string>;
     readonly port: pulumi.Input<number>;
     readonly user: pulumi.Input<string>;
-    /** Absent: the provider process's PGPASSWORD. */
+    /** Absent (and no `passwordSecretArn`): the provider process's PGPASSWORD. */
     readonly password?: pulumi.Input<string | undefined>;
+    /** The RDS-managed master user secret's ARN: the password is read from it whenever the provider runs, never stored. */
+    readonly passwordSecretArn?: pulumi.Input<string | undefined>;
     /** Defaults to `postgres`. */
     readonly database?: pulumi.Input<string>;
     /** Defaults to `require`. */
@@ -358,7 +367,7 @@ export class RoleMembership extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: RoleMembershipArgs, opts: pulumi.CustomResourceOptions = {}) {
         const connection = pulumi.output(args.connection).apply((c) => ({
-            host: c.host, port: c.port, user: c.user, password: c.password, database: c.database ?? "postgres", sslmode: c.sslmode ?? "require",
+            host: c.host, port: c.port, user: c.user, password: c.password, passwordSecretArn: c.passwordSecretArn, database: c.database ?? "postgres", sslmode: c.sslmode ?? "require",
         }));
         super(roleMembershipProvider, name, {
             __kind: ROLE_MEMBERSHIP_KIND,
