@@ -125,7 +125,7 @@ function membershipLine(m: AuditedMembership): string {
 function databasesOf(d: PgDeclaration): string[] {
     switch (d.type) {
         case "database": return [d.name];
-        case "schema": case "default-privileges": return [d.database];
+        case "schema": case "default-privileges": case "fence-function": return [d.database];
         case "privileges": return [d.on.database];
         default: return [];
     }

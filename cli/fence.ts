@@ -3,12 +3,14 @@
  * database side of a data-plane failover (seed 004), run AS THE ORCHESTRATOR USER (the URL's user):
  *   1. as the owner role (`SET LOCAL ROLE`): REVOKE CONNECT from the source plane's login role,
  *      GRANT CONNECT to the target plane's, in one transaction — so the source cannot reconnect;
- *   2. as the terminator role (`SET ROLE`): pg_terminate_backend every session of the source login
- *      role on the Deployment's database, until none is left;
+ *   2. as the terminator role (`SET ROLE`): end every session of the source login role on the
+ *      Deployment's database, until none is left: by default with the Deployment's fencing function
+ *      (connected to that database; it ends only the Deployment's login roles' sessions, see
+ *      components/postgres/fenceFunction.ts), or with pg_terminate_backend and the terminator's
+ *      pg_signal_backend when the stack says `failover.terminate: pg_signal_backend`;
  *   3. check what must hold: no source session, source cannot connect, target can.
  * It never becomes a login role, nor the data role they use (customer-managed users): seed 004's
- * memberships (INHERIT FALSE, SET FALSE) do not allow it, and it warns if others do; terminating works
- * through the terminator's pg_signal_backend (components/postgres/failoverRoles.ts). The stack file
+ * memberships (INHERIT FALSE, SET FALSE) do not allow it, and it warns if others do. The stack file
  * is `--stack-file`, as for sql, apply and audit (`--file` is still accepted).
  * Exit codes: 0 fenced, 1 fenced incompletely (what is left is printed), 2 refused or error.
  */
@@ -21,6 +23,7 @@ import { parseStackConfig } from "../stacks/config";
 import {
     ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
 } from "../components/postgres/failoverRoles";
+import { CALL_FENCE_FUNCTION_SQL, FENCE_FUNCTION, FenceMechanism } from "../components/postgres/fenceFunction";
 
 export interface FenceOptions {
     stack: string;
@@ -42,6 +45,8 @@ export interface FenceResult {
     serverVersion: string;
     /** The role fence ran as (current_user). */
     orchestrator: string;
+    /** How the sessions were ended: the stack's `failover.terminate`. */
+    terminate: FenceMechanism;
     from: { plane: string; role: string };
     to: { plane: string; role: string };
     /** pids of the source's sessions that were terminated. */
@@ -113,8 +118,33 @@ export async function fence(o: FenceOptions): Promise<FenceResult> {
                 `The orchestrator needs the owner role (seed 004: GRANT ${n.ownerRole} TO ${d.failover.orchestratorUser}); nothing was changed`);
         }
 
-        // 2. The source's sessions end, as the terminator role.
-        const terminated = await terminateSessions(client, n.database, from.role, n.terminatorRole, o.timeoutMs ?? 30_000, warnings, problems);
+        // 2. The source's sessions end, as the terminator role: through the fencing function, in the Deployment's database.
+        const terminate = d.failover.terminate;
+        const timeoutMs = o.timeoutMs ?? 30_000;
+        let terminated: number[];
+        if (terminate === "function") {
+            const inDatabase = await connectAdmin(o.adminUrl, n.database).catch((err: unknown) => {
+                problems.push(`cannot connect to ${n.database} to end ${from.role}'s sessions: ${pgErrorMessage(err)}`);
+                return undefined;
+            });
+            try {
+                terminated = inDatabase ? await terminateSessions(inDatabase, n.terminatorRole, timeoutMs, warnings, problems, {
+                    query: (wait) => [CALL_FENCE_FUNCTION_SQL, [from.role, wait]],
+                    why: `with ${FENCE_FUNCTION.schema}.${FENCE_FUNCTION.name} as ${n.terminatorRole}`,
+                    fix: `the stack declares the fencing function (failover.terminate: function): create it with \`astro-db apply\` or \`pulumi up\`, and \`astro-db audit\` says what is wrong with it`,
+                }) : [];
+            } finally {
+                await inDatabase?.end().catch(() => undefined);
+            }
+        } else {
+            terminated = await terminateSessions(client, n.terminatorRole, timeoutMs, warnings, problems, {
+                query: (wait) => [TERMINATE_SESSIONS_SQL, [n.database, from.role, wait]],
+                why: `as ${n.terminatorRole}`,
+                fix: terminate === "pg_signal_backend"
+                    ? `pg_terminate_backend needs the privileges of the session's role or of ${SIGNAL_BACKEND_ROLE}: the stack declares GRANT ${SIGNAL_BACKEND_ROLE} TO ${n.terminatorRole} WITH INHERIT TRUE, SET FALSE (failover.terminate: pg_signal_backend); apply it`
+                    : `the stack says failover.terminate: none (seed 004's exact statements, which cannot end sessions): set it to function (the default) and apply`,
+            });
+        }
 
         // 3. What must hold now.
         const state = (await client.query<{ sessions: number; source_can_connect: boolean; target_can_connect: boolean }>(FENCE_STATE_SQL, [n.database, from.role, to.role])).rows[0];
@@ -122,7 +152,7 @@ export async function fence(o: FenceOptions): Promise<FenceResult> {
         if (state.source_can_connect) problems.push(`${from.role} can still connect to ${n.database}: ${await connectSources(client, n.database)}`);
         if (!state.target_can_connect) problems.push(`${to.role} cannot connect to ${n.database}`);
         return {
-            ok: problems.length === 0, database: n.database, serverVersion: who.v, orchestrator: who.u, from, to, terminated,
+            ok: problems.length === 0, database: n.database, serverVersion: who.v, orchestrator: who.u, terminate, from, to, terminated,
             remainingSessions: state.sessions, sourceCanConnect: state.source_can_connect, targetCanConnect: state.target_can_connect, warnings, problems,
         };
     } finally {
@@ -130,11 +160,19 @@ export async function fence(o: FenceOptions): Promise<FenceResult> {
     }
 }
 
+/** How one round of terminating runs: its query (rows of pid, terminated) for a wait in ms, and what to say when it fails. */
+interface TerminateRound {
+    query: (waitMs: number) => [string, unknown[]];
+    /** How it terminates, for the message. */
+    why: string;
+    fix: string;
+}
+
 /**
- * Terminates `role`'s sessions on `database` as `terminator` until two looks a moment apart find
- * none (a session that passed the CONNECT check just before the revoke shows up late), or time is up.
+ * Terminates the source's sessions as `terminator` until two looks a moment apart find none (a
+ * session that passed the CONNECT check just before the revoke shows up late), or time is up.
  */
-async function terminateSessions(client: Client, database: string, role: string, terminator: string, timeoutMs: number, warnings: string[], problems: string[]): Promise<number[]> {
+async function terminateSessions(client: Client, terminator: string, timeoutMs: number, warnings: string[], problems: string[], round: TerminateRound): Promise<number[]> {
     const terminated: number[] = [];
     try {
         await client.query(setRoleSql(terminator));
@@ -145,15 +183,14 @@ async function terminateSessions(client: Client, database: string, role: string,
         const deadline = Date.now() + timeoutMs;
         let quiet = 0;
         while (quiet < 2 && Date.now() < deadline) {
-            const rows = (await client.query<{ pid: number; terminated: boolean }>(TERMINATE_SESSIONS_SQL, [database, role, Math.min(5_000, timeoutMs)])).rows;
+            const [text, values] = round.query(Math.min(5_000, timeoutMs));
+            const rows = (await client.query<{ pid: number; terminated: boolean }>(text, values)).rows;
             terminated.push(...rows.filter((r) => r.terminated).map((r) => r.pid));
             quiet = rows.length === 0 ? quiet + 1 : 0;
             await sleep(250);
         }
     } catch (err) {
-        problems.push(`cannot terminate ${role}'s sessions as ${terminator}: ${pgErrorMessage(err)}. ` +
-            `pg_terminate_backend needs the privileges of the session's role or of ${SIGNAL_BACKEND_ROLE}; seed 004's memberships (INHERIT FALSE) give neither: ` +
-            `GRANT ${SIGNAL_BACKEND_ROLE} TO ${terminator} WITH INHERIT TRUE, SET FALSE (README "Data-plane failover")`);
+        problems.push(`cannot terminate the source's sessions ${round.why}: ${pgErrorMessage(err)}. ${round.fix} (README "Data-plane failover")`);
     } finally {
         await client.query("RESET ROLE").catch(() => undefined);
     }

@@ -10,6 +10,7 @@ import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
 import { DeploymentNames, EngineKind } from "./names";
 import { DeploymentAccess } from "./postgres/deploymentAccess";
 import { FailoverRoles, FailoverUsers } from "./postgres/failoverRoles";
+import { FenceFunction, FenceMechanism } from "./postgres/fenceFunction";
 
 /** Where a Deployment's database server is, as the Deployment's clients reach it. */
 export interface ServerEndpoint {
@@ -20,6 +21,11 @@ export interface ServerEndpoint {
     readonly adminUser: pulumi.Input<string>;
     /** PostgreSQL sslmode in the connection strings. Defaults to `require`. */
     readonly sslmode?: string;
+    /**
+     * The admin holds pg_signal_backend's privileges (a superuser; RDS's master user through
+     * rds_superuser): the fencing function it owns can end sessions without more. Defaults to true.
+     */
+    readonly adminSignals?: boolean;
 }
 
 /** Data-plane failover (seed 004): who creates the login roles, the orchestrator's database user, the plane names. */
@@ -27,6 +33,8 @@ export interface FailoverArgs {
     readonly users: FailoverUsers;
     readonly orchestratorUser: string;
     readonly planes: readonly [string, string];
+    /** How the orchestrator ends the source plane's sessions. Defaults to `function` (the FenceFunction). */
+    readonly terminate?: FenceMechanism;
 }
 
 export interface AirflowDeploymentDatabaseArgs {
@@ -93,6 +101,8 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     /** Per data plane (failover, customer-managed users): that plane's secrets, with its own login role. */
     public readonly planeSecrets?: Record<string, DeploymentSecrets>;
     public readonly failover?: FailoverRoles;
+    /** The fencing function (failover with `terminate: function`). */
+    public readonly fenceFunction?: FenceFunction;
     /** Secret, per data plane (failover with customer-managed users): the metadata connection as that plane's login role. */
     public readonly planeConnections?: Record<string, pulumi.Output<string>>;
 
@@ -110,6 +120,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
             this.failover = new FailoverRoles(`${name}`, {
                 ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
                 planes: args.failover.planes, orchestratorUser: args.failover.orchestratorUser, users: args.failover.users,
+                terminate: args.failover.terminate, adminSignals: server.adminSignals ?? true, adminUser: server.adminUser,
                 dataRole: customer ? names.user : undefined,
                 searchPath: customer && schema !== "public" ? [schema] : undefined,
                 connection,
@@ -139,6 +150,14 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                 sharedDataRole: customer,
                 members: customer ? { roles: failover!.connectRoles, connection } : undefined,
             }, { parent: this, provider: args.databaseProvider });
+
+        if (failover && (args.failover!.terminate ?? "function") === "function") {
+            // In the database, once it and its grants exist, and once the admin holds what it needs to signal.
+            const access = this.access as DeploymentAccess;
+            this.fenceFunction = new FenceFunction(`${name}-fence-function`, {
+                database: access.databaseName, loginRoles: [...failover.loginRoleNames], terminatorRole: failover.terminatorRole.name, connection,
+            }, { parent: this, dependsOn: [access.database, ...access.grants.slice(-1), ...failover.memberships, ...access.memberships] });
+        }
 
         // The Deployment-level connection: the Astro user, or the first plane's login role (customer model).
         const [user, password] = customer

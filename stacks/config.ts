@@ -5,6 +5,7 @@
  *
  * Every problem is reported in ONE error that names the stack, each config key at fault and the fix.
  */
+import { FENCE_MECHANISMS, FenceMechanism } from "../components/postgres/fenceFunction";
 import { z } from "zod";
 import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
 import {
@@ -112,6 +113,11 @@ const failoverSchema = z.object({
     /** Names of the two data-plane clusters, in login-role order. */
     planes: z.tuple([planeName, planeName]).default(["dp1", "dp2"])
         .refine(([a, b]) => a !== b, "the two data planes need different names"),
+    /**
+     * How the orchestrator ends the source plane's sessions: `function` (a SECURITY DEFINER function that
+     * ends only this Deployment's login roles' sessions), `pg_signal_backend` (server-wide), `none`.
+     */
+    terminate: z.enum(FENCE_MECHANISMS as [FenceMechanism, ...FenceMechanism[]]).default("function"),
 }).strict();
 
 /** What a Deployment's Airflow may hold on the server: overrides of components/capacity.ts's estimate. */
@@ -208,6 +214,8 @@ export interface FailoverSpec {
     users: "customer" | "apc";
     orchestratorUser: string;
     planes: [string, string];
+    /** How the orchestrator ends the source plane's sessions (components/postgres/fenceFunction.ts). */
+    terminate: FenceMechanism;
 }
 
 export interface DeploymentSpec {

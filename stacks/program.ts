@@ -56,12 +56,14 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         }
         // protect goes to the instance only (RdsServer's `protect` arg), not to the groups an upgrade or a rename replaces.
         rds = new RdsServer(spec.name, { ...rdsServerArgs(spec, retentionDays, network), protect });
-        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined };
+        // The master user is a member of rds_superuser, which holds pg_signal_backend.
+        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined, adminSignals: true };
         adminPassword = rds.adminPassword;
         if (rds.passwordMode === "secretsManager") adminPasswordSecretArn = rds.masterUserSecretArn as pulumi.Output<string>;
         superuser = false; // the RDS master user is no superuser
     } else {
-        endpoint = { engine: spec.engine, host: spec.host, port: spec.port, adminUser: spec.adminUser, sslmode: spec.sslmode };
+        // A non-superuser admin of another server may hold no pg_signal_backend: the stack gives it what the fencing function needs.
+        endpoint = { engine: spec.engine, host: spec.host, port: spec.port, adminUser: spec.adminUser, sslmode: spec.sslmode, adminSignals: spec.superuser };
         adminPassword = spec.adminPassword === undefined ? undefined : pulumi.secret(spec.adminPassword);
         superuser = spec.superuser;
     }

@@ -6,6 +6,7 @@
  */
 import type { ClientBase } from "pg";
 import { CATALOG } from "../../components/postgres/sql";
+import { FenceFunctionState, readFenceFunction } from "../../components/postgres/fenceFunction";
 
 export interface AclEntry {
     grantor: string;
@@ -86,6 +87,8 @@ export interface PgDatabaseContents {
     schemas: Map<string, PgSchemaState>;
     objects: PgObjectState[];
     defaultAcls: PgDefaultAclState[];
+    /** The fencing function of a failover Deployment, when the database has one. */
+    fenceFunction?: FenceFunctionState;
 }
 
 export interface PgState {
@@ -178,8 +181,10 @@ export async function readDatabaseContents(client: ClientBase): Promise<PgDataba
         () => client.query(CATALOG.objects, [schemas.map((s) => s.name)]),
         () => client.query(CATALOG.defaultAcls),
     ]);
+    const fenceFunction = await readFenceFunction(client);
     return {
         database,
+        fenceFunction,
         schemas: new Map(schemas.map((s) => [s.name, s])),
         objects: fold(objects.rows as Row[], (r) => `${r.kind}\0${r.schema}\0${r.name}`, (r) => ({
             schema: String(r.schema), name: String(r.name), kind: r.kind as PgObjectKind, owner: String(r.owner), acl: [] as AclEntry[],

@@ -9,6 +9,7 @@
  * targets (Airflow's tables belong to the Astro user, which holds every right on them as owner).
  */
 import { DEFAULT_ACL_OBJTYPE, PUBLIC_ROLE } from "../../components/postgres/sql";
+import { FENCE_FUNCTION, fenceFunctionProblems } from "../../components/postgres/fenceFunction";
 import type { AclEntry, PgDatabaseContents, PgObjectKind, PgObjectState, PgState } from "./catalog";
 import type { DeclarationResult, Finding, PgDeclaration, PgPrivilegeTarget } from "./model";
 
@@ -237,6 +238,26 @@ function checkPlaneConnect(d: Decl<"plane-connect">, state: PgState): Declaratio
     return findings.length ? { status: "different", findings } : OK;
 }
 
+/** Whether `role` can end the sessions of `targets`: a superuser, or with pg_signal_backend's privileges, or with each target's. */
+function canSignal(state: PgState, role: string, targets: readonly string[]): boolean {
+    if (state.roles.get(role)?.superuser) return true;
+    const sources = privilegeSources(state, role);
+    return sources.includes("pg_signal_backend") || targets.every((t) => sources.includes(t));
+}
+
+function checkFenceFunction(d: Decl<"fence-function">, state: PgState): DeclarationResult {
+    if (!state.databases.has(d.database)) return absent(missingDatabase(d.database));
+    const object = `function ${q(FENCE_FUNCTION.schema)}.${q(FENCE_FUNCTION.name)}(${FENCE_FUNCTION.args}) in database ${q(d.database)}`;
+    const live = contentsOf(state, d.database)!.fenceFunction;
+    if (!live) return absent({ status: "missing", object, database: d.database, message: `the fencing function ${object} does not exist: the orchestrator cannot end the source plane's sessions` });
+    const findings: Finding[] = fenceFunctionProblems(live, d).map((message) => ({ status: "different" as const, object, database: d.database, message }));
+    if (live.owner !== d.owner) findings.push({ ...different(object, "owner", d.owner, live.owner), database: d.database });
+    if (!canSignal(state, live.owner, d.loginRoles)) {
+        findings.push({ status: "different", object, database: d.database, message: `${object}: its owner ${live.owner} can end the sessions of neither ${d.loginRoles.join(" and ")} nor (pg_signal_backend) anyone's, so fencing fails` });
+    }
+    return findings.length ? { status: "different", findings } : OK;
+}
+
 /** Whether a declaration holds on the server, and every difference if not. */
 export function checkDeclaration(d: PgDeclaration, state: PgState): DeclarationResult {
     switch (d.type) {
@@ -264,6 +285,8 @@ export function checkDeclaration(d: PgDeclaration, state: PgState): DeclarationR
             return checkMembership(d, state);
         case "plane-connect":
             return checkPlaneConnect(d, state);
+        case "fence-function":
+            return checkFenceFunction(d, state);
     }
 }
 

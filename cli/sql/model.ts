@@ -83,7 +83,13 @@ export type PgDeclaration =
      * connect to the database, and none holds anything on it but CONNECT. Which one is a failover's
      * business (`astro-db fence`), so no plane is named.
      */
-    | { engine: "postgres"; type: "plane-connect"; database: string; planes: { plane: string; role: string }[] };
+    | { engine: "postgres"; type: "plane-connect"; database: string; planes: { plane: string; role: string }[] }
+    /**
+     * The fencing function (components/postgres/fenceFunction.ts) in `database`: SECURITY DEFINER with
+     * its fixed search_path and body, owned by `owner`, who can end the login roles' sessions, in the
+     * owner's schema; EXECUTE (and USAGE on the schema) for the terminator only.
+     */
+    | { engine: "postgres"; type: "fence-function"; database: string; owner: string; loginRoles: string[]; terminatorRole: string };
 
 /** Facts of other engines are added by their translators; each engine's checker reads only its own. */
 export type Declaration = PgDeclaration | { engine: Exclude<EngineKind, "postgres">; type: string; [key: string]: unknown };

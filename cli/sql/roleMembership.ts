@@ -9,16 +9,20 @@
 import type { GraphResource } from "../graph";
 import { SECRET_MASK, UNKNOWN_MASK } from "../graph";
 import { PG_GRANT_OPTIONS_MIN_VERSION_NUM, ROLE_MEMBERSHIP_KIND } from "../../components/postgres/roleMembership";
+import { FENCE_FUNCTION_KIND, fenceFunctionSetupSql } from "../../components/postgres/fenceFunction";
 import { grantRoleMembership, quoteLiteral } from "../../components/postgres/sql";
 import type { SqlStep } from "./model";
 import type { Translator } from "./registry";
 
-function text(r: GraphResource, key: "role" | "member"): string {
-    const v = r.inputs[key];
+function known(r: GraphResource, v: unknown, key: string): string {
     if (v === UNKNOWN_MASK || v === SECRET_MASK || typeof v !== "string" || v === "") {
-        throw new Error(`${r.type} ${r.name} (${ROLE_MEMBERSHIP_KIND}): input "${key}" is ${JSON.stringify(v)}, expected a role name known offline`);
+        throw new Error(`${r.type} ${r.name} (${String(r.inputs.__kind)}): input "${key}" is ${JSON.stringify(v)}, expected a name known offline`);
     }
     return v;
+}
+
+function text(r: GraphResource, key: string): string {
+    return known(r, r.inputs[key], key);
 }
 
 function flag(r: GraphResource, key: "inherit" | "set" | "admin"): boolean {
@@ -51,7 +55,27 @@ export const roleMembershipTranslator: Translator = (r) => {
     return [step];
 };
 
+/**
+ * FenceFunction (components/postgres/fenceFunction.ts): the same statements the dynamic provider runs,
+ * in the Deployment's database, in one transaction; the function as the fact `audit` checks.
+ */
+export const fenceFunctionTranslator: Translator = (r, ctx) => {
+    const database = text(r, "database");
+    const terminatorRole = text(r, "terminatorRole");
+    const roles = r.inputs.loginRoles;
+    if (!Array.isArray(roles) || roles.length !== 2) throw new Error(`${r.type} ${r.name} (${FENCE_FUNCTION_KIND}): input "loginRoles" is ${JSON.stringify(roles)}, expected the two login roles`);
+    const loginRoles = roles.map((x, i) => known(r, x, `loginRoles[${i}]`));
+    const step: SqlStep = {
+        engine: "postgres", resource: { type: r.type, name: r.name }, server: "",
+        kind: "fencing function", action: "ensure", database, transactional: true,
+        statements: () => fenceFunctionSetupSql({ loginRoles, terminatorRole }, { asOwner: !ctx.adminIsSuperuser }),
+        declares: [{ engine: "postgres", type: "fence-function", database, owner: ctx.adminUser, loginRoles, terminatorRole }],
+    };
+    return [step];
+};
+
 /** Dynamic translators by `__kind`, for the registry. */
 export const FAILOVER_DYNAMIC_TRANSLATORS: Record<string, Translator> = {
     [ROLE_MEMBERSHIP_KIND]: roleMembershipTranslator,
+    [FENCE_FUNCTION_KIND]: fenceFunctionTranslator,
 };

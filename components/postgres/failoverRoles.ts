@@ -3,18 +3,24 @@
  * database users"): an owner role that owns the metadata database, a connection-terminator role,
  * the two data-plane login roles, the memberships between them, and the orchestrator's grants.
  *
- * One change to the seed, found by running it (test/integration/failover.test.ts): with the seed's
+ * One addition to the seed, found by running it (test/integration/failover.test.ts): with the seed's
  * exact statements the orchestrator cannot terminate the login roles' sessions. pg_terminate_backend
  * needs the caller to have the PRIVILEGES of the session's role (or of pg_signal_backend), and
  * `GRANT dp1 TO conn_killer WITH INHERIT FALSE, SET FALSE` gives membership without privileges,
  * so "permission denied to terminate process" — as commander_user and after `SET ROLE conn_killer`
- * alike. The smallest change that works and keeps the seed's structure is one more membership:
- * `GRANT pg_signal_backend TO conn_killer WITH INHERIT TRUE, SET FALSE`. INHERIT TRUE must be
- * spelled out: conn_killer is NOINHERIT, which on PostgreSQL 16+ makes INHERIT FALSE the default
- * of grants to it, and then nobody holding conn_killer gets pg_signal_backend's privilege.
- * The cost: pg_signal_backend is server-wide, so the orchestrator can terminate any non-superuser
- * session on the server, not only this Deployment's login roles. It still never gains SET ROLE to a
- * login role nor its privileges (the login-role memberships stay INHERIT FALSE, SET FALSE).
+ * alike. How the terminator gets to end them is `terminate` (config `failover.terminate`):
+ * - `function` (the default): a SECURITY DEFINER function in the Deployment's database, owned by the
+ *   admin, that ends only this Deployment's login roles' sessions there, executable by the terminator
+ *   only (components/postgres/fenceFunction.ts). A non-superuser admin of an existing server
+ *   (`adminSignals: false`) is granted the login roles it created WITH INHERIT TRUE, SET FALSE here, so
+ *   that the function it owns may end their sessions.
+ * - `pg_signal_backend`, only when asked: `GRANT pg_signal_backend TO conn_killer WITH INHERIT TRUE,
+ *   SET FALSE` (INHERIT TRUE spelt out: conn_killer is NOINHERIT, which on PostgreSQL 16+ makes INHERIT
+ *   FALSE the default of grants to it). pg_signal_backend is server-wide: the orchestrator can then
+ *   terminate any non-superuser session on the server, not only this Deployment's login roles.
+ * - `none`: the seed's exact statements; `astro-db fence` moves CONNECT but cannot end sessions.
+ * The orchestrator never gains SET ROLE to a login role nor its privileges (the login-role
+ * memberships stay INHERIT FALSE, SET FALSE).
  *
  * Customer-managed users need two more pieces, or the login roles could connect and do nothing else
  * (seed 004 gives them CONNECT only), and what one plane creates would be unusable by the other:
@@ -32,6 +38,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { generatedPassword } from "../password";
+import { FenceMechanism } from "./fenceFunction";
 import * as sql from "./sql";
 import { PgConnectionArgs, RoleMembership } from "./roleMembership";
 
@@ -52,7 +59,7 @@ export interface FailoverNames {
     orchestratorUser: string;
 }
 
-/** Every membership of seed 004 (plus the pg_signal_backend fix), with its options. */
+/** Every membership of seed 004 (plus what `terminate` adds), with its options. */
 export interface FailoverMembership {
     /** Resource-name suffix. */
     key: string;
@@ -111,13 +118,33 @@ export function whenNoPlaneConnectsSql(database: string, loginRoles: readonly st
     ].join("\n");
 }
 
+/** How the terminator ends sessions, and whether the admin (owner of the fencing function) can signal on its own. */
+export interface TerminateOptions {
+    /** Defaults to `function`. */
+    terminate?: FenceMechanism;
+    /**
+     * The admin that owns the fencing function already holds pg_signal_backend's privileges (a superuser,
+     * RDS's master user through rds_superuser). When false (customer-managed users), the admin is granted
+     * each login role WITH INHERIT TRUE, SET FALSE. Defaults to true.
+     */
+    adminSignals?: boolean;
+    /** The admin's role name: required when `adminSignals` is false. */
+    adminUser?: string;
+}
+
 /** The memberships in the order they are granted: the terminator's first, the orchestrator's last. */
-export function failoverMemberships(n: Omit<FailoverNames, "database">, users: FailoverUsers, planes: readonly [string, string], signalBackend: boolean): FailoverMembership[] {
+export function failoverMemberships(n: Omit<FailoverNames, "database">, users: FailoverUsers, planes: readonly [string, string], t: TerminateOptions = {}): FailoverMembership[] {
+    const terminate = t.terminate ?? "function";
     const m: FailoverMembership[] = [];
     if (users === "customer") {
         n.loginRoles.forEach((login, i) => m.push({ key: `${planes[i]}-terminator-membership`, role: login, member: n.terminatorRole, inherit: false, set: false }));
+        if (terminate === "function" && t.adminSignals === false) {
+            if (!t.adminUser) throw new Error("adminSignals: false needs adminUser: the admin is granted the login roles so that the fencing function it owns may end their sessions");
+            // Privileges, no SET ROLE: what pg_terminate_backend checks when the function runs as its owner.
+            n.loginRoles.forEach((login, i) => m.push({ key: `${planes[i]}-admin-signal`, role: login, member: t.adminUser!, inherit: true, set: false }));
+        }
     }
-    if (signalBackend) m.push({ key: "terminator-signal-backend", role: SIGNAL_BACKEND_ROLE, member: n.terminatorRole, inherit: true, set: false });
+    if (terminate === "pg_signal_backend") m.push({ key: "terminator-signal-backend", role: SIGNAL_BACKEND_ROLE, member: n.terminatorRole, inherit: true, set: false });
     // The seed's plain GRANTs, with the options they get for an INHERIT orchestrator spelled out.
     m.push({ key: "orchestrator-owner", role: n.ownerRole, member: n.orchestratorUser, inherit: true, set: true });
     m.push({ key: "orchestrator-terminator", role: n.terminatorRole, member: n.orchestratorUser, inherit: true, set: true });
@@ -125,15 +152,14 @@ export function failoverMemberships(n: Omit<FailoverNames, "database">, users: F
 }
 
 /**
- * Seed 004 as SQL for a superuser, as the stack applies it: with the pg_signal_backend fix unless
- * `signalBackend` is false, and CONNECT for the first plane's login role only (the seed grants both;
+ * Seed 004 as SQL, as the stack applies it: with the memberships `terminate` adds (the fencing
+ * function itself is created in the database: fenceFunctionSetupSql), and CONNECT for the first plane's login role only (the seed grants both;
  * a failover moves it). `loginPasswords` (customer model) are the passwords of the two login roles.
  * `dataRole` (customer model): the Deployment's data role, which must exist with seed 000's grants
  * (CREATE and TEMPORARY on the database, no CONNECT): each login role then switches to it at login
  * and is its member WITH INHERIT TRUE, SET TRUE.
  */
-export function failoverSetupSql(n: FailoverNames, o: { users: FailoverUsers; loginPasswords?: readonly [string, string]; signalBackend?: boolean; planes?: readonly [string, string]; dataRole?: string }): string[] {
-    const signalBackend = o.signalBackend ?? true;
+export function failoverSetupSql(n: FailoverNames, o: TerminateOptions & { users: FailoverUsers; loginPasswords?: readonly [string, string]; planes?: readonly [string, string]; dataRole?: string }): string[] {
     const db: sql.GrantTarget = { kind: "database", database: n.database };
     const customer = o.users === "customer";
     const out = [
@@ -148,7 +174,7 @@ export function failoverSetupSql(n: FailoverNames, o: { users: FailoverUsers; lo
     }
     out.push(sql.alterDatabaseOwner(n.database, n.ownerRole), sql.revoke(db, sql.PUBLIC_ROLE, ["CONNECT"]));
     if (customer) out.push(sql.grant(["CONNECT"], db, n.loginRoles[0]));
-    for (const m of failoverMemberships(n, o.users, o.planes ?? ["dp1", "dp2"], signalBackend)) {
+    for (const m of failoverMemberships(n, o.users, o.planes ?? ["dp1", "dp2"], o)) {
         out.push(sql.grantRoleMembership(m.role, m.member, { inherit: m.inherit, set: m.set }));
     }
     if (customer && o.dataRole !== undefined) {
@@ -165,7 +191,7 @@ export function fenceConnectSql(n: { database: string; ownerRole: string }, from
     return [`SET LOCAL ROLE ${sql.quoteIdent(n.ownerRole)}`, sql.revoke(db, from, ["CONNECT"]), sql.grant(["CONNECT"], db, to)];
 }
 
-/** `SET ROLE` to the terminator: pg_terminate_backend then runs with its pg_signal_backend privilege only. */
+/** `SET ROLE` to the terminator: what fence then does runs with the terminator's privileges only. */
 export function setRoleSql(role: string): string {
     return `SET ROLE ${sql.quoteIdent(role)}`;
 }
@@ -215,8 +241,16 @@ export interface FailoverRolesArgs {
     readonly loginPasswords?: readonly [pulumi.Input<string> | undefined, pulumi.Input<string> | undefined];
     /** How the memberships reach the server: the provider's admin. Stored as a secret. */
     readonly connection: pulumi.Input<PgConnectionArgs>;
-    /** Grant pg_signal_backend to the terminator (WITH INHERIT TRUE, SET FALSE) so the orchestrator can really terminate sessions. Defaults to true. */
-    readonly signalBackend?: boolean;
+    /**
+     * How the terminator ends the login roles' sessions (see the file comment): `function` (the
+     * FenceFunction, made by AirflowDeploymentDatabase in the database), `pg_signal_backend` (granted to
+     * the terminator: server-wide), `none` (the seed's exact statements). Defaults to `function`.
+     */
+    readonly terminate?: FenceMechanism;
+    /** The admin already holds pg_signal_backend's privileges (superuser; RDS's master user). Defaults to true. */
+    readonly adminSignals?: boolean;
+    /** The admin role (the provider's username): with `adminSignals: false` it is granted the login roles. */
+    readonly adminUser?: pulumi.Input<string>;
     /** Whether the login roles (customer model) can log in; false while a Deployment is retired. Defaults to true. */
     readonly loginEnabled?: boolean;
     /** Pulumi `protect` on the roles. Defaults to false. */
@@ -252,7 +286,11 @@ export class FailoverRoles extends pulumi.ComponentResource {
         super("astro-db:postgres:FailoverRoles", name, {}, opts);
         const users = args.users ?? "customer";
         const planes = args.planes ?? ["dp1", "dp2"];
-        const signalBackend = args.signalBackend ?? true;
+        const terminate = args.terminate ?? "function";
+        const adminSignals = args.adminSignals ?? true;
+        if (terminate === "function" && users === "customer" && !adminSignals && args.adminUser === undefined) {
+            throw new pulumi.ResourceError("adminSignals: false needs adminUser: the admin is granted the login roles so that the fencing function it owns may end their sessions", this);
+        }
         if (planes[0] === planes[1]) throw new pulumi.ResourceError(`planes must be two different names, not ${planes[0]} twice`, this);
         if (users === "apc" && args.loginPasswords) throw new pulumi.ResourceError("users: apc and loginPasswords cannot both be set: APC creates the login roles", this);
         if (users === "apc" && args.dataRole !== undefined) throw new pulumi.ResourceError("users: apc and dataRole cannot both be set: APC creates the login roles", this);
@@ -290,14 +328,16 @@ export class FailoverRoles extends pulumi.ComponentResource {
 
         // Each membership waits for the previous one: the orchestrator gets the terminator only once the
         // terminator's own memberships are in place with INHERIT FALSE, SET FALSE.
-        const byName = new Map<string, pulumi.Output<string>>([
-            [args.ownerRole, this.ownerRole.name], [args.terminatorRole, this.terminatorRole.name],
+        // The admin's name stands for itself here; the map turns it into the Input it is.
+        const ADMIN = "\0admin";
+        const byName = new Map<string, pulumi.Input<string>>([
+            [args.ownerRole, this.ownerRole.name], [args.terminatorRole, this.terminatorRole.name], [ADMIN, args.adminUser ?? ADMIN],
             ...(this.loginRoles ? this.loginRoles.map((r, i) => [args.loginRoles[i], r.name] as [string, pulumi.Output<string>]) : []),
         ]);
         const connection = pulumi.secret(args.connection);
         this.memberships = [];
         let previous: pulumi.Resource[] = [];
-        for (const m of failoverMemberships(args, users, planes, signalBackend)) {
+        for (const m of failoverMemberships(args, users, planes, { terminate, adminSignals, adminUser: ADMIN })) {
             const membership = new RoleMembership(`${name}-${m.key}`, {
                 role: byName.get(m.role) ?? m.role,
                 member: byName.get(m.member) ?? m.member,

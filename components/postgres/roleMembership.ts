@@ -333,6 +333,13 @@ export interface PgConnectionArgs {
     readonly sslmode?: pulumi.Input<PgSslMode>;
 }
 
+/** A dynamic resource's connection input with its defaults (database `postgres`, sslmode `require`). */
+export function pgConnectionOutput(args: pulumi.Input<PgConnectionArgs>): pulumi.Output<PgConnection> {
+    return pulumi.output(args).apply((c) => ({
+        host: c.host, port: c.port, user: c.user, password: c.password, passwordSecretArn: c.passwordSecretArn, database: c.database ?? "postgres", sslmode: c.sslmode ?? "require",
+    }));
+}
+
 export interface RoleMembershipArgs {
     /** The granted role: GRANT <role> TO ... */
     readonly role: pulumi.Input<string>;
@@ -366,9 +373,7 @@ export class RoleMembership extends pulumi.dynamic.Resource {
     public readonly serverVersion!: pulumi.Output<string>;
 
     constructor(name: string, args: RoleMembershipArgs, opts: pulumi.CustomResourceOptions = {}) {
-        const connection = pulumi.output(args.connection).apply((c) => ({
-            host: c.host, port: c.port, user: c.user, password: c.password, passwordSecretArn: c.passwordSecretArn, database: c.database ?? "postgres", sslmode: c.sslmode ?? "require",
-        }));
+        const connection = pgConnectionOutput(args.connection);
         super(roleMembershipProvider, name, {
             __kind: ROLE_MEMBERSHIP_KIND,
             role: args.role,

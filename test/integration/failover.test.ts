@@ -5,7 +5,8 @@
  * the sessions died, a reconnect is refused, the target connects and uses the source's tables, the
  * orchestrator cannot become a login role or the data role nor read the tables. Also what the seed's
  * exact statements do (they cannot terminate), why INHERIT TRUE is needed on pg_signal_backend, what
- * that costs, and PostgreSQL 15. test/integration/failoverApply.test.ts does it from the stack's resources.
+ * that costs (why it is only an explicit option), and PostgreSQL 15. test/integration/failoverApply.test.ts
+ * does it from the stack's resources; test/integration/fencing.test.ts shows the default, the fencing function.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -35,7 +36,8 @@ function writeStackFile(server: PgServer, releases: string[]): { stack: string; 
     const config = {
         "astro-db:servers": [{ name: "test", engine: "postgres", existing: { host: server.host, port: server.port, adminUser: server.adminUser, sslmode: "disable", superuser: true } }],
         "astro-db:deployments": [
-            ...releases.map((release) => ({ release, failover: { users: "customer", orchestratorUser: ORCHESTRATOR } })),
+            // The explicit option: these tests show what pg_signal_backend does (test/integration/fencing.test.ts: the default function).
+            ...releases.map((release) => ({ release, failover: { users: "customer", orchestratorUser: ORCHESTRATOR, terminate: "pg_signal_backend" } })),
             { release: "no-failover-1" },
         ],
     };
@@ -57,7 +59,7 @@ async function setUpDeployment(server: PgServer, release: string, signalBackend:
         sql.grant(["CREATE", "TEMPORARY"], db, dataRole),
     ]);
     await adminSql(server, [sql.grant(["CREATE", "USAGE"], { kind: "schema", schema: "public" }, dataRole)], n.database);
-    await adminSql(server, failoverSetupSql(n, { users: "customer", loginPasswords: PASSWORDS, signalBackend, dataRole }));
+    await adminSql(server, failoverSetupSql(n, { users: "customer", loginPasswords: PASSWORDS, terminate: signalBackend ? "pg_signal_backend" : "none", dataRole }));
     await withPg({ host: server.host, port: server.port, user: n.loginRoles[0], password: PASSWORDS[0], database: n.database }, async (c) => {
         await c.query(`CREATE TABLE dag_run (id int PRIMARY KEY, conf text)`);
         await c.query(`INSERT INTO dag_run VALUES (1, 'secret conf of dp1')`);
@@ -159,7 +161,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
         });
     });
 
-    describe("with the FailoverRoles statements (seed 004 plus pg_signal_backend WITH INHERIT TRUE)", function () {
+    describe("with the explicit option failover.terminate: pg_signal_backend (seed 004 plus pg_signal_backend WITH INHERIT TRUE)", function () {
         let n: FailoverNames & { dataRole: string };
         let dp1a: RoleSession;
         let dp1b: RoleSession;

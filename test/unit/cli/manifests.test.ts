@@ -15,7 +15,7 @@ import type { DeploymentSpec } from "../../../stacks/config";
 const release = "amateur-sunspot-5075";
 const d: DeploymentSpec = {
     release, executor: "CeleryExecutor", pgbouncer: false, server: "local", engine: "postgres", schema: "public",
-    names: deploymentNames(release), failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"] },
+    names: deploymentNames(release), failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"], terminate: "function" },
 };
 const endpoint = { engine: "postgres" as const, host: "db.example.com", port: 5432, sslmode: "require" };
 const planes = (fresh = true) => d.names.loginRoles.map((user, i) => ({ plane: d.failover!.planes[i], user, freshPassword: fresh ? `pw-${user}` : undefined }));

@@ -101,14 +101,13 @@ for (const preview of [false, true]) {
             if (!preview) assert.strictEqual(await value(f.databaseOwner), names.ownerRole);
         });
 
-        it("customer model: login roles to the terminator WITH INHERIT FALSE, SET FALSE; pg_signal_backend WITH INHERIT TRUE; owner and terminator to the orchestrator; in that order", async () => {
+        it("customer model: login roles to the terminator WITH INHERIT FALSE, SET FALSE; owner and terminator to the orchestrator; in that order", async () => {
             make("customer");
             await settle();
             const m = memberships();
             assert.deepStrictEqual(m.map(({ name, ...rest }) => [name, rest]), [
                 [`${release}-dp1-terminator-membership`, { role: "dp1_user_amateur_sunspot_5075", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: false, set: false, admin: false }],
                 [`${release}-dp2-terminator-membership`, { role: "dp2_user_amateur_sunspot_5075", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: false, set: false, admin: false }],
-                [`${release}-terminator-signal-backend`, { role: "pg_signal_backend", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: true, set: false, admin: false }],
                 [`${release}-orchestrator-owner`, { role: "airflow_db_amateur_sunspot_5075_owner", member: "commander_user", inherit: true, set: true, admin: false }],
                 [`${release}-orchestrator-terminator`, { role: "airflow_conn_killer_amateur_sunspot_5075", member: "commander_user", inherit: true, set: true, admin: false }],
             ]);
@@ -140,13 +139,12 @@ for (const preview of [false, true]) {
             }
         });
 
-        it("apc model: only the owner and terminator roles, pg_signal_backend and the orchestrator's grants", async () => {
+        it("apc model: only the owner and terminator roles and the orchestrator's grants", async () => {
             const f = make("apc");
             await settle();
             assert.deepStrictEqual(seen.filter((r) => r.type === "postgresql:index/role:Role").map((r) => r.inputs.name), [names.ownerRole, names.terminatorRole]);
             assert.strictEqual(seen.filter((r) => r.type === "random:index/randomPassword:RandomPassword").length, 0);
             assert.deepStrictEqual(memberships().map((m) => [m.role, m.member, m.inherit, m.set]), [
-                ["pg_signal_backend", names.terminatorRole, true, false],
                 [names.ownerRole, "commander_user", true, true],
                 [names.terminatorRole, "commander_user", true, true],
             ]);
@@ -154,10 +152,20 @@ for (const preview of [false, true]) {
             assert.strictEqual(f.loginPasswords, undefined);
         });
 
-        it("leaves pg_signal_backend out when asked (the seed's exact statements, which cannot terminate sessions)", async () => {
-            make("customer", { signalBackend: false });
+        it("grants pg_signal_backend to the terminator only when asked (terminate: pg_signal_backend)", async () => {
+            make("customer", { terminate: "pg_signal_backend" });
             await settle();
-            assert.ok(!memberships().some((m) => m.role === "pg_signal_backend"));
+            assert.deepStrictEqual(memberships().filter((m) => m.role === "pg_signal_backend").map((m) => [m.member, m.inherit, m.set]), [[names.terminatorRole, true, false]]);
+        });
+
+        it("grants an admin that cannot signal on its own the login roles WITH INHERIT TRUE, SET FALSE, before the orchestrator's grants", async () => {
+            make("customer", { adminSignals: false, adminUser: "createrole_admin" });
+            await settle();
+            const m = memberships().map((x) => [x.role, x.member, x.inherit, x.set]);
+            const admin = m.filter((x) => x[1] === "createrole_admin");
+            assert.deepStrictEqual(admin, names.loginRoles.map((r) => [r, "createrole_admin", true, false]));
+            assert.ok(m.indexOf(admin[1]) < m.findIndex((x) => x[1] === "commander_user"));
+            assert.throws(() => make("customer", { adminSignals: false }), /needs adminUser/);
         });
 
         it("refuses conflicting arguments, and customer-managed users without the data role they need to use Airflow's tables", () => {

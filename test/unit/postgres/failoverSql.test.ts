@@ -15,7 +15,7 @@ const n: FailoverNames = {
 };
 
 describe("seed 004 as SQL", () => {
-    it("customer model: the seed's statements in the seed's order, plus pg_signal_backend WITH INHERIT TRUE for the terminator, CONNECT for the first plane only", () => {
+    it("customer model: the seed's statements in the seed's order, CONNECT for the first plane only, no pg_signal_backend (the fencing function ends sessions)", () => {
         const statements = failoverSetupSql(n, { users: "customer", loginPasswords: ["p1", "p'2"] });
         const shapes = statements.map((s) => s.replace(/ WITH (ENCRYPTED PASSWORD .*? )?VALID UNTIL.*?(NOLOGIN|LOGIN).*$/, (_m, _pw: string, login: string) => ` ${login}`));
         assert.deepStrictEqual(shapes, [
@@ -28,7 +28,6 @@ describe("seed 004 as SQL", () => {
             `GRANT CONNECT ON DATABASE "airflow_db_x" TO "dp1_user_x"`,
             `GRANT "dp1_user_x" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`,
             `GRANT "dp2_user_x" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`,
-            `GRANT "pg_signal_backend" TO "airflow_conn_killer_x" WITH INHERIT TRUE, SET FALSE`,
             `GRANT "airflow_db_x_owner" TO "commander_user" WITH INHERIT TRUE, SET TRUE`,
             `GRANT "airflow_conn_killer_x" TO "commander_user" WITH INHERIT TRUE, SET TRUE`,
         ]);
@@ -50,12 +49,24 @@ describe("seed 004 as SQL", () => {
         assert.ok(!failoverSetupSql(n, { users: "apc", dataRole: "astro_x" }).some((t) => /"astro_x"/.test(t)), "APC creates the login roles: nothing to give them");
     });
 
-    it("apc model: no login roles, no CONNECT grants, no login-role memberships; the seed exactly without the fix", () => {
+    it("apc model: no login roles, no CONNECT grants, no login-role memberships", () => {
         const apc = failoverSetupSql(n, { users: "apc" });
         assert.ok(!apc.some((s) => /dp[12]_user_x/.test(s)));
-        assert.strictEqual(apc.length, 7);
-        const exact = failoverSetupSql(n, { users: "customer", signalBackend: false });
-        assert.ok(!exact.some((s) => /pg_signal_backend/.test(s)));
+        assert.strictEqual(apc.length, 6);
+        assert.deepStrictEqual(failoverSetupSql(n, { users: "customer", terminate: "none" }), failoverSetupSql(n, { users: "customer" }), "none: the seed's exact statements");
+    });
+
+    it("pg_signal_backend only when asked: to the terminator WITH INHERIT TRUE, SET FALSE", () => {
+        const wide = failoverSetupSql(n, { users: "apc", terminate: "pg_signal_backend" });
+        assert.ok(wide.includes(`GRANT "pg_signal_backend" TO "airflow_conn_killer_x" WITH INHERIT TRUE, SET FALSE`));
+    });
+
+    it("an admin that cannot signal on its own holds each login role it created WITH INHERIT TRUE, SET FALSE (for the function it owns)", () => {
+        const statements = failoverSetupSql(n, { users: "customer", adminSignals: false, adminUser: "createrole_admin" });
+        const at = (t: string) => statements.indexOf(t);
+        for (const login of n.loginRoles) assert.ok(at(`GRANT "${login}" TO "createrole_admin" WITH INHERIT TRUE, SET FALSE`) > at(`GRANT "${login}" TO "airflow_conn_killer_x" WITH INHERIT FALSE, SET FALSE`));
+        assert.ok(!failoverSetupSql(n, { users: "customer", adminSignals: false, adminUser: "a", terminate: "pg_signal_backend" }).some((t) => /TO "a"/.test(t)), "only for the function");
+        assert.throws(() => failoverSetupSql(n, { users: "customer", adminSignals: false }), /needs adminUser/);
     });
 
     it("fencing moves CONNECT as the owner role, inside the transaction only", () => {
@@ -115,6 +126,6 @@ describe("RoleMembership SQL", () => {
         const [check, grant] = step.statements({ password: () => "x" });
         assert.match(check, /server_version_num'\)::int < 160000 THEN RAISE EXCEPTION .*needs PostgreSQL 16 or later/);
         assert.strictEqual(grant, `GRANT "dp1_user_x" TO "airflow_conn_killer_x" WITH ADMIN FALSE, INHERIT FALSE, SET FALSE`);
-        assert.throws(() => roleMembershipTranslator({ ...r, inputs: { ...r.inputs, role: "[unknown]" } }, {} as TranslateContext), /expected a role name known offline/);
+        assert.throws(() => roleMembershipTranslator({ ...r, inputs: { ...r.inputs, role: "[unknown]" } }, {} as TranslateContext), /expected a name known offline/);
     });
 });
