@@ -210,7 +210,7 @@ export function renderFence(r: FenceResult, adminUrl: string): string {
     const lines = [
         `fence ${r.database} as ${r.orchestrator} on ${maskUrl(adminUrl)} (PostgreSQL ${r.serverVersion})`,
         `  CONNECT: revoked from ${r.from.role} (${r.from.plane}), granted to ${r.to.role} (${r.to.plane})`,
-        `  terminated ${r.terminated.length} session(s) of ${r.from.role}${r.terminated.length ? `: pid ${r.terminated.join(", ")}` : ""}`,
+        `  terminated ${r.terminated.length} session(s) of ${r.from.role}${r.terminated.length ? `: pid ${r.terminated.join(", ")}` : ""} (${r.terminate === "function" ? "with the fencing function" : r.terminate === "pg_signal_backend" ? "with pg_signal_backend" : "failover.terminate: none"})`,
         `  now: ${r.remainingSessions} session(s) of ${r.from.role}; ${r.from.role} can connect: ${r.sourceCanConnect ? "YES" : "no"}; ${r.to.role} can connect: ${r.targetCanConnect ? "yes" : "NO"}`,
         ...r.warnings.map((w) => `  warning: ${w}`),
         ...r.problems.map((p) => `  problem: ${p}`),
