@@ -8,8 +8,9 @@
  *   call, with the credentials and the region of the ARN where `pulumi` runs;
  * - `password`: given by the stack (`passwordMode: random`, `serverPasswords.<server>`);
  * - neither: the driver reads PGPASSWORD (or ~/.pgpass) where `pulumi` runs.
- * Neither the password nor its source is compared by the providers' diff: how to log in is no part of
- * what a resource is.
+ * The secret's ARN is not compared by the providers' diff (where to read the password is no part of
+ * what a resource is); a password given by the stack is, so that a changed one is stored (update, never
+ * replace) and a later refresh or delete logs in with it.
  */
 
 /** Where a provider finds the admin password (see the module comment). */
@@ -19,14 +20,10 @@ export interface AdminPasswordSource {
     passwordSecretArn?: string;
 }
 
-/** Connection fields that say how to log in, not what a resource is: never a reason for a diff. */
-export const PASSWORD_FIELDS = ["password", "passwordSecretArn"] as const;
-
-/** `c` without its password fields, for a diff. */
-export function withoutPassword<T extends object>(c: T): Omit<T, (typeof PASSWORD_FIELDS)[number]> {
-    const copy = { ...c } as Record<string, unknown>;
-    for (const k of PASSWORD_FIELDS) delete copy[k];
-    return copy as unknown as Omit<T, (typeof PASSWORD_FIELDS)[number]>;
+/** `c` without `passwordSecretArn`, for a diff. */
+export function withoutSecretArn<T extends AdminPasswordSource>(c: T): Omit<T, "passwordSecretArn"> {
+    const { passwordSecretArn: _arn, ...rest } = c;
+    return rest;
 }
 
 /** The master password in an RDS-managed secret's JSON (`{"username": ..., "password": ...}`). */

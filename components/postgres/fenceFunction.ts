@@ -27,7 +27,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { withoutPassword } from "../adminPassword";
+import { withoutSecretArn } from "../adminPassword";
 import * as sql from "./sql";
 import { PgConnection, PgConnectionArgs, pgConnectionOutput, withAdminClient } from "./roleMembership";
 
@@ -266,8 +266,8 @@ export const fenceFunctionProvider: pulumi.dynamic.ResourceProvider<FenceFunctio
         if (oldConn.host !== newConn.host || oldConn.port !== newConn.port) replaces.push("connection");
         const changes = replaces.length > 0 || (olds.problems ?? []).length > 0
             || JSON.stringify(olds.loginRoles) !== JSON.stringify(news.loginRoles) || olds.terminatorRole !== news.terminatorRole
-            // The password and its source are how to log in, not what the function is.
-            || JSON.stringify(withoutPassword(oldConn)) !== JSON.stringify(withoutPassword(newConn));
+            // Where the password is read from is no part of the function.
+            || JSON.stringify(withoutSecretArn(oldConn)) !== JSON.stringify(withoutSecretArn(newConn));
         return { changes, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
     async update(_id, _olds, news) {

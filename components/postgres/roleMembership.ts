@@ -24,7 +24,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
-import { resolveAdminPassword, withoutPassword } from "../adminPassword";
+import { resolveAdminPassword, withoutSecretArn } from "../adminPassword";
 import type { PgSslMode } from "../astronomer/connections";
 import { grantRoleMembership, quoteIdent, revokeRoleMembership } from "./sql";
 
@@ -290,8 +290,8 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
         if (otherServer) replaces.push("connection");
         const changes = replaces.length > 0
             || olds.inherit !== news.inherit || olds.set !== news.set || (olds.admin ?? false) !== (news.admin ?? false)
-            // The password and its source are how to log in, not what the membership is (a rotation is no change).
-            || JSON.stringify(withoutPassword(oldConn)) !== JSON.stringify(withoutPassword(newConn));
+            // Where the password is read from is no part of the membership (a rotated RDS secret is no change).
+            || JSON.stringify(withoutSecretArn(oldConn)) !== JSON.stringify(withoutSecretArn(newConn));
         // Same (role, member) on what may be the same server under another name: revoke before granting again,
         // or the new grant would be revoked by the old one's delete.
         return { changes, replaces, deleteBeforeReplace: otherServer && replaces.length === 1 };

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runStackGraph, SECRET_MASK } from "../../../cli/graph";
-import { passwordFromSecretString, readSecretPassword, resolveAdminPassword, secretRegion, withoutPassword } from "../../../components/adminPassword";
+import { passwordFromSecretString, readSecretPassword, resolveAdminPassword, secretRegion, withoutSecretArn } from "../../../components/adminPassword";
 import { removalProvider } from "../../../components/databaseRemoval";
 import { roleMembershipProvider, type RoleMembershipOutputs } from "../../../components/postgres/roleMembership";
 
@@ -95,15 +95,17 @@ describe("the admin password of the dynamic providers (RDS rotation)", () => {
             assert.strictEqual(await resolveAdminPassword({}), undefined);
         });
 
-        it("RoleMembership: a new password or secret is no change; another server or user still is", async () => {
+        it("RoleMembership: a new secret is no change; another server, user or given password still is", async () => {
             const base: RoleMembershipOutputs = {
                 __kind: "RoleMembership", role: "a", member: "b", inherit: true, set: false, admin: false,
                 connection: { host: "h", port: 5432, user: "astroadmin", passwordSecretArn: ARN, database: "postgres", sslmode: "require" }, grants: [], serverVersion: "17",
             };
-            const rotated = { ...base, connection: { ...base.connection, passwordSecretArn: `${ARN}x`, password: "new" } };
+            const rotated = { ...base, connection: { ...base.connection, passwordSecretArn: `${ARN}x` } };
             assert.deepStrictEqual(await roleMembershipProvider.diff!("id", base, rotated), { changes: false, replaces: [], deleteBeforeReplace: false });
             const otherUser = { ...base, connection: { ...base.connection, user: "other" } };
             assert.strictEqual((await roleMembershipProvider.diff!("id", base, otherUser)).changes, true);
+            const given = { ...base, connection: { ...base.connection, passwordSecretArn: undefined, password: "a" } };
+            assert.deepStrictEqual(await roleMembershipProvider.diff!("id", given, { ...given, connection: { ...given.connection, password: "b" } }), { changes: true, replaces: [], deleteBeforeReplace: false });
             const otherHost = { ...base, connection: { ...base.connection, host: "h2" } };
             assert.deepStrictEqual((await roleMembershipProvider.diff!("id", base, otherHost)).replaces, ["connection"]);
         });
@@ -130,7 +132,7 @@ describe("the admin password of the dynamic providers (RDS rotation)", () => {
             } finally {
                 if (saved) require.cache[id] = saved; else delete require.cache[id];
             }
-            assert.deepStrictEqual(withoutPassword({ host: "h", password: "p", passwordSecretArn: ARN }), { host: "h" });
+            assert.deepStrictEqual(withoutSecretArn({ host: "h", password: "p", passwordSecretArn: ARN }), { host: "h", password: "p" });
         });
     });
 });
