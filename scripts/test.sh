@@ -13,6 +13,9 @@ bash scripts/install-test-deps.sh
 echo "== workflow files (.github/workflows, checked offline against the GitHub Actions schema)"
 for f in .github/workflows/*.yml; do npx action-validator "$f"; done
 
+echo "== build (dist/, what bin/astro-db.js runs)"
+node scripts/build.js
+
 echo "== typecheck (tsc --noEmit, strict)"
 npx tsc --noEmit
 
