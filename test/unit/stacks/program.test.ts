@@ -114,8 +114,8 @@ describe("the stack program under Pulumi's mocks", function () {
                 const json = JSON.parse(planJson(g));
                 assert.deepStrictEqual(Object.keys(json), ["capacity", "outputs", "resources", "stack"]);
                 for (const r of json.resources) {
-                    assert.deepStrictEqual(Object.keys(r).sort(), ["inputs", "name", "options", "parent", "parentType", "secretInputs", "type"]);
-                    assert.deepStrictEqual(Object.keys(r.options), ["dependsOn", "ignoreChanges", "protect", "provider", "retainOnDelete"]);
+                    assert.deepStrictEqual(Object.keys(r).sort(), ["custom", "inputs", "name", "options", "parent", "parentType", "secretDigests", "secretInputs", "type"]);
+                    assert.deepStrictEqual(Object.keys(r.options), ["deletedWith", "dependsOn", "ignoreChanges", "protect", "provider", "retainOnDelete"]);
                 }
                 // No credential appears anywhere in a plan.
                 assert.ok(!planJson(g).includes("generated-by-pulumi-up"), "a generated password leaked into the plan");
