@@ -27,7 +27,7 @@ import type { Register } from "./main";
 import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFernetKeyFile, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
 
 export type { FileOutcome } from "./manifests";
-import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, serverCommandOptions } from "./pgClient";
+import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, queryChecked, serverCommandOptions } from "./pgClient";
 import { readState } from "./sql/catalog";
 import { checkDeclaration } from "./sql/check";
 import type { DeclarationResult, PgDeclaration, SqlStep } from "./sql/model";
@@ -219,7 +219,7 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
 
         const runs: DeploymentRun[] = [];
         for (const [release, group] of byDeployment(steps)) {
-            runs.push(await applyGroup(o, admin.database, maintenance, release, group));
+            runs.push(await applyGroup(o, admin.database, maintenance, release, group, live.currentUser));
         }
 
         const outDir = path.resolve(o.out ?? path.join("out", o.stack));
@@ -261,7 +261,7 @@ function planeLogins(d: StackSpec["deployments"][number]): { plane: string; user
 }
 
 /** One Deployment's steps (or the server-wide ones): all of it, or nothing of it. */
-async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[]): Promise<DeploymentRun> {
+async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[], adminUser: string): Promise<DeploymentRun> {
     const result: DeploymentApplyResult = { release, status: "applied", steps: [], summary: {}, files: [], notes: [] };
     const passwords = new Map<string, string>();
     const createdDatabases: string[] = [];
@@ -299,7 +299,8 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                         : step.statements({ password: (role) => sql.psqlVariable(sql.passwordVariable(role)) });
                     for (let i = 0; i < exec.length; i++) {
                         try {
-                            await client.query(exec[i]);
+                            // A GRANT/REVOKE that PostgreSQL answers with "no privileges were granted" fails the Deployment.
+                            await queryChecked(client, exec[i], adminUser, shown[i]);
                         } catch (err) {
                             throw new StepFailure(step, shown[i], err);
                         }

@@ -18,14 +18,16 @@ import type { PlanFormat } from "./plan";
 import { assessStack, capacityFindings } from "./capacity";
 
 /** Worst first: `--fail-on <s>` fails on a finding of severity s or worse. */
-export const SEVERITIES = ["drop", "replace", "capacity", "forget", "change"] as const;
+export const SEVERITIES = ["drop", "replace", "capacity", "revoke", "forget", "change"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export interface Finding {
     /**
      * drop: data is deleted; replace: the RDS server (or its endpoint) is replaced, or the guard
      * against that is lifted; capacity: a server's Deployments may take more than its threshold of
-     * its connection slots (every Deployment on it fails when it is full); forget: a database or role
+     * its connection slots (every Deployment on it fails when it is full); revoke: a grant or role
+     * membership leaves the stack (or is replaced) while its database and roles stay, so `pulumi up`
+     * revokes it (what held it loses access); forget: a database or role
      * leaves the stack but stays on the server;
      * change: an in-place change a reviewer must see (a minor engine version).
      */
@@ -96,12 +98,61 @@ export function compareGraphs(base: Pick<StackGraph, "resources">, head: Pick<St
             });
         }
     }
+    findings.push(...revokedPrivileges(before, after, new Set([...dropped].map(dataName))));
     for (const r of leaving.filter((x) => !dropped.has(x))) {
         findings.push(r.options.retainOnDelete
             ? { severity: "forget", resource: r.name, message: `leaves the stack: Pulumi forgets it and it stays on the server (retainOnDelete)${r.options.protect ? "; it is protected, so `pulumi up` refuses until it is unprotected" : ""}` }
             : { severity: "drop", resource: r.name, message: `leaves the stack and is NOT retained: \`pulumi up\` deletes it${r.options.protect ? " (protect blocks it until lifted)" : ""}` });
     }
     return sortFindings(findings);
+}
+
+/** Privilege-bearing types: a resource of one that leaves the stack is revoked (not retained). */
+const PRIVILEGE_TYPES = new Set(["postgresql:index/grant:Grant", "postgresql:index/defaultPrivileges:DefaultPrivileges", "mysql:index/grant:Grant"]);
+const isPrivilege = (r: GraphResource) => PRIVILEGE_TYPES.has(r.type) || r.inputs.__kind === "RoleMembership";
+/** The inputs that make a privilege resource another one (a change replaces it: the old one is revoked). */
+const IDENTITY = ["role", "member", "user", "host", "database", "schema", "objectType", "objects", "owner", "table"];
+
+function privilegeText(r: GraphResource, privileges = r.inputs.privileges as string[] | undefined): string {
+    const i = r.inputs;
+    if (i.__kind === "RoleMembership") return `the membership of ${show(i.member)} in role ${show(i.role)}`;
+    const what = privileges?.length ? privileges.join(", ") : "every privilege";
+    if (r.type === "mysql:index/grant:Grant") return `${what} on ${i.database}.${i.table ?? "*"} from '${i.user}'@'${i.host ?? "%"}'`;
+    const on = i.objectType === "database" ? `database ${i.database}` : `${i.objectType}${i.objectType === "schema" ? "" : "s"} in ${i.database}${i.schema ? `.${i.schema}` : ""}`;
+    return `${r.type.endsWith("DefaultPrivileges") ? "default privileges " : ""}${what} on ${on} from ${show(i.role)}`;
+}
+
+/**
+ * Grants and memberships that `pulumi up` revokes: those that leave the stack, or are replaced by another
+ * one (another grantee, database, schema), while what they are on stays; and privileges an update drops.
+ * Not those deleted with their database (deletedWith) when it leaves too, nor those of roles a removal drops.
+ */
+function revokedPrivileges(before: Map<string, GraphResource>, after: Map<string, GraphResource>, droppedNames: Set<string>): Finding[] {
+    const findings: Finding[] = [];
+    const headNames = new Set([...after.values()].map((r) => r.name));
+    for (const [k, old] of before) {
+        if (!isPrivilege(old) || old.options.retainOnDelete) continue;
+        const now = after.get(k);
+        const gone = (name: unknown) => typeof name === "string" && droppedNames.has(name);
+        if (now === undefined) {
+            if (old.options.deletedWith !== undefined && !headNames.has(old.options.deletedWith)) continue;
+            if ([old.inputs.role, old.inputs.member, old.inputs.user, old.inputs.database].some(gone)) continue;
+            findings.push({ severity: "revoke", resource: old.name, message: `leaves the stack: \`pulumi up\` revokes ${privilegeText(old)}` });
+            continue;
+        }
+        const changed = IDENTITY.filter((key) => show(old.inputs[key]) !== show(now.inputs[key]));
+        if (changed.length) {
+            findings.push({ severity: "revoke", resource: old.name, message: `${changed.map((key) => `${key} changes ${show(old.inputs[key])} -> ${show(now.inputs[key])}`).join(", ")}: \`pulumi up\` revokes ${privilegeText(old)} and grants ${privilegeText(now)}` });
+            continue;
+        }
+        const had = (old.inputs.privileges as string[] | undefined) ?? [];
+        const has = new Set((now.inputs.privileges as string[] | undefined) ?? []);
+        const lost = had.filter((p) => !has.has(p));
+        if (lost.length && !now.options.ignoreChanges.includes("privileges")) {
+            findings.push({ severity: "revoke", resource: old.name, message: `privileges change: \`pulumi up\` revokes ${privilegeText(old, lost)}` });
+        }
+    }
+    return findings;
 }
 
 /** What changes on one RDS instance that a reviewer must see. */

@@ -18,7 +18,7 @@ import { Option } from "commander";
 import type { Client } from "pg";
 import type { Register } from "./main";
 import { readStackFile } from "./graph";
-import { connectAdmin, maskUrl, pgErrorMessage, stackCommandOptions } from "./pgClient";
+import { connectAdmin, maskUrl, pgErrorMessage, queryChecked, stackCommandOptions } from "./pgClient";
 import { parseStackConfig } from "../stacks/config";
 import {
     ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
@@ -110,7 +110,8 @@ export async function fence(o: FenceOptions): Promise<FenceResult> {
         // 1. CONNECT moves from source to target, as the database's owner role, in one transaction.
         try {
             await client.query("BEGIN");
-            for (const statement of fenceConnectSql({ database: n.database, ownerRole: n.ownerRole }, from.role, to.role)) await client.query(statement);
+            // A REVOKE or GRANT PostgreSQL only warns about ("no privileges were revoked") would leave the source connecting.
+            for (const statement of fenceConnectSql({ database: n.database, ownerRole: n.ownerRole }, from.role, to.role)) await queryChecked(client, statement, who.u);
             await client.query("COMMIT");
         } catch (err) {
             await client.query("ROLLBACK").catch(() => undefined);

@@ -146,6 +146,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                 protect: args.protect,
                 // Seed 004: the owner role owns the database; the login roles get CONNECT in the grant chain.
                 databaseOwner: failover?.databaseOwner,
+                ownerAccess: failover?.ownerAccess,
                 connectRoles: failover?.connectRoles,
                 sharedDataRole: customer,
                 members: customer ? { roles: failover!.connectRoles, connection } : undefined,

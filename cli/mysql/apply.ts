@@ -25,7 +25,7 @@ import { isMysqlDeclaration, MysqlDeclaration } from "../sql/mysql";
 import { translateGraph } from "../sql/registry";
 import { byDeployment } from "../sql/render";
 import type { Connection } from "mysql2/promise";
-import { MysqlState, readMysqlState } from "./catalog";
+import { MysqlState, readMysqlState, showGrants } from "./catalog";
 import { checkMysqlDeclaration, mysqlNeedsRun, requireClause } from "./check";
 import { connectMysqlAdmin, mysqlErrorMessage, parseMysqlAdminUrl } from "./client";
 
@@ -123,6 +123,8 @@ async function applyGroup(c: Connection, o: ApplyOptions, release: string | unde
             // What a report may show: the same statements with the password masked.
             const shown = render(() => "'***'");
             const undoing = before.flatMap((x) => undoOf(x.d, x.r, state));
+            const grantee = decls.find((d): d is Extract<MysqlDeclaration, { type: "privileges" }> => d.type === "privileges");
+            const grantsBefore = grantee ? await showGrants(c, sql.showGrants(grantee.user, grantee.host)) : [];
             for (let i = 0; i < exec.length; i++) {
                 try {
                     await c.query(exec[i]);
@@ -134,6 +136,13 @@ async function applyGroup(c: Connection, o: ApplyOptions, release: string | unde
             if (rotating) result.notes.push(`gave ${user} a new password (--rotate-password): the old one no longer works`);
             state = await readMysqlState(c);
             const stillDiffers = decls.flatMap((d) => checkMysqlDeclaration(d, state).findings.filter((f) => f.status !== "extra").map((f) => f.message));
+            if (grantee && stillDiffers.length) {
+                // A GRANT the server accepted without changing what the account holds: a failure, as PostgreSQL's "no privileges were granted" is.
+                const grantsAfter = await showGrants(c, sql.showGrants(grantee.user, grantee.host));
+                const unchanged = JSON.stringify(grantsAfter) === JSON.stringify(grantsBefore);
+                throw new StepFailure(step, shown.join("; "), new Error(
+                    `the server accepted it but ${sql.showGrants(grantee.user, grantee.host)} ${unchanged ? "is unchanged" : "still lacks what it declares"}: ${stillDiffers.join("; ")}`));
+            }
             outcomes.push({
                 resource: step.resource.name, kind: step.kind, action: step.action,
                 outcome: before.every((x) => x.r.status === "absent") ? "created" : "changed",

@@ -8,7 +8,7 @@
  * built-in default, not "no privileges"), and objects the grantee owns are left out of `ALL <TYPE>S`
  * targets (Airflow's tables belong to the Astro user, which holds every right on them as owner).
  */
-import { DEFAULT_ACL_OBJTYPE, PUBLIC_ROLE } from "../../components/postgres/sql";
+import { DEFAULT_ACL_OBJTYPE, isCreatorGrant, PUBLIC_ROLE } from "../../components/postgres/sql";
 import { FENCE_FUNCTION, fenceFunctionProblems } from "../../components/postgres/fenceFunction";
 import type { AclEntry, PgDatabaseContents, PgObjectKind, PgObjectState, PgState } from "./catalog";
 import type { DeclarationResult, Finding, PgDeclaration, PgPrivilegeTarget } from "./model";
@@ -170,7 +170,7 @@ function sameTime(a: string, b: string): boolean {
 
 function checkMembership(d: Decl<"membership">, state: PgState): DeclarationResult {
     for (const r of [d.role, d.member]) if (!state.roles.has(r)) return absent(missingRole(r));
-    const rows = state.memberships.filter((m) => m.role === d.role && m.member === d.member);
+    const rows = state.memberships.filter((m) => m.role === d.role && m.member === d.member && !isCreatorGrant(m, state.currentUser));
     const object = label.membership(d.role, d.member);
     if (rows.length === 0) return absent({ status: "missing", object, grantee: d.member, message: `${q(d.member)} is not a member of role ${q(d.role)}` });
     const findings: Finding[] = [];
@@ -363,7 +363,7 @@ export function undeclaredFindings(decls: readonly PgDeclaration[], state: PgSta
         const key = `${m.role}\0${m.member}`;
         if (memberships.has(key) || seen.has(key)) continue;
         // PostgreSQL 16+: a CREATEROLE admin that creates a role is granted it WITH ADMIN, without INHERIT or SET.
-        if (m.member === state.currentUser && m.admin && m.inherit === false && m.set === false) continue;
+        if (isCreatorGrant(m, state.currentUser)) continue;
         seen.add(key);
         const object = label.membership(m.role, m.member);
         findings.push({ status: "extra", object, grantee: m.member, message: `${q(m.member)} is a member of role ${q(m.role)}, which the stack does not declare` });

@@ -99,6 +99,9 @@ export class MysqlDeploymentAccess extends pulumi.ComponentResource {
                 // Every input forces a replacement, and the old grant's delete revokes its privileges:
                 // created first, the new grant would lose what the two lists share.
                 deleteBeforeReplace: true,
+                // A grant that leaves the stack is revoked, unless the database leaves with it (retained, or
+                // dropped by a DatabaseRemoval together with the user): then there is nothing to revoke.
+                deletedWith: this.database,
             }));
         }
 

@@ -22,6 +22,11 @@ export interface DeploymentAccessArgs {
     readonly adminUser: pulumi.Input<string>;
     /** Owner of the database. Defaults to `adminUser`. */
     readonly databaseOwner?: pulumi.Input<string>;
+    /**
+     * When `databaseOwner` is not the admin: the admin's membership in it (FailoverRoles.ownerAccess). The
+     * database waits for it, so every GRANT/REVOKE on the database runs with the owner's privileges.
+     */
+    readonly ownerAccess?: pulumi.Resource;
     /** The Astro user's password. Defaults to a generated 32-character password (none for a shared data role). */
     readonly password?: pulumi.Input<string>;
     /** Whether the Astro user can log in; false retires a Deployment without dropping anything. Defaults to true. */
@@ -84,7 +89,7 @@ export class DeploymentAccess extends pulumi.ComponentResource {
         this.database = new postgresql.Database(`${name}-database`, {
             name: args.database,
             owner: args.databaseOwner ?? args.adminUser,
-        }, keep);
+        }, { ...keep, dependsOn: args.ownerAccess ? [args.ownerAccess] : [] });
 
         this.role = new postgresql.Role(`${name}-user`, {
             name: args.user,
@@ -110,9 +115,11 @@ export class DeploymentAccess extends pulumi.ComponentResource {
         this.grants = [];
         let previous: pulumi.Resource[] = first;
         const chain = <T extends pulumi.CustomResource>(make: (o: pulumi.CustomResourceOptions) => T): T => {
-            // Kept on delete too: a removed Deployment keeps working grants, and after a DatabaseRemoval
-            // dropped the database there is nothing left to revoke (revoking would fail).
-            const r = make({ parent: this, dependsOn: previous, retainOnDelete: true });
+            // Privileges are revoked when they leave the stack while the database stays (a changed schema,
+            // failover turned off). deletedWith: when the database leaves too (a DatabaseRemoval dropped it,
+            // or the Deployment left the stack and the database is retained), there is nothing to revoke
+            // and the provider could not even connect to it, so Pulumi skips the revoke.
+            const r = make({ parent: this, dependsOn: previous, deletedWith: this.database });
             this.grants.push(r);
             previous = [r];
             return r;
@@ -150,7 +157,7 @@ export class DeploymentAccess extends pulumi.ComponentResource {
         for (const [label, member] of Object.entries(args.members?.roles ?? {})) {
             const m = new RoleMembership(`${name}-${label}-data-role`, {
                 role: this.role.name, member, ...DATA_ROLE_MEMBERSHIP, connection: pulumi.secret(args.members!.connection),
-            }, { parent: this, dependsOn: before, retainOnDelete: true });
+            }, { parent: this, dependsOn: before });
             this.memberships.push(m);
             before = [m];
         }

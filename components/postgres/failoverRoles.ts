@@ -34,6 +34,16 @@
  * the orchestrator gets anything of the data role. No login role is a member of the owner role (it
  * could otherwise grant itself CONNECT back). Only the first plane is granted CONNECT at first: exactly
  * one plane can connect at any time, and a failover (`astro-db fence`) moves CONNECT to the other.
+ *
+ * The admin that runs the stack (RDS's master user: CREATEDB CREATEROLE, no superuser) becomes a member
+ * of the owner role WITH INHERIT TRUE, SET TRUE before the database exists (`ownerAccess`). The owner role
+ * owns the database, and PostgreSQL turns a GRANT or REVOKE ON DATABASE by a role that neither owns it nor
+ * has the owner's privileges into a warning ("no privileges were granted"), not an error; the postgresql
+ * provider joins the owner only for schemas and tables (resource_postgresql_grant.go getRolesToGrant
+ * returns no owner for objectType database). SET TRUE also keeps the provider from granting and then
+ * revoking the owner role around CREATE/ALTER DATABASE ... OWNER (its isMemberOfRole requires set_option),
+ * which would revoke this membership. The orchestrator gains nothing from it: membership passes
+ * privileges down, not up.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
@@ -68,6 +78,13 @@ export interface FailoverMembership {
     inherit: boolean;
     set: boolean;
 }
+
+/**
+ * How the admin holds the owner role: its privileges (GRANT/REVOKE on the database) and SET ROLE (OWNER TO).
+ * No ADMIN: PostgreSQL 16+ already gives a CREATEROLE admin ADMIN on a role it creates, in a row of its own
+ * (which refuses "ADMIN option cannot be granted back to your own grantor").
+ */
+export const ADMIN_OWNER_MEMBERSHIP = { inherit: true, set: true, admin: false } as const;
 
 /** How each login role holds the data role (customer model): its privileges, and SET ROLE to it at login. */
 export const DATA_ROLE_MEMBERSHIP = { inherit: true, set: true, admin: false } as const;
@@ -279,6 +296,8 @@ export class FailoverRoles extends pulumi.ComponentResource {
     /** Secret, customer model only: the login roles' passwords, in plane order. */
     public readonly loginPasswords?: [pulumi.Output<string>, pulumi.Output<string>];
     public readonly memberships: RoleMembership[];
+    /** The admin's membership in the owner role (ADMIN_OWNER_MEMBERSHIP): DeploymentAccess's database waits for it. */
+    public readonly ownerAccess: RoleMembership;
     public readonly users: FailoverUsers;
     public readonly planes: readonly [string, string];
 
@@ -335,6 +354,10 @@ export class FailoverRoles extends pulumi.ComponentResource {
             ...(this.loginRoles ? this.loginRoles.map((r, i) => [args.loginRoles[i], r.name] as [string, pulumi.Output<string>]) : []),
         ]);
         const connection = pulumi.secret(args.connection);
+        // Privileges, not data: revoked when they leave the stack (a dropped role takes them along, see RoleMembership.delete).
+        this.ownerAccess = new RoleMembership(`${name}-admin-owner`, {
+            role: this.ownerRole.name, member: args.adminUser ?? ADMIN, ...ADMIN_OWNER_MEMBERSHIP, connection,
+        }, { parent: this });
         this.memberships = [];
         let previous: pulumi.Resource[] = [];
         for (const m of failoverMemberships(args, users, planes, { terminate, adminSignals, adminUser: ADMIN })) {
@@ -343,7 +366,7 @@ export class FailoverRoles extends pulumi.ComponentResource {
                 member: byName.get(m.member) ?? m.member,
                 inherit: m.inherit, set: m.set, admin: false,
                 connection,
-            }, { parent: this, dependsOn: previous, retainOnDelete: true });
+            }, { parent: this, dependsOn: previous });
             this.memberships.push(membership);
             previous = [membership];
         }

@@ -26,7 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
 import { resolveAdminPassword, withoutSecretArn } from "../adminPassword";
 import type { PgSslMode } from "../astronomer/connections";
-import { grantRoleMembership, quoteIdent, revokeRoleMembership } from "./sql";
+import { grantRoleMembership, isCreatorGrant, quoteIdent, revokeRoleMembership } from "./sql";
 
 /**
  * `__kind` input of every RoleMembership: all dynamic resources share the type token
@@ -202,6 +202,11 @@ export async function readMembership(client: Client, server: ServerInfo, role: s
     return { rolesExist, memberInherits: memberRow!.rolinherit, grants: rows.rows };
 }
 
+/** The rows that make up a declared membership: every grantor's, but the one PostgreSQL 16+ gives a CREATEROLE admin in a role it created. */
+export function declaredGrants(grants: MembershipGrant[], member: string, connectionUser: string): MembershipGrant[] {
+    return grants.filter((g) => !isCreatorGrant({ ...g, member }, connectionUser));
+}
+
 /** What the member really gets: the union over every grantor's row. */
 export function effectiveOptions(grants: MembershipGrant[]): MembershipOptions {
     return {
@@ -232,6 +237,7 @@ async function applyMembership(inputs: RoleMembershipInputs): Promise<RoleMember
             await client.query(revokeAdminOptionSql(role, member));
         }
         const after = await readMembership(client, server, role, member);
+        after.grants = declaredGrants(after.grants, member, inputs.connection.user);
         const live = effectiveOptions(after.grants);
         if (!sameOptions(live, wanted)) {
             const others = after.grants.map((g) => `${g.grantor}: INHERIT ${sqlBool(g.inherit)}, SET ${sqlBool(g.set)}, ADMIN ${sqlBool(g.admin)}`).join("; ");
@@ -274,6 +280,7 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
         return withAdminClient(props.connection, async (client) => {
             const server = await serverInfo(client);
             const live = await readMembership(client, server, props.role, props.member);
+            live.grants = declaredGrants(live.grants, props.member, props.connection.user);
             // No row left: the membership is gone, and an empty id tells the engine so.
             if (live.grants.length === 0) return { id: "", props };
             return { id, props: { ...props, ...effectiveOptions(live.grants), grants: live.grants, serverVersion: server.version } };

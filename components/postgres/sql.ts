@@ -111,6 +111,37 @@ export function revoke(on: GrantTarget, from: string, privileges?: readonly stri
     return `REVOKE ${what} ON ${targetSql(on)} FROM ${quoteRole(from)}`;
 }
 
+/**
+ * PostgreSQL 16+: the membership row a CREATEROLE admin is given in every role it creates (ADMIN, no
+ * INHERIT, no SET, granted by the bootstrap superuser). It is the server's, not a declared membership:
+ * a declared membership of the admin is its other row(s).
+ */
+export function isCreatorGrant(m: { member: string; admin: boolean; inherit?: boolean | null; set?: boolean | null }, currentUser: string): boolean {
+    return m.member === currentUser && m.admin && m.inherit === false && m.set === false;
+}
+
+/**
+ * SQLSTATEs of the warnings PostgreSQL answers a GRANT or REVOKE with when the role running it neither
+ * owns the object nor holds a grant option on it: the statement "succeeds" and changes nothing (or
+ * only part of what it names).
+ */
+export const PRIVILEGE_WARNINGS: Readonly<Record<string, string>> = {
+    "01007": "privilege not granted",
+    "01006": "privilege not revoked",
+};
+
+/**
+ * Why `statement`, answered with `notice`, must count as a failure; undefined for any other notice.
+ * `user` is the role that ran it.
+ */
+export function privilegeWarningFailure(statement: string, notice: { code?: string; message?: string }, user: string): string | undefined {
+    if (notice.code === undefined || !(notice.code in PRIVILEGE_WARNINGS)) return undefined;
+    const firstLine = statement.split("\n").find((l) => /\b(GRANT|REVOKE)\b/i.test(l))?.trim() ?? statement.split("\n")[0];
+    return `PostgreSQL answered ${JSON.stringify(firstLine)} with WARNING "${notice.message ?? PRIVILEGE_WARNINGS[notice.code]}" (SQLSTATE ${notice.code}, ${PRIVILEGE_WARNINGS[notice.code]}): ` +
+        `${quoteIdent(user)} neither owns the object nor holds a grant option on it, so nothing (or not all) of it took effect: ` +
+        "run it as the object's owner or as a member of the owner WITH INHERIT TRUE.";
+}
+
 export interface DefaultPrivilegesTarget {
     /** The role whose future objects get the privileges (`FOR ROLE`). */
     owner: string;

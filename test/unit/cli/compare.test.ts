@@ -73,6 +73,26 @@ describe("plan --against: what a reviewer must see", () => {
         }
     });
 
+    it("flags grants and memberships that pulumi up revokes: another orchestrator, failover turned off; not those deleted with their database", async () => {
+        const base = await runStackGraph("local");
+        const other = compareGraphs(base, await runStackGraph("local", { file: stackWith((c) => (c["astro-db:deployments"][0].failover.orchestratorUser = "other_orchestrator"), "local") }));
+        assert.deepStrictEqual(other.map((f) => [f.severity, f.resource]), [
+            ["revoke", "amateur-sunspot-5075-orchestrator-owner"],
+            ["revoke", "amateur-sunspot-5075-orchestrator-terminator"],
+        ]);
+        assert.match(other[0].message, /member changes "commander_user" -> "other_orchestrator": `pulumi up` revokes the membership of "commander_user" in role "airflow_db_amateur_sunspot_5075_owner"/);
+
+        const off = compareGraphs(base, await runStackGraph("local", { file: stackWith((c) => delete c["astro-db:deployments"][0].failover, "local") }));
+        const revoked = off.filter((f) => f.severity === "revoke").map((f) => f.resource);
+        for (const r of ["admin-owner", "orchestrator-owner", "orchestrator-terminator", "dp1-connect", "dp2-connect", "dp1-data-role"]) assert.ok(revoked.includes(`amateur-sunspot-5075-${r}`), `${r} is revoked`);
+        assert.ok(off.some((f) => f.severity === "forget" && f.resource === "amateur-sunspot-5075-owner-role"), "the roles themselves stay");
+
+        // A Deployment that leaves the stack: its grants go with its (retained) database, nothing is revoked.
+        const gone = compareGraphs(base, await runStackGraph("local", { file: stackWith((c) => c["astro-db:deployments"].pop(), "local") }));
+        assert.deepStrictEqual(gone.filter((f) => f.severity === "revoke"), []);
+        assert.ok(failsOn(other, "revoke") && !failsOn(other, "capacity"));
+    });
+
     it("flags the removal that drops a Deployment whose retention has ended", async () => {
         const base = await runStackGraph("prod");
         const head = await runStackGraph("prod", { file: prodWith((c) => (c["astro-db:deployments"][1].retiredAt = "2020-01-01")) });

@@ -54,7 +54,7 @@ for (const preview of [false, true]) {
         function make(users: "customer" | "apc", extra: Partial<import("../../../components/postgres/failoverRoles").FailoverRolesArgs> = {}) {
             return new mod.FailoverRoles(release, {
                 ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
-                orchestratorUser: "commander_user", users,
+                orchestratorUser: "commander_user", users, adminUser: "admin",
                 connection: { host: "db.example.com", port: 5432, user: "admin", password: ADMIN_PASSWORD, sslmode: "verify-full" },
                 dataRole: users === "customer" ? names.user : undefined,
                 ...extra,
@@ -106,14 +106,18 @@ for (const preview of [false, true]) {
             await settle();
             const m = memberships();
             assert.deepStrictEqual(m.map(({ name, ...rest }) => [name, rest]), [
+                // The admin (RDS's master user) holds the owner's privileges, so its grants on the owner's database take effect.
+                [`${release}-admin-owner`, { role: "airflow_db_amateur_sunspot_5075_owner", member: "admin", inherit: true, set: true, admin: false }],
                 [`${release}-dp1-terminator-membership`, { role: "dp1_user_amateur_sunspot_5075", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: false, set: false, admin: false }],
                 [`${release}-dp2-terminator-membership`, { role: "dp2_user_amateur_sunspot_5075", member: "airflow_conn_killer_amateur_sunspot_5075", inherit: false, set: false, admin: false }],
                 [`${release}-orchestrator-owner`, { role: "airflow_db_amateur_sunspot_5075_owner", member: "commander_user", inherit: true, set: true, admin: false }],
                 [`${release}-orchestrator-terminator`, { role: "airflow_conn_killer_amateur_sunspot_5075", member: "commander_user", inherit: true, set: true, admin: false }],
             ]);
             for (const r of seen.filter((x) => x.type === DYNAMIC)) assert.strictEqual(r.inputs.__kind, ROLE_MEMBERSHIP_KIND);
-            // Each membership waits for the one before it.
-            const chain = registered.filter((r) => r.type === DYNAMIC);
+            // Each membership waits for the one before it (the admin's is on its own: the database waits for it).
+            const chain = registered.filter((r) => r.type === DYNAMIC && r.name !== `${release}-admin-owner`);
+            // Privileges, not data: every membership is revoked when it leaves the stack.
+            for (const r of registered.filter((x) => x.type === DYNAMIC)) assert.ok(!r.opts.retainOnDelete, `${r.name} is not retained on delete`);
             chain.slice(1).forEach((r, i) => {
                 const deps = ([] as pulumi.Input<pulumi.Resource>[]).concat(r.opts.dependsOn as pulumi.Input<pulumi.Resource>[]);
                 assert.strictEqual(deps.length, 1, `${r.name} depends on exactly the membership before it`);
@@ -145,6 +149,7 @@ for (const preview of [false, true]) {
             assert.deepStrictEqual(seen.filter((r) => r.type === "postgresql:index/role:Role").map((r) => r.inputs.name), [names.ownerRole, names.terminatorRole]);
             assert.strictEqual(seen.filter((r) => r.type === "random:index/randomPassword:RandomPassword").length, 0);
             assert.deepStrictEqual(memberships().map((m) => [m.role, m.member, m.inherit, m.set]), [
+                [names.ownerRole, "admin", true, true],
                 [names.ownerRole, "commander_user", true, true],
                 [names.terminatorRole, "commander_user", true, true],
             ]);
@@ -189,6 +194,13 @@ for (const preview of [false, true]) {
             const dbReg = registered.find((r) => r.type === "postgresql:index/database:Database")!;
             const ownerDeps = await (dbReg.props.owner as unknown as { resources(): Promise<Set<pulumi.Resource>> }).resources();
             assert.deepStrictEqual([...ownerDeps].map(nameOf), [`${release}-owner-role`], "the database waits for the owner role");
+            assert.deepStrictEqual(([] as unknown[]).concat(dbReg.opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [`${release}-admin-owner`],
+                "and for the admin's membership in it: GRANT/REVOKE ON DATABASE by a non-owner is only a warning");
+            // Grants are revoked when they leave the stack, unless the database leaves too (nothing to revoke then).
+            for (const g of registered.filter((r) => r.type === "postgresql:index/grant:Grant" || r.type === "postgresql:index/defaultPrivileges:DefaultPrivileges")) {
+                assert.ok(!g.opts.retainOnDelete, `${g.name} is not retained on delete`);
+                assert.strictEqual(g.opts.deletedWith, d.access.database, `${g.name} is deleted with the database`);
+            }
 
             const grants = registered.filter((r) => r.type === "postgresql:index/grant:Grant" && r.props.objectType === "database");
             assert.deepStrictEqual(grants.map((g) => g.name), [`${release}-public-connect`, `${release}-dp1-connect`, `${release}-dp2-connect`, `${release}-database-grant`]);
@@ -216,7 +228,7 @@ for (const preview of [false, true]) {
             assert.deepStrictEqual(([] as unknown[]).concat(dataRole[1].opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [dataRole[0].name]);
             const dataRoleInputs = seen.filter((r) => r.type === DYNAMIC && /-data-role$/.test(r.name)).map((r) => [r.inputs.role, r.inputs.member, r.inputs.inherit, r.inputs.set, r.inputs.admin]);
             if (!preview) assert.deepStrictEqual(dataRoleInputs, names.loginRoles.map((l) => [names.user, l, true, true, false]));
-            for (const r of dataRole) assert.strictEqual(r.opts.retainOnDelete, true);
+            for (const r of dataRole) assert.ok(!r.opts.retainOnDelete, `${r.name} is revoked when it leaves the stack`);
             if (!preview) for (const r of seen.filter((x) => /-data-role$/.test(x.name))) assert.ok(isSecretInput(r.inputs.connection), `${r.name} connection is sent as a secret`);
             // No login role is a member of the owner role (it could grant itself CONNECT back).
             assert.ok(!memberships().some((m) => m.role === names.ownerRole && names.loginRoles.includes(m.member)));

@@ -56,11 +56,18 @@ describe("retention of a removed Deployment (seed 002)", () => {
         assert.ok(mine(g).some((r) => r.type === "random:index/randomBytes:RandomBytes" && r.parent === RELEASE));
     });
 
-    it("keeps every grant on delete, so a removed Deployment keeps working and a dropped database leaves nothing to revoke", async () => {
+    it("revokes a grant that leaves the stack while its database stays, skips the revoke when the database leaves too (deletedWith), keeps schemas", async () => {
         const g = await runStackGraph("local", { file: stackWith(undefined), today: day("2026-11-23") });
-        const grants = mine(g).filter((r) => /grant:Grant|defaultPrivileges|schema:Schema/.test(r.type) || r.inputs.__kind === "RoleMembership");
-        assert.ok(grants.length >= 9);
-        for (const r of grants) assert.strictEqual(r.options.retainOnDelete, true, r.name);
+        const grants = mine(g).filter((r) => /grant:Grant|defaultPrivileges/.test(r.type));
+        assert.ok(grants.length >= 8);
+        for (const r of grants) {
+            assert.strictEqual(r.options.retainOnDelete, false, r.name);
+            assert.strictEqual(r.options.deletedWith, `${RELEASE}-database`, r.name);
+        }
+        for (const r of mine(g).filter((x) => /schema:Schema|database:Database|role:Role/.test(x.type))) assert.strictEqual(r.options.retainOnDelete, true, r.name);
+        const failover = g.resources.filter((r) => r.inputs.__kind === "RoleMembership");
+        assert.ok(failover.length >= 7, "the failover Deployment's memberships");
+        for (const r of failover) assert.strictEqual(r.options.retainOnDelete, false, `${r.name}: a membership that leaves the stack is revoked`);
     });
 
     it("lifts protect from a retired Deployment on a protected stack, so its removal can proceed; data stays retained", async () => {
@@ -92,7 +99,7 @@ describe("retention of a removed Deployment (seed 002)", () => {
         // Behind a psql variable: a script handed to a DBA drops only with `psql -v confirm_drop=1`.
         // `:{?confirm_drop}` alone would be true for 0 or yes: the value itself is compared with '1'
         // (run in real psql by test/integration/postgres.test.ts).
-        assert.match(sql, /\\if :\{\?confirm_drop\}\nSELECT :'confirm_drop' = '1' AS astro_db_run \\gset\n\\else\n\\set astro_db_run false\n\\endif\n\\if :astro_db_run\n.*\nDROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234";\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";\n\\else\n\\echo astro-db: skipped quasar-nebula-1234-removal .*confirm_drop=1.*\n\\endif/);
+        assert.match(sql, /\\if :\{\?confirm_drop\}\nSELECT :'confirm_drop' = '1' AS astro_db_run \\gset\n\\else\n\\set astro_db_run false\n\\endif\n\\if :astro_db_run\nDO \$astro_db_removal\$\n[^]*\nDROP DATABASE IF EXISTS "airflow_db_quasar_nebula_1234" WITH \(FORCE\);\nDROP ROLE IF EXISTS "astro_quasar_nebula_1234";\n\\else\n\\echo astro-db: skipped quasar-nebula-1234-removal .*confirm_drop=1.*\n\\endif/);
         assert.ok(!/CREATE DATABASE "airflow_db_quasar_nebula_1234"/.test(sql));
         // Other Deployments are untouched.
         assert.ok(g.resources.some((r) => r.name === "amateur-sunspot-5075-database"));
@@ -108,12 +115,13 @@ describe("retention of a removed Deployment (seed 002)", () => {
         assert.strictEqual((g.outputs.retention as Record<string, { state: string }>)[RELEASE].state, "retired");
     });
 
-    it("drops with quoted identifiers, after ending open sessions", () => {
-        assert.deepStrictEqual(removalStatements("postgres", 'db"x', ["r1"]), [
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'db"x' AND pid <> pg_backend_pid()`,
-            `DROP DATABASE IF EXISTS "db""x"`,
-            `DROP ROLE IF EXISTS "r1"`,
-        ]);
+    it("drops with quoted identifiers, after taking the roles' privileges it lacks (a non-superuser admin) and ending open sessions", () => {
+        const [take, terminate, ...drops] = removalStatements("postgres", 'db"x', ["r1", "r'2"]);
+        assert.match(take, /rolname = ANY\(ARRAY\['r1', 'r''2'\]::text\[\]\)/, "only the Deployment's own roles");
+        assert.match(take, /IF NOT pg_catalog\.pg_has_role\(current_user, r, 'USAGE'\) THEN\n\s+EXECUTE format\('GRANT %I TO %I', r, current_user\)/);
+        assert.match(take, /ALTER DATABASE %I ALLOW_CONNECTIONS false', 'db"x'\)/);
+        assert.strictEqual(terminate, `SELECT pid, pg_catalog.pg_terminate_backend(pid, 5000) FROM pg_catalog.pg_stat_activity WHERE datname = 'db"x' AND pid <> pg_catalog.pg_backend_pid()`);
+        assert.deepStrictEqual(drops, [`DROP DATABASE IF EXISTS "db""x" WITH (FORCE)`, `DROP ROLE IF EXISTS "r1"`, `DROP ROLE IF EXISTS "r'2"`]);
         assert.deepStrictEqual(removalStatements("mysql", "db", ["u"]), ["DROP DATABASE IF EXISTS `db`", "DROP USER IF EXISTS 'u'@'%'"]);
     });
 });
