@@ -183,6 +183,7 @@ export function verdict(r: Review): string {
         parts.push(`alters the database server (${what.join(", ")}: a replacement, a major upgrade, a rename or lifted deletion protection)`);
     }
     if (n("capacity")) parts.push(`takes ${n("capacity")} server(s) over the connection capacity threshold`);
+    if (n("revoke")) parts.push(`revokes ${n("revoke")} grant(s)/membership(s)`);
     if (n("forget")) parts.push(`${n("forget")} database(s)/role(s) leave the stack`);
     if (n("change")) parts.push(`${n("change")} in-place change(s) to check`);
     if (mandatory) parts.push(`${mandatory} mandatory policy violation(s)`);
@@ -192,7 +193,7 @@ export function verdict(r: Review): string {
         const counts = countLine(r.changes);
         return counts === "no change" ? "No change: nothing to decide." : `Nothing to decide beyond the diff: ${counts}; nothing is replaced, dropped or forgotten.`;
     }
-    const act = worst === "drop" || worst === "replace" || worst === "capacity" || mandatory || refused ? "Decide before merging" : "Check before merging";
+    const act = worst === "drop" || worst === "replace" || worst === "capacity" || worst === "revoke" || mandatory || refused ? "Decide before merging" : "Check before merging";
     return `${act}: this change ${parts.join("; ")}.`;
 }
 
