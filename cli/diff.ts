@@ -166,9 +166,11 @@ export function diffPlans(base: DiffInput, head: DiffInput): ResourceChange[] {
         });
     }
     const after = new Set(headIds.values());
+    const headNames = new Set(head.resources.map((x) => x.name));
     for (const [r, id] of baseIds) {
         if (!r.custom || after.has(id)) continue;
-        const forget = r.options.retainOnDelete;
+        // deletedWith a resource that leaves too: Pulumi skips the provider's delete, as for retainOnDelete.
+        const forget = r.options.retainOnDelete || (r.options.deletedWith !== undefined && !headNames.has(r.options.deletedWith));
         out.push({
             type: r.type, name: r.name, group: groupOf(r, base.resources), protect: r.options.protect, retainOnDelete: forget,
             action: forget ? "forget" : "delete", changes: inputList(r, "old"), replaceBecause: [], optionChanges: [],
