@@ -90,11 +90,11 @@ for (const { variant, major } of VARIANTS) {
                 const suffix = kind === "superuser" ? "su" : kind;
                 const all = deployments(suffix);
                 /**
-                 * A CREATEROLE admin without rds_superuser holds no ADMIN on pg_signal_backend, which the terminator
-                 * role is granted by default (FailoverRoles signalBackend): failover Deployments fail there, loudly and
-                 * rolled back, until fencing needs no pg_signal_backend (issue 10, point 3).
+                 * A CREATEROLE admin without rds_superuser can end the sessions of the login roles it created
+                 * (customer-managed users), not of APC's: the fencing function of an APC failover Deployment is
+                 * refused, loudly and rolled back, with the fixes named (components/postgres/fenceFunction.ts).
                  */
-                const refused = (k: Kind) => kind === "createrole" && k.failover !== undefined;
+                const refused = (k: Kind) => kind === "createrole" && k.failover === "apc";
                 const kinds = all.filter((k) => !refused(k));
                 let admin: PgAdmin;
                 let file: string;
@@ -121,8 +121,8 @@ for (const { variant, major } of VARIANTS) {
                     const failed = applied.deployments.filter((d) => d.status !== "applied");
                     assert.deepEqual(failed.map((d) => d.release), all.filter(refused).map((k) => k.release));
                     for (const d of failed) {
-                        assert.equal(d.failure!.resource, `pulumi-nodejs:dynamic:Resource ${d.release}-terminator-signal-backend`);
-                        assert.match(d.failure!.error, /permission denied to grant role "pg_signal_backend"/);
+                        assert.match(d.failure!.resource, /fence/);
+                        assert.match(d.failure!.error, /could not fence[\s\S]*GRANT pg_signal_backend TO[\s\S]*failover\.terminate: none/);
                     }
                     assert.equal(applied.ok, failed.length === 0);
                     for (const audit of failed.length ? await Promise.all(kinds.map((k) => auditStack({ stack: "local", file, adminUrl: admin.url, deployment: k.release })))
