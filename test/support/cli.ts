@@ -1,22 +1,32 @@
-/**
- * `main` as bin/astro-db.js runs it, with stdout and stderr captured. An error (exit 2 with a
- * message on stderr, as main prints it) rejects with that message, so tests can match it.
- */
+/** `main` as bin/astro-db.js runs it, in-process, with stdout and stderr captured. */
 import { main } from "../../cli/main";
 
-export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
+export interface CliRun {
+    code: number;
+    out: string;
+    err: string;
+    /** stdout and stderr interleaved, as a terminal shows them. */
+    text: string;
+}
+
+/** Runs the command and returns what it printed and its exit code, whatever the code. */
+export async function captureCli(args: string[]): Promise<CliRun> {
+    const r = { out: "", err: "", text: "" };
     const write = { out: process.stdout.write, err: process.stderr.write };
-    process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
-    let code: number;
+    const capture = (k: "out" | "err") => ((chunk: string | Uint8Array) => ((r[k] += String(chunk)), (r.text += String(chunk)), true)) as typeof process.stdout.write;
+    process.stdout.write = capture("out");
+    process.stderr.write = capture("err");
     try {
-        code = await main(["node", "astro-db", ...args]);
+        return { code: await main(["node", "astro-db", ...args]), ...r };
     } finally {
         process.stdout.write = write.out;
         process.stderr.write = write.err;
     }
-    if (code === 2 && err.trim() !== "") throw new Error(err.trim());
-    return { code, out, err };
+}
+
+/** As captureCli, but an error (exit 2 with a message on stderr, as main prints it) rejects with that message. */
+export async function runCli(args: string[]): Promise<CliRun> {
+    const r = await captureCli(args);
+    if (r.code === 2 && r.err.trim() !== "") throw new Error(r.err.trim());
+    return r;
 }

@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { main } from "../../../cli/main";
+import { captureCli } from "../../support/cli";
 
 const SECRET = "Sup3r/Secr#t?pw@x%";
 const TOKEN = "kube-token-7f3a9c1e5b";
@@ -19,18 +19,7 @@ const FORMS = [SECRET, encodeURIComponent(SECRET), Buffer.from(SECRET).toString(
 const SERVER = { name: "main", existing: { host: "127.0.0.1", adminUser: "postgres" } };
 const DEPLOYMENT = { release: "amateur-sunspot-5075" };
 
-async function run(argv: string[]): Promise<{ code: number; text: string }> {
-    let text = "";
-    const saved = { out: process.stdout.write, err: process.stderr.write };
-    process.stdout.write = ((c: string) => ((text += c), true)) as typeof process.stdout.write;
-    process.stderr.write = ((c: string) => ((text += c), true)) as typeof process.stderr.write;
-    try {
-        return { code: await main(["node", "astro-db", ...argv]), text };
-    } finally {
-        process.stdout.write = saved.out;
-        process.stderr.write = saved.err;
-    }
-}
+const run = captureCli;
 
 describe("bad input is refused before anything happens, and no secret is printed", function () {
     this.timeout(120_000);
