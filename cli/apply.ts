@@ -20,7 +20,7 @@ import { Command, Option } from "commander";
 import type { Client } from "pg";
 import { adminConnection } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../components/astronomer/values";
-import * as sql from "../components/postgres/sql";
+import * as sql from "../engines/postgres/statements";
 import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
 import type { Register } from "./main";
@@ -28,11 +28,11 @@ import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFe
 
 export type { FileOutcome } from "./manifests";
 import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, queryChecked, serverCommandOptions } from "./pgClient";
-import { readState } from "./sql/catalog";
-import { checkDeclaration } from "./sql/check";
-import type { DeclarationResult, PgDeclaration, SqlStep } from "./sql/model";
+import { readState } from "../engines/postgres/catalog";
+import { checkDeclaration } from "../engines/postgres/check";
+import type { DeclarationResult, PgDeclaration, SqlStep } from "../engines/model";
 import { stackServerContext, translateGraph } from "./sql/registry";
-import { byDeployment, segmentSteps } from "./sql/render";
+import { byDeployment, segmentSteps } from "../engines/postgres/render";
 import { isMysqlUrl } from "./mysql/client";
 import { checkOutputDir, parseHost, parsePort } from "./input";
 import { registerSecret } from "./maskUrl";

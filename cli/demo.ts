@@ -8,7 +8,7 @@
 import * as path from "path";
 import { Command } from "commander";
 import { SECRETS } from "../components/astronomer/facts";
-import * as sql from "../components/postgres/sql";
+import * as sql from "../engines/postgres/statements";
 import { startPostgres } from "../test/support/servers";
 import { applyStack, renderApplyResult } from "./apply";
 import { auditStack, renderAudit } from "./audit";

@@ -7,7 +7,7 @@ import { maskUrl } from "./maskUrl";
 import { type Command, Option } from "commander";
 import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
 import { connectionLimits, DEFAULT_LIMITS, MAX_TIMEOUT_SECONDS, parseServerUrl } from "./input";
-import { privilegeWarningFailure } from "../components/postgres/sql";
+import { privilegeWarningFailure } from "../engines/postgres/statements";
 
 export interface AdminUrl {
     host: string;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveAdminPassword } from "./adminPassword";
-import * as my from "./mysql/sql";
+import * as my from "../engines/mysql/statements";
 import { EngineKind } from "./names";
-import * as pg from "./postgres/sql";
+import * as pg from "../engines/postgres/statements";
 
 /** How to reach the server as its admin. Passed as a secret input, never captured by the provider. */
 export interface AdminConnection {

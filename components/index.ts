@@ -7,8 +7,8 @@ export { DeploymentAccess, DeploymentAccessArgs } from "./postgres/deploymentAcc
 export { FailoverRoles, FailoverRolesArgs, FailoverUsers, failoverSetupSql } from "./postgres/failoverRoles";
 export { RoleMembership, RoleMembershipArgs, PgConnectionArgs } from "./postgres/roleMembership";
 export { MysqlDeploymentAccess, MysqlDeploymentAccessArgs } from "./mysql/deploymentAccess";
-export { MYSQL_PRIVILEGES } from "./mysql/privileges";
-export { PG_PRIVILEGES } from "./postgres/privileges";
+export { MYSQL_PRIVILEGES } from "../engines/mysql/privileges";
+export { PG_PRIVILEGES } from "../engines/postgres/privileges";
 export { DatabaseRemoval, DatabaseRemovalArgs, removalStatements } from "./databaseRemoval";
 export { retentionState, RetentionState } from "./retention";
 export * as names from "./names";

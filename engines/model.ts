@@ -3,8 +3,8 @@
  * with the facts it establishes. `sql` prints the steps, `apply` runs the ones whose facts do not
  * hold yet, `audit` checks every fact against the live catalogs. One list, three uses.
  */
-import type { EngineKind } from "../../components/names";
-import type { PgDefaultObjectType, PgSchemaObjectType } from "../../components/postgres/sql";
+import type { EngineKind } from "../components/names";
+import type { PgDefaultObjectType, PgSchemaObjectType } from "./postgres/statements";
 
 /** How a step's statements spell passwords: a literal for apply, a psql variable for `sql`. */
 export interface RenderContext {

@@ -20,7 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import * as YAML from "yaml";
-import * as sql from "../components/postgres/sql";
+import * as sql from "../engines/postgres/statements";
 import { runStackGraph } from "../cli/graph";
 import { translateGraph } from "../cli/sql/registry";
 import { startPostgres, PgServer } from "../test/support/servers";

@@ -4,7 +4,7 @@
  */
 import type { Client, CustomTypesConfig } from "pg";
 import { catalogQuery, connectPg } from "../pgClient";
-import { quoteIdent } from "../../components/postgres/sql";
+import { quoteIdent } from "../../engines/postgres/statements";
 import {
     type Catalog,
     type ColumnInfo,

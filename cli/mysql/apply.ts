@@ -14,19 +14,19 @@ import * as fs from "fs";
 import * as path from "path";
 import { adminConnection } from "../../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../../components/astronomer/values";
-import * as sql from "../../components/mysql/sql";
+import * as sql from "../../engines/mysql/statements";
 import type { ServerSpec, StackSpec } from "../../stacks/config";
 import type { ApplyOptions, DeploymentApplyResult, StepOutcome } from "../apply";
 import { checkApplyOptions, deploymentOptions, fernetChoice, generatePassword, summarize } from "../apply";
 import { readStackFile, runStackGraph } from "../graph";
 import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets, writePrivateFile } from "../manifests";
-import type { DeclarationResult, SqlStep } from "../sql/model";
-import { isMysqlDeclaration, MysqlDeclaration } from "../sql/mysql";
+import type { DeclarationResult, SqlStep } from "../../engines/model";
+import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/mysql/resources";
 import { translateGraph } from "../sql/registry";
-import { byDeployment } from "../sql/render";
+import { byDeployment } from "../../engines/postgres/render";
 import type { Connection } from "mysql2/promise";
-import { MysqlState, readMysqlState, showGrants } from "./catalog";
-import { checkMysqlDeclaration, mysqlNeedsRun, requireClause } from "./check";
+import { MysqlState, readMysqlState, showGrants } from "../../engines/mysql/catalog";
+import { checkMysqlDeclaration, mysqlNeedsRun, requireClause } from "../../engines/mysql/check";
 import { connectMysqlAdmin, mysqlErrorMessage, parseMysqlAdminUrl } from "./client";
 
 export interface MysqlApplyResult {

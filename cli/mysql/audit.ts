@@ -7,12 +7,12 @@
 import { maskUrl } from "../maskUrl";
 import type { AuditOptions } from "../audit";
 import { runStackGraph } from "../graph";
-import type { Finding, SqlStep } from "../sql/model";
-import { isMysqlDeclaration, MysqlDeclaration } from "../sql/mysql";
+import type { Finding, SqlStep } from "../../engines/model";
+import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/mysql/resources";
 import { translateGraph } from "../sql/registry";
-import * as sql from "../../components/mysql/sql";
-import { readMysqlState, showGrants } from "./catalog";
-import { checkMysqlDeclaration, undeclaredMysqlFindings } from "./check";
+import * as sql from "../../engines/mysql/statements";
+import { readMysqlState, showGrants } from "../../engines/mysql/catalog";
+import { checkMysqlDeclaration, undeclaredMysqlFindings } from "../../engines/mysql/check";
 import { connectMysqlAdmin, parseMysqlAdminUrl } from "./client";
 import { pickMysqlServer } from "./apply";
 import { LiveCapacity, liveCapacity, liveCapacityText, readMysqlSessions } from "../capacityLive";

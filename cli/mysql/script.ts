@@ -5,11 +5,11 @@
  * first, unless the stack declares one and `--show-passwords` is given; CREATE USER then runs as a
  * prepared statement, because IDENTIFIED BY takes only a literal.
  */
-import * as sql from "../../components/mysql/sql";
+import * as sql from "../../engines/mysql/statements";
 import type { StackGraph } from "../graph";
 import type { SqlOptions } from "../sql/command";
-import type { SqlStep } from "../sql/model";
-import { byDeployment } from "../sql/render";
+import type { SqlStep } from "../../engines/model";
+import { byDeployment } from "../../engines/postgres/render";
 
 /** The script for one server's MySQL steps. */
 export function renderMysqlScript(steps: readonly SqlStep[], title: string[], passwords: ReadonlyMap<string, string> = new Map()): string {

@@ -5,11 +5,11 @@
 import { Command } from "commander";
 import { runStackGraph, StackGraph } from "../graph";
 import type { Register } from "../main";
-import * as sql from "../../components/postgres/sql";
+import * as sql from "../../engines/postgres/statements";
 import { mysqlSqlSections } from "../mysql/script";
 import { stackCommandOptions } from "../pgClient";
 import { translateGraph, stackServerContext } from "./registry";
-import { renderPsql } from "./render";
+import { renderPsql } from "../../engines/postgres/render";
 
 export interface SqlOptions {
     deployment?: string;

@@ -6,11 +6,11 @@
  */
 import type { GraphResource, StackGraph } from "../graph";
 import type { DeploymentSpec, ServerSpec } from "../../stacks/config";
-import type { SqlStep } from "./model";
-import { MYSQL_TRANSLATORS } from "./mysql";
-import { POSTGRES_TRANSLATORS } from "./postgres";
+import type { SqlStep } from "../../engines/model";
+import { MYSQL_TRANSLATORS } from "../../engines/mysql/resources";
+import { POSTGRES_TRANSLATORS } from "../../engines/postgres/resources";
 import { REMOVAL_KIND, removalTranslator } from "./removal";
-import { FAILOVER_DYNAMIC_TRANSLATORS } from "./roleMembership";
+import { FAILOVER_DYNAMIC_TRANSLATORS } from "../../engines/postgres/dynamicResources";
 
 /** Everything a translator may need besides the resource itself. */
 export interface TranslateContext {

@@ -6,7 +6,7 @@
  */
 import type { EngineKind } from "../../components/names";
 import { removalStatements } from "../../components/databaseRemoval";
-import type { SqlStep } from "./model";
+import type { SqlStep } from "../../engines/model";
 import type { Translator } from "./registry";
 
 export const REMOVAL_KIND = "DatabaseRemoval";
@@ -21,7 +21,7 @@ export const removalTranslator: Translator = (r) => {
         engine, resource: { type: r.type, name: r.name }, server: "",
         kind: "removal",
         action: "ensure",
-        // Runs only with `psql -v confirm_drop=1` exactly (cli/sql/render.ts): not 0, yes or merely set.
+        // Runs only with `psql -v confirm_drop=1` exactly (engines/postgres/render.ts): not 0, yes or merely set.
         confirm: CONFIRM_DROP_VARIABLE,
         // DROP DATABASE cannot run inside a transaction block.
         transactional: false,

@@ -4,7 +4,7 @@ import { generatedPassword } from "../password";
 import {
     checkMysqlProviderNames, checkMysqlProviderPassword, grantDatabasePattern,
     MYSQL_ACCOUNT_HOST, MYSQL_CHARACTER_SET, MYSQL_COLLATION, MYSQL_PRIVILEGES, MYSQL_USER_TLS_OPTION,
-} from "./privileges";
+} from "../../engines/mysql/privileges";
 
 export const MYSQL_DEPLOYMENT_ACCESS_TYPE = "astro-db:mysql:DeploymentAccess";
 

@@ -13,5 +13,5 @@ export {
     checkMysqlProviderNames,
     checkMysqlProviderPassword,
     mysqlProviderEndpoint,
-} from "./privileges";
-export type { MysqlPrivilege } from "./privileges";
+} from "../../engines/mysql/privileges";
+export type { MysqlPrivilege } from "../../engines/mysql/privileges";

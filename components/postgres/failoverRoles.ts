@@ -49,7 +49,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { generatedPassword } from "../password";
 import { FenceMechanism } from "./fenceFunction";
-import * as sql from "./sql";
+import * as sql from "../../engines/postgres/statements";
 import { PgConnectionArgs, RoleMembership } from "./roleMembership";
 
 export { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "./roleMembership";

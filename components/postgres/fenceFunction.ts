@@ -28,7 +28,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
 import { withoutSecretArn } from "../adminPassword";
-import * as sql from "./sql";
+import * as sql from "../../engines/postgres/statements";
 import { PgConnection, PgConnectionArgs, pgConnectionOutput, withAdminClient } from "./roleMembership";
 
 /** `__kind` input of the FenceFunction dynamic resource (see roleMembership.ts ROLE_MEMBERSHIP_KIND). */

@@ -26,7 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
 import { resolveAdminPassword, withoutSecretArn } from "../adminPassword";
 import type { PgSslMode } from "../astronomer/connections";
-import { grantRoleMembership, isCreatorGrant, quoteIdent, revokeRoleMembership } from "./sql";
+import { grantRoleMembership, isCreatorGrant, quoteIdent, revokeRoleMembership } from "../../engines/postgres/statements";
 
 /**
  * `__kind` input of every RoleMembership: all dynamic resources share the type token

@@ -8,9 +8,9 @@
  * declarations, the audit reports any privilege of a declared account elsewhere (the Astro user has no
  * right outside its own database) and any other account's privilege on a declared database.
  */
-import { databaseOfGrantPattern } from "../../components/mysql/privileges";
-import type { MysqlDeclaration } from "../sql/mysql";
-import type { DeclarationResult, Finding } from "../sql/model";
+import { databaseOfGrantPattern } from "./privileges";
+import type { MysqlDeclaration } from "./resources";
+import type { DeclarationResult, Finding } from "../model";
 import { accountKey, MysqlState, PrivilegeRow } from "./catalog";
 
 type Decl<T extends MysqlDeclaration["type"]> = Extract<MysqlDeclaration, { type: T }>;

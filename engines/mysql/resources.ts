@@ -1,6 +1,6 @@
 /**
  * Translators for `@pulumi/mysql` resources, following what hashicorp/terraform-provider-mysql v1.9.0
- * (the provider `@pulumi/mysql` wraps) runs for each (components/mysql/privileges.ts has the details):
+ * (the provider `@pulumi/mysql` wraps) runs for each (engines/mysql/privileges.ts has the details):
  * - Database: `CREATE DATABASE ... CHARACTER SET ... COLLATE ...`, `ALTER DATABASE` when they drift
  *   (the provider's defaults are utf8 / utf8_general_ci).
  * - User: `CREATE USER '<user>'@'<host>' IDENTIFIED BY ... REQUIRE <tls_option>` (host defaults to
@@ -10,12 +10,12 @@
  * MySQL has no transactional DDL: every step is its own statement (`transactional: false`), and
  * `apply` undoes what a failed run created itself (cli/mysql/apply.ts).
  */
-import { GENERATED_PLACEHOLDER, GraphResource, SECRET_MASK, UNKNOWN_MASK } from "../graph";
-import { bool, fail, requiredStr, str, strList } from "./inputs";
-import { MYSQL_PRIVILEGES } from "../../components/mysql/privileges";
-import * as sql from "../../components/mysql/sql";
-import type { SqlStep } from "./model";
-import type { Translator } from "./registry";
+import { GENERATED_PLACEHOLDER, GraphResource, SECRET_MASK, UNKNOWN_MASK } from "../../cli/graph";
+import { bool, fail, requiredStr, str, strList } from "../inputs";
+import { MYSQL_PRIVILEGES } from "./privileges";
+import * as sql from "./statements";
+import type { SqlStep } from "../model";
+import type { Translator } from "../../cli/sql/registry";
 
 export const MYSQL_TYPES = {
     database: "mysql:index/database:Database",

@@ -5,7 +5,7 @@
  * sequences and functions with their ACLs, and the default privileges.
  */
 import type { ClientBase } from "pg";
-import { CATALOG } from "../../components/postgres/sql";
+import { CATALOG } from "./statements";
 import { FenceFunctionState, readFenceFunction } from "../../components/postgres/fenceFunction";
 
 export interface AclEntry {

@@ -8,10 +8,10 @@
  * built-in default, not "no privileges"), and objects the grantee owns are left out of `ALL <TYPE>S`
  * targets (Airflow's tables belong to the Astro user, which holds every right on them as owner).
  */
-import { DEFAULT_ACL_OBJTYPE, isCreatorGrant, PUBLIC_ROLE } from "../../components/postgres/sql";
+import { DEFAULT_ACL_OBJTYPE, isCreatorGrant, PUBLIC_ROLE } from "./statements";
 import { FENCE_FUNCTION, fenceFunctionProblems } from "../../components/postgres/fenceFunction";
 import type { AclEntry, PgDatabaseContents, PgObjectKind, PgObjectState, PgState } from "./catalog";
-import type { DeclarationResult, Finding, PgDeclaration, PgPrivilegeTarget } from "./model";
+import type { DeclarationResult, Finding, PgDeclaration, PgPrivilegeTarget } from "../model";
 
 type Decl<T extends PgDeclaration["type"]> = Extract<PgDeclaration, { type: T }>;
 

@@ -2,8 +2,8 @@
  * Steps -> what runs where: segments (one database, one transaction or none), and the psql script
  * `astro-db sql` prints. `apply` runs the same segments with the pg driver.
  */
-import * as sql from "../../components/postgres/sql";
-import type { RenderContext, SqlStep } from "./model";
+import * as sql from "./statements";
+import type { RenderContext, SqlStep } from "../model";
 
 /** Consecutive steps that run in one database, in one transaction (or, for CREATE DATABASE, in none). */
 export interface Segment {

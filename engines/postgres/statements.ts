@@ -484,7 +484,7 @@ function aclColumns(acl: string): string {
         `CASE WHEN a.grantee = 0 THEN '${PUBLIC_ROLE}' ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable) AS e`;
 }
 
-/** Read-only queries of the catalogs; the rows are what cli/sql/catalog.ts turns into a state. */
+/** Read-only queries of the catalogs; the rows are what engines/postgres/catalog.ts turns into a state. */
 export const CATALOG = {
     server: "SELECT current_setting('server_version_num')::int AS version, current_user AS current_user, current_database() AS database, " +
         "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser",

@@ -16,7 +16,7 @@ import { fence, FenceRefused, renderFence, type FenceResult } from "../../cli/fe
 import { main } from "../../cli/main";
 import { deploymentNames } from "../../components/names";
 import { failoverSetupSql, type FailoverNames } from "../../components/postgres/failoverRoles";
-import * as sql from "../../components/postgres/sql";
+import * as sql from "../../engines/postgres/statements";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";
 

@@ -21,7 +21,7 @@ import { outputLayout, planeLayout, readSecretValue } from "../../cli/manifests"
 import { stackSql } from "../../cli/sql/command";
 import { SECRETS } from "../../components/astronomer/facts";
 import { deploymentNames } from "../../components/names";
-import * as sql from "../../components/postgres/sql";
+import * as sql from "../../engines/postgres/statements";
 import { MIGRATION } from "../support/airflowSql";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";

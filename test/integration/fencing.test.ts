@@ -16,7 +16,7 @@ import { fence } from "../../cli/fence";
 import { deploymentNames } from "../../components/names";
 import { CALL_FENCE_FUNCTION_SQL, fenceFunctionProvider, type FenceFunctionOutputs } from "../../components/postgres/fenceFunction";
 import { roleMembershipProvider, type RoleMembershipOutputs } from "../../components/postgres/roleMembership";
-import * as sql from "../../components/postgres/sql";
+import * as sql from "../../engines/postgres/statements";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { pgAdmin, PG_ADMIN_KINDS, requireOrSkip, startPostgres, type PgAdmin, type PgServer } from "../support/servers";
 

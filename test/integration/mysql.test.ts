@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as mysql from "mysql2/promise";
 import { parseConnection } from "../../components/astronomer/connections";
-import { MYSQL_PRIVILEGES } from "../../components/mysql/privileges";
+import { MYSQL_PRIVILEGES } from "../../engines/mysql/privileges";
 import { applyMysqlStack } from "../../cli/mysql/apply";
-import type { SqlStep } from "../../cli/sql/model";
+import type { SqlStep } from "../../engines/model";
 import { requireOrSkip, startMariaDb, type MySqlServer } from "../support/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -20,7 +20,7 @@ import { outputLayout, planeLayout, readSecretValue } from "../../cli/manifests"
 import { SECRETS } from "../../components/astronomer/facts";
 import { removalProvider, type DatabaseRemovalInputs } from "../../components/databaseRemoval";
 import { deploymentNames, type DeploymentNames } from "../../components/names";
-import * as sql from "../../components/postgres/sql";
+import * as sql from "../../engines/postgres/statements";
 import { adminSql, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { pgAdmin, requireOrSkip, startPostgres, type PgAdmin, type PgAdminKind, type PgServer, type PgVariant } from "../support/servers";
 

@@ -4,13 +4,13 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { GENERATED_PLACEHOLDER, GraphResource, runStackGraph, SECRET_MASK, StackGraph, stackFilePath } from "../../../cli/graph";
-import * as sql from "../../../components/postgres/sql";
-import { PgState } from "../../../cli/sql/catalog";
-import { checkDeclaration, undeclaredFindings } from "../../../cli/sql/check";
+import * as sql from "../../../engines/postgres/statements";
+import { PgState } from "../../../engines/postgres/catalog";
+import { checkDeclaration, undeclaredFindings } from "../../../engines/postgres/check";
 import { graphSql, stackSql } from "../../../cli/sql/command";
-import { PgDeclaration, SqlStep } from "../../../cli/sql/model";
+import { PgDeclaration, SqlStep } from "../../../engines/model";
 import { registerDynamicTranslator, translateGraph } from "../../../cli/sql/registry";
-import { segmentSteps } from "../../../cli/sql/render";
+import { segmentSteps } from "../../../engines/postgres/render";
 
 const render = (s: SqlStep) => s.statements({ password: (r) => sql.psqlVariable(sql.passwordVariable(r)) });
 

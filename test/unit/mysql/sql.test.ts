@@ -5,14 +5,14 @@
  */
 import * as assert from "assert";
 import { runStackGraph, StackGraph } from "../../../cli/graph";
-import type { MysqlState, PrivilegeRow } from "../../../cli/mysql/catalog";
-import { checkMysqlDeclaration, mysqlNeedsRun, patternMatches, undeclaredMysqlFindings } from "../../../cli/mysql/check";
+import type { MysqlState, PrivilegeRow } from "../../../engines/mysql/catalog";
+import { checkMysqlDeclaration, mysqlNeedsRun, patternMatches, undeclaredMysqlFindings } from "../../../engines/mysql/check";
 import { parseMysqlAdminUrl } from "../../../cli/mysql/client";
 import { stackSql } from "../../../cli/sql/command";
-import type { MysqlDeclaration } from "../../../cli/sql/mysql";
+import type { MysqlDeclaration } from "../../../engines/mysql/resources";
 import { translateGraph } from "../../../cli/sql/registry";
-import { MYSQL_PRIVILEGES } from "../../../components/mysql/privileges";
-import * as sql from "../../../components/mysql/sql";
+import { MYSQL_PRIVILEGES } from "../../../engines/mysql/privileges";
+import * as sql from "../../../engines/mysql/statements";
 
 describe("MySQL statement builders", () => {
     it("quote identifiers and strings, and refuse what would read differently per sql_mode", () => {

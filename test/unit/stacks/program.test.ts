@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { GraphResource, runStackGraph, SECRET_MASK, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
 import { planJson, planMarkdown, planText } from "../../../cli/plan";
-import { PG_PRIVILEGES } from "../../../components/postgres/privileges";
+import { PG_PRIVILEGES } from "../../../engines/postgres/privileges";
 
 const of = (g: StackGraph, type: string) => g.resources.filter((r) => r.type === type);
 const named = (g: StackGraph, name: string): GraphResource => {
