@@ -441,7 +441,7 @@ export const registerApply: Register = (program: Command, setExit) => {
         .option("--rotate-password <release...>", "give these Deployments' existing Astro users (failover with customer-managed users: both login roles) a new password and rewrite their secrets")
         .option("--fernet-key <release=file...>", "write the fernet key held in <file> (a Secret manifest, e.g. from kubectl get secret -o yaml, or the bare key) for an existing Deployment whose --out has none")
         .option("--new-fernet-key <release...>", "write a NEW fernet key for these existing Deployments (Airflow then cannot decrypt what it encrypted with the old one)")
-        .addOption(new Option("--format <format>", "report format").choices(["text", "json"]).default("text"))
+        .addOption(new Option("-f, --format <format>", "report format").choices(["text", "json"]).default("text"))
         .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; fernetKey?: string[]; newFernetKey?: string[]; format: string }) => {
             const opts = { ...given, file: given.stackFile, fernetKeyFiles: parseFernetKeyOptions(given.fernetKey), newFernetKeys: given.newFernetKey };
             // A mysql:// admin URL applies the stack's MySQL server (cli/mysql/apply.ts).

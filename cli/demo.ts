@@ -99,9 +99,12 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         log(`\n${ok ? "Done: applied and audited clean." : "Something is wrong: see above."}`);
 
         if (o.keep) {
+            const access = serverAccess({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, out });
+            writePrivateFile(access.pgpassFile, access.pgpass);
+            writePrivateFile(access.envFile, access.env);
             const metadataFile = applied.deployments.flatMap((d) => d.files).find((f) => f.path.endsWith(`${SECRETS.metadata.suffix}.yaml`))?.path;
-            log(`\nThe server keeps running (--keep). Connect as a Deployment: psql "<stringData.connection of ${metadataFile}>"`);
-            log(`Audit it again: npx astro-db audit --stack ${STACK} --admin-url "<deployments.database.connection of ${layout.valuesYaml}>"`);
+            log(`\n${access.lines.join("\n")}`);
+            log(`Connect as a Deployment: psql "<stringData.connection of ${metadataFile}>"`);
             log("Press Ctrl-C to stop it (its data is deleted).");
             await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
         }
@@ -112,6 +115,57 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
             log("The server is stopped and its data deleted; the files above stay.");
         }
     }
+}
+
+/** What `demo --keep` tells the user to reach its server with, and the two 0600 files that make it work without a password on the command line. */
+export interface ServerAccess {
+    /** `<out>/pgpass`: the admin password, for psql and astro-db through PGPASSFILE (libpq's ~/.pgpass format). */
+    pgpassFile: string;
+    pgpass: string;
+    /** `<out>/server.env`: PGPASSFILE, PGHOST/PGPORT/PGUSER/PGDATABASE for psql, ADMIN_URL, HOST and PORT for astro-db. */
+    envFile: string;
+    env: string;
+    /** The admin URL without its password (the password comes from PGPASSFILE). */
+    adminUrl: string;
+    /** What the demo prints: the exact options, never the password. */
+    lines: string[];
+}
+
+/** A value in a ~/.pgpass line: `:` and `\\` are escaped with a backslash (libpq's rule). */
+const pgpassField = (v: string) => v.replace(/[\\:]/g, (c) => `\\${c}`);
+/** A shell word in single quotes. */
+const shellWord = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+export function serverAccess(o: { host: string; port: number; user: string; password: string; out: string }): ServerAccess {
+    const pgpassFile = path.join(o.out, "pgpass");
+    const envFile = path.join(o.out, "server.env");
+    const adminUrl = `postgresql://${encodeURIComponent(o.user)}@${o.host}:${o.port}/postgres`;
+    const rel = path.relative(process.cwd(), o.out) || ".";
+    const outArg = rel.startsWith("..") ? o.out : rel;
+    const env = [
+        "# astro-db demo --keep: the running server. Source it: . " + path.join(outArg, "server.env"),
+        `export PGPASSFILE=${shellWord(pgpassFile)}`,
+        `export PGHOST=${shellWord(o.host)} PGPORT=${o.port} PGUSER=${shellWord(o.user)} PGDATABASE=postgres`,
+        `ADMIN_URL=${shellWord(adminUrl)}`,
+        `HOST=${shellWord(o.host)}`,
+        `PORT=${o.port}`,
+        "",
+    ].join("\n");
+    return {
+        pgpassFile,
+        pgpass: `${[o.host, String(o.port), "*", o.user, o.password].map(pgpassField).join(":")}\n`,
+        envFile,
+        env,
+        adminUrl,
+        lines: [
+            `The server keeps running (--keep) at ${o.host}:${o.port}. Its admin password is in ${pgpassFile} (0600, never printed); psql and astro-db read it through PGPASSFILE.`,
+            `Use it from another shell in this directory (or \`. ${path.join(outArg, "server.env")}\`, which sets PGPASSFILE, PGHOST, PGPORT, PGUSER, PGDATABASE, ADMIN_URL, HOST and PORT):`,
+            `  export PGPASSFILE=${shellWord(pgpassFile)}`,
+            `  npx astro-db audit --stack ${STACK} --admin-url ${adminUrl}`,
+            `  npx astro-db apply --stack ${STACK} --admin-url ${adminUrl} --host ${o.host} --port ${o.port} --out ${outArg}`,
+            `  psql -h ${o.host} -p ${o.port} -U ${o.user} -d postgres`,
+        ],
+    };
 }
 
 export const registerDemo: Register = (program: Command, setExit) => {

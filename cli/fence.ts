@@ -236,7 +236,7 @@ export const registerFence: Register = (program, setExit) => {
     stackCommandOptions(program
         .command("fence")
         .description("data-plane failover (seed 004), as the orchestrator user: the source plane's login role loses CONNECT and its sessions, the target's can connect"))
-        .requiredOption("--deployment <release>", "the Deployment's release name")
+        .requiredOption("-d, --deployment <release>", "the Deployment's release name")
         .requiredOption("--from <plane>", "the data plane to fence (one of the Deployment's failover.planes)")
         .requiredOption("--admin-url <url>", "the orchestrator user's URL, postgresql://commander_user@host:5432/postgres (password: PGPASSWORD or ~/.pgpass)")
         .addOption(new Option("--file <path>", "the old name of --stack-file").hideHelp())
