@@ -16,7 +16,7 @@ const path = require("path");
 
 const ROOT = path.resolve(__dirname, "..");
 /** What the CLI loads: the library, the stack program, the commands, the policy rules `plan --policy` runs and the servers `demo` starts. */
-const SOURCES = ["components", "stacks", "cli", "policy", "test/support"];
+const SOURCES = ["engines", "components", "stacks", "cli", "policy", "test/support"];
 const MANIFEST = ".build.json";
 const ENTRY = path.join("cli", "main.js");
 
