@@ -28,7 +28,7 @@ import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFe
 
 export type { FileOutcome } from "./manifests";
 import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, queryChecked, serverCommandOptions } from "./pgClient";
-import { readState } from "../engines/postgres/catalog";
+import { type PgState, readDatabaseContents, readState, refreshServerState, type StateScope } from "../engines/postgres/catalog";
 import { checkDeclaration } from "../engines/postgres/check";
 import type { DeclarationResult, PgDeclaration, SqlStep } from "../engines/model";
 import { stackServerContext, translateGraph } from "./sql/registry";
@@ -218,8 +218,10 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
         if (o.interceptSteps) steps = o.interceptSteps(steps);
 
         const runs: DeploymentRun[] = [];
+        // The catalogs are read once (the databases' contents once per Deployment); each step that runs
+        // reads again only the rows it declares (see applyGroup).
         for (const [release, group] of byDeployment(steps)) {
-            runs.push(await applyGroup(o, admin.database, maintenance, release, group, live.currentUser));
+            runs.push(await applyGroup(o, admin.database, maintenance, release, group, live));
         }
 
         const outDir = path.resolve(o.out ?? path.join("out", o.stack));
@@ -260,8 +262,33 @@ function planeLogins(d: StackSpec["deployments"][number]): { plane: string; user
     return d.failover?.users === "customer" ? d.failover.planes.map((plane, i) => ({ plane, user: d.names.loginRoles[i] })) : undefined;
 }
 
-/** One Deployment's steps (or the server-wide ones): all of it, or nothing of it. */
-async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[], adminUser: string): Promise<DeploymentRun> {
+/** The catalog rows a step's declarations are about: what apply reads again once the step ran. */
+export function scopeOf(step: SqlStep): StateScope & { contents: string[] } {
+    const roles = new Set<string>();
+    const databases = new Set<string>();
+    const contents = new Set<string>();
+    for (const d of step.declares.filter(isPg)) {
+        switch (d.type) {
+            case "database": databases.add(d.name); break;
+            case "role": case "role-attributes": roles.add(d.name); break;
+            case "membership": roles.add(d.role).add(d.member); break;
+            case "plane-connect": databases.add(d.database); break;
+            case "privileges": if (d.on.kind === "database") databases.add(d.on.database); else contents.add(d.on.database); break;
+            case "schema": case "default-privileges": case "fence-function": contents.add(d.database); break;
+        }
+    }
+    return { roles: [...roles], databases: [...databases], contents: [...contents] };
+}
+
+/**
+ * One Deployment's steps (or the server-wide ones): all of it, or nothing of it. `state` is the
+ * server's catalog as read once for the whole run; this Deployment's databases are read when it first
+ * connects to them (one connection each), and after a step ran only the rows it declares are read
+ * again (in its transaction), to decide the steps after it and to report what still differs. A
+ * failure leaves `state` read afresh.
+ */
+async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[], state: PgState): Promise<DeploymentRun> {
+    const adminUser = state.currentUser;
     const result: DeploymentApplyResult = { release, status: "applied", steps: [], summary: {}, files: [], notes: [] };
     const passwords = new Map<string, string>();
     const createdDatabases: string[] = [];
@@ -269,13 +296,23 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
     const createdRoles: string[] = [];
     const committed: StepOutcome[] = [];
     const rotate = release !== undefined && (o.rotatePasswords ?? []).includes(release);
+    /** One connection per database of this Deployment (the maintenance database's is the run's). */
+    const clients = new Map<string, Client>();
+    const closeClients = async () => {
+        for (const c of clients.values()) await c.end().catch(() => undefined);
+        clients.clear();
+    };
     try {
         for (const segment of segmentSteps(steps, maintenanceDb)) {
-            const client = segment.database === maintenanceDb ? maintenance : await connectAdmin(o.adminUrl, segment.database);
+            let client = segment.database === maintenanceDb ? maintenance : clients.get(segment.database);
+            if (!client) {
+                client = await connectAdmin(o.adminUrl, segment.database);
+                clients.set(segment.database, client);
+                state.contents.set(segment.database, await readDatabaseContents(client));
+            }
             const outcomes: StepOutcome[] = [];
             try {
                 if (segment.transactional) await client.query("BEGIN");
-                let state = await readState(client);
                 for (const step of segment.steps) {
                     const before = combine(step.declares.filter(isPg).map((d) => checkDeclaration(d, state)));
                     const rotating = rotate && step.setsPasswordOf !== undefined && before === "ok";
@@ -308,7 +345,10 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                     if (step.kind === "database" && step.action === "create") {
                         createdDatabases.push(...step.declares.filter(isPg).flatMap((d) => (d.type === "database" ? [d.name] : [])));
                     }
-                    state = await readState(client);
+                    // Read again what the step declares: its roles, databases, and the contents of the database it ran in.
+                    const scope = scopeOf(step);
+                    await refreshServerState(client, state, scope);
+                    if (scope.contents.includes(segment.database)) state.contents.set(segment.database, await readDatabaseContents(client));
                     const after = step.declares.filter(isPg).map((d) => checkDeclaration(d, state));
                     const stillDiffers = after.flatMap((r) => r.findings.map((f) => f.message));
                     outcomes.push({
@@ -324,16 +364,18 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
             } catch (err) {
                 if (segment.transactional) await client.query("ROLLBACK").catch(() => undefined);
                 throw err;
-            } finally {
-                if (client !== maintenance) await client.end().catch(() => undefined);
             }
         }
     } catch (err) {
+        // Nothing may stay connected to a database about to be dropped.
+        await closeClients();
         // Undo what this run created in segments already finished: databases first (they may belong to the roles).
         const undone = [
             ...(await undo(maintenance, createdDatabases.reverse(), "database", sql.dropDatabase)),
             ...(await undo(maintenance, createdRoles.reverse(), "role", sql.dropRole)),
         ];
+        // What was rolled back and undone is still in `state`: read the catalogs afresh for the next Deployments.
+        await readState(maintenance).then((fresh) => Object.assign(state, fresh), () => undefined);
         const kept = committed.filter((s) => s.outcome !== "unchanged" && !(s.action === "create" && (s.kind === "database" || s.kind === "role")));
         if (kept.length) result.notes.push(`already committed before the failure (not undone): ${kept.map((s) => `${s.kind} ${s.resource}`).join(", ")}`);
         result.status = "failed";
@@ -343,6 +385,8 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
         result.steps = committed;
         passwords.clear();
         return { result, passwords };
+    } finally {
+        await closeClients();
     }
     result.steps = committed;
     result.summary = summarize(committed);

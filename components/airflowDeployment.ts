@@ -153,11 +153,12 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
             }, { parent: this, provider: args.databaseProvider });
 
         if (failover && (args.failover!.terminate ?? "function") === "function") {
-            // In the database, once it and its grants exist, and once the admin holds what it needs to signal.
+            // In the database once it exists, and once the admin holds what it needs to signal. It rewrites
+            // rows of its own schema and function only, so it need not wait for the Deployment's grants.
             const access = this.access as DeploymentAccess;
             this.fenceFunction = new FenceFunction(`${name}-fence-function`, {
                 database: access.databaseName, loginRoles: [...failover.loginRoleNames], terminatorRole: failover.terminatorRole.name, connection,
-            }, { parent: this, dependsOn: [access.database, ...access.grants.slice(-1), ...failover.memberships, ...access.memberships] });
+            }, { parent: this, dependsOn: [access.database, ...failover.memberships, ...access.memberships] });
         }
 
         // The Deployment-level connection: the Astro user, or the first plane's login role (customer model).

@@ -55,9 +55,18 @@ export interface DeploymentAccessArgs {
 
 /**
  * One Deployment's database, Astro user, grants and default privileges on PostgreSQL (seed 000 steps 2-3),
- * plus CONNECT revoked from PUBLIC. Every name is explicit (the provider would add a random suffix),
- * and every grant on the database runs after the previous one: concurrent GRANTs on the same catalog
- * rows fail with "tuple concurrently updated".
+ * plus CONNECT revoked from PUBLIC. Every name is explicit (the provider would add a random suffix).
+ *
+ * Ordering: `pulumi up` runs resources that do not depend on each other side by side, and two
+ * transactions that rewrite one catalog row fail ("tuple concurrently updated"). So only grants on the
+ * same row wait for each other: the database-level grants (PUBLIC's, the planes' CONNECT, the Astro
+ * role's) all rewrite the database's pg_database.datacl and run one after another; the provider
+ * (terraform-provider-postgresql >= 1.18, pgLockDatabase) also locks the database for them. The
+ * schema grant (its pg_namespace row), the ALL-IN-SCHEMA grants (each object type's own pg_class or
+ * pg_proc rows) and the default privileges (one pg_default_acl row each) wait only for the database,
+ * the role (and the schema). The provider takes a transaction advisory lock on the grantee and its
+ * members for every Grant, and on the owner for every DefaultPrivileges (pgLockRole), so those on the
+ * same role queue up on the server instead of failing. Chain depth: 3 without failover, 6 with it.
  */
 export class DeploymentAccess extends pulumi.ComponentResource {
     public readonly databaseName: pulumi.Output<string>;
@@ -67,7 +76,7 @@ export class DeploymentAccess extends pulumi.ComponentResource {
     public readonly schemaName: string;
     public readonly database: postgresql.Database;
     public readonly role: postgresql.Role;
-    /** Every grant and default privilege, in the order they are applied. */
+    /** Every grant and default privilege, in registration order (the database-level ones are applied in this order). */
     public readonly grants: pulumi.CustomResource[];
     /** The `members`' memberships in the Astro role. */
     public readonly memberships: RoleMembership[];
@@ -111,56 +120,57 @@ export class DeploymentAccess extends pulumi.ComponentResource {
             }, { ...keep, dependsOn: [this.database] }));
         }
 
-        // The grant chain: each waits for the one before it.
+        // The database-level grants one after another (they all rewrite pg_database.datacl); every other
+        // grant and default privilege waits only for what it is on (see the class comment).
         this.grants = [];
         let previous: pulumi.Resource[] = first;
-        const chain = <T extends pulumi.CustomResource>(make: (o: pulumi.CustomResourceOptions) => T): T => {
+        const grant = <T extends pulumi.CustomResource>(dependsOn: pulumi.Resource[], make: (o: pulumi.CustomResourceOptions) => T): T => {
             // Privileges are revoked when they leave the stack while the database stays (a changed schema,
             // failover turned off). deletedWith: when the database leaves too (a DatabaseRemoval dropped it,
             // or the Deployment left the stack and the database is retained), there is nothing to revoke
             // and the provider could not even connect to it, so Pulumi skips the revoke.
-            const r = make({ parent: this, dependsOn: previous, deletedWith: this.database });
+            const r = make({ parent: this, dependsOn, deletedWith: this.database });
             this.grants.push(r);
+            return r;
+        };
+        const onDatabase = <T extends pulumi.CustomResource>(make: (o: pulumi.CustomResourceOptions) => T): T => {
+            const r = grant(previous, make);
             previous = [r];
             return r;
         };
 
-        chain((o) => new postgresql.Grant(`${name}-public-connect`, {
+        onDatabase((o) => new postgresql.Grant(`${name}-public-connect`, {
             database: args.database, role: "public", objectType: "database", privileges: [...PG_PUBLIC_KEEPS_ON_DATABASE],
         }, o));
         Object.entries(args.connectRoles ?? {}).forEach(([label, role], i) => {
             // Only the first plane can connect at first: a second one would be a split brain waiting to happen.
-            chain((o) => new postgresql.Grant(`${name}-${label}-connect`, {
+            onDatabase((o) => new postgresql.Grant(`${name}-${label}-connect`, {
                 database: args.database, role, objectType: "database", privileges: i === 0 ? ["CONNECT"] : [],
             }, { ...o, ignoreChanges: ["privileges"] }));
         });
-        chain((o) => new postgresql.Grant(`${name}-database-grant`, {
+        onDatabase((o) => new postgresql.Grant(`${name}-database-grant`, {
             database: args.database, role: args.user, objectType: "database", privileges: dataRole ? [...PG_DATA_ROLE_DATABASE_PRIVILEGES] : [...PG_PRIVILEGES.database],
         }, o));
-        chain((o) => new postgresql.Grant(`${name}-schema-grant`, {
+        // The schema's ACL, each object type's rows in pg_class/pg_proc, and each default privilege's own
+        // pg_default_acl row: no two of these rewrite the same row, so they run side by side.
+        grant(first, (o) => new postgresql.Grant(`${name}-schema-grant`, {
             database: args.database, role: args.user, schema, objectType: "schema", privileges: [...PG_PRIVILEGES.schema],
         }, o));
         for (const objectType of PG_SCHEMA_OBJECT_TYPES) {
-            chain((o) => new postgresql.Grant(`${name}-${objectType}s-grant`, {
+            grant(first, (o) => new postgresql.Grant(`${name}-${objectType}s-grant`, {
                 database: args.database, role: args.user, schema, objectType, objects: [], privileges: [...PG_PRIVILEGES[objectType]],
             }, o));
         }
         for (const objectType of PG_SCHEMA_OBJECT_TYPES) {
-            chain((o) => new postgresql.DefaultPrivileges(`${name}-${objectType}s-default`, {
+            grant(first, (o) => new postgresql.DefaultPrivileges(`${name}-${objectType}s-default`, {
                 database: args.database, owner: args.adminUser, role: args.user, schema, objectType, privileges: [...PG_PRIVILEGES[objectType]],
             }, o));
         }
 
-        // The members join once the role exists, one after another.
-        this.memberships = [];
-        let before: pulumi.Resource[] = [this.role];
-        for (const [label, member] of Object.entries(args.members?.roles ?? {})) {
-            const m = new RoleMembership(`${name}-${label}-data-role`, {
-                role: this.role.name, member, ...DATA_ROLE_MEMBERSHIP, connection: pulumi.secret(args.members!.connection),
-            }, { parent: this, dependsOn: before });
-            this.memberships.push(m);
-            before = [m];
-        }
+        // The members join once the role exists, side by side (each its own pg_auth_members row).
+        this.memberships = Object.entries(args.members?.roles ?? {}).map(([label, member]) => new RoleMembership(`${name}-${label}-data-role`, {
+            role: this.role.name, member, ...DATA_ROLE_MEMBERSHIP, connection: pulumi.secret(args.members!.connection),
+        }, { parent: this, dependsOn: [this.role] }));
 
         this.databaseName = this.database.name;
         this.userName = this.role.name;

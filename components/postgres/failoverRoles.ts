@@ -358,17 +358,19 @@ export class FailoverRoles extends pulumi.ComponentResource {
         this.ownerAccess = new RoleMembership(`${name}-admin-owner`, {
             role: this.ownerRole.name, member: args.adminUser ?? ADMIN, ...ADMIN_OWNER_MEMBERSHIP, connection,
         }, { parent: this });
+        // Each membership is its own pg_auth_members row, so they run side by side, except that a role is
+        // granted to anyone only once its own memberships are in place: the orchestrator gets the
+        // terminator once the terminator holds the login roles WITH INHERIT FALSE, SET FALSE.
         this.memberships = [];
-        let previous: pulumi.Resource[] = [];
-        for (const m of failoverMemberships(args, users, planes, { terminate, adminSignals, adminUser: ADMIN })) {
-            const membership = new RoleMembership(`${name}-${m.key}`, {
+        const declared = failoverMemberships(args, users, planes, { terminate, adminSignals, adminUser: ADMIN });
+        for (const m of declared) {
+            const own = declared.flatMap((x, i) => (x.member === m.role && i < this.memberships.length ? [this.memberships[i]] : []));
+            this.memberships.push(new RoleMembership(`${name}-${m.key}`, {
                 role: byName.get(m.role) ?? m.role,
                 member: byName.get(m.member) ?? m.member,
                 inherit: m.inherit, set: m.set, admin: false,
                 connection,
-            }, { parent: this, dependsOn: previous });
-            this.memberships.push(membership);
-            previous = [membership];
+            }, { parent: this, dependsOn: own }));
         }
 
         this.databaseOwner = this.ownerRole.name;

@@ -141,21 +141,32 @@ export function parseSearchPath(setting: string | null | undefined): string[] {
 /** Each role's own `role` setting (ALTER ROLE ... SET ROLE), as the provider reads assume_role. */
 const ROLE_SETTINGS = "SELECT rolname, (SELECT c FROM unnest(rolconfig) AS c WHERE c LIKE 'role=%') AS role_setting FROM pg_catalog.pg_roles";
 
-/** Roles, memberships and databases: the catalogs every database of the server shares. */
-export async function readServerState(client: ClientBase): Promise<PgState> {
-    const server = (await client.query(CATALOG.server)).rows[0] as Row;
-    const version = Number(server.version);
+/** Which roles and databases to read again (refreshServerState). */
+export interface StateScope {
+    roles: readonly string[];
+    databases: readonly string[];
+}
+
+/** `query` restricted to rows whose `column` (or any of `columns`) is in $1 (text[]). */
+function only(query: string, ...columns: string[]): string {
+    return `SELECT * FROM (${query}) AS q WHERE ${columns.map((c) => `q.${c} = ANY($1::text[])`).join(" OR ")}`;
+}
+
+/** Roles, memberships and databases: all of them, or only those in `scope` (memberships with a scoped role on either side). */
+async function readShared(client: ClientBase, version: number, scope?: StateScope): Promise<Pick<PgState, "roles" | "memberships" | "databases">> {
+    const none = { rows: [] as Row[] };
+    const q = (all: string, values: readonly string[] | undefined, ...columns: string[]) => async (): Promise<{ rows: Row[] }> => {
+        if (values === undefined) return client.query(all);
+        return values.length === 0 ? none : client.query(only(all, ...columns), [values]);
+    };
     const [roles, memberships, databases, settings] = await sequential([
-        () => client.query(CATALOG.roles),
-        () => client.query(CATALOG.memberships(version)),
-        () => client.query(CATALOG.databases),
-        () => client.query(ROLE_SETTINGS),
+        q(CATALOG.roles, scope?.roles, "rolname"),
+        q(CATALOG.memberships(version), scope?.roles, "role", "member"),
+        q(CATALOG.databases, scope?.databases, "name"),
+        q(ROLE_SETTINGS, scope?.roles, "rolname"),
     ]);
     const assumed = new Map((settings.rows as Row[]).map((r) => [String(r.rolname), typeof r.role_setting === "string" ? r.role_setting.slice("role=".length) : ""]));
     return {
-        version,
-        currentUser: String(server.current_user),
-        superuser: server.superuser === true,
         roles: new Map((roles.rows as Row[]).map((r) => [String(r.rolname), {
             name: String(r.rolname), superuser: r.rolsuper === true, inherit: r.rolinherit === true, createRole: r.rolcreaterole === true,
             createDatabase: r.rolcreatedb === true, login: r.rolcanlogin === true, replication: r.rolreplication === true,
@@ -168,8 +179,36 @@ export async function readServerState(client: ClientBase): Promise<PgState> {
             set: m.set_option === null ? undefined : m.set_option === true,
         })),
         databases: new Map(fold(databases.rows as Row[], (r) => String(r.name), (r) => ({ name: String(r.name), owner: String(r.owner), acl: [] as AclEntry[] })).map((d) => [d.name, d])),
+    };
+}
+
+/** Roles, memberships and databases: the catalogs every database of the server shares. */
+export async function readServerState(client: ClientBase): Promise<PgState> {
+    const server = (await client.query(CATALOG.server)).rows[0] as Row;
+    const version = Number(server.version);
+    return {
+        version,
+        currentUser: String(server.current_user),
+        superuser: server.superuser === true,
+        ...(await readShared(client, version)),
         contents: new Map(),
     };
+}
+
+/**
+ * Reads again only the rows of the roles and databases in `scope` (and every membership with one of
+ * those roles on either side) into `state`: what one step of apply can have changed, read in a few
+ * small queries instead of the whole server's catalogs.
+ */
+export async function refreshServerState(client: ClientBase, state: PgState, scope: StateScope): Promise<void> {
+    if (scope.roles.length === 0 && scope.databases.length === 0) return;
+    const fresh = await readShared(client, state.version, scope);
+    const roles = new Set(scope.roles);
+    for (const r of roles) state.roles.delete(r);
+    for (const [k, v] of fresh.roles) state.roles.set(k, v);
+    state.memberships = [...state.memberships.filter((m) => !roles.has(m.role) && !roles.has(m.member)), ...fresh.memberships];
+    for (const d of scope.databases) state.databases.delete(d);
+    for (const [k, v] of fresh.databases) state.databases.set(k, v);
 }
 
 /** Schemas, objects and default privileges of the database `client` is connected to. */

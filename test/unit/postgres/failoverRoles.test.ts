@@ -70,7 +70,9 @@ for (const preview of [false, true]) {
             adminPassword: pulumi.secret(ADMIN_PASSWORD),
         }, { transformations: [record] });
 
+        /** In registration order (the order `sql` and `apply` run them), not the order the mocks saw them. */
         const memberships = () => seen.filter((r) => r.type === DYNAMIC)
+            .sort((a, b) => registered.findIndex((r) => r.name === a.name) - registered.findIndex((r) => r.name === b.name))
             .map((r) => ({ name: r.name, role: r.inputs.role, member: r.inputs.member, inherit: r.inputs.inherit, set: r.inputs.set, admin: r.inputs.admin }));
 
         it("customer model: owner NOLOGIN, terminator NOLOGIN NOINHERIT, two login roles with generated secret passwords", async () => {
@@ -114,15 +116,13 @@ for (const preview of [false, true]) {
                 [`${release}-orchestrator-terminator`, { role: "airflow_conn_killer_amateur_sunspot_5075", member: "commander_user", inherit: true, set: true, admin: false }],
             ]);
             for (const r of seen.filter((x) => x.type === DYNAMIC)) assert.strictEqual(r.inputs.__kind, ROLE_MEMBERSHIP_KIND);
-            // Each membership waits for the one before it (the admin's is on its own: the database waits for it).
-            const chain = registered.filter((r) => r.type === DYNAMIC && r.name !== `${release}-admin-owner`);
             // Privileges, not data: every membership is revoked when it leaves the stack.
             for (const r of registered.filter((x) => x.type === DYNAMIC)) assert.ok(!r.opts.retainOnDelete, `${r.name} is not retained on delete`);
-            chain.slice(1).forEach((r, i) => {
-                const deps = ([] as pulumi.Input<pulumi.Resource>[]).concat(r.opts.dependsOn as pulumi.Input<pulumi.Resource>[]);
-                assert.strictEqual(deps.length, 1, `${r.name} depends on exactly the membership before it`);
-                assert.strictEqual(nameOf(deps[0]), chain[i].name);
-            });
+            // The orchestrator gets the terminator only once the terminator's own memberships (INHERIT FALSE, SET FALSE)
+            // are in place; the others wait for nothing but their roles.
+            const deps = (n: string) => ([] as pulumi.Input<pulumi.Resource>[]).concat((registered.find((r) => r.name === `${release}-${n}`)!.opts.dependsOn ?? []) as pulumi.Input<pulumi.Resource>[]).map((r) => nameOf(r as pulumi.Resource));
+            assert.deepStrictEqual(deps("orchestrator-terminator"), [`${release}-dp1-terminator-membership`, `${release}-dp2-terminator-membership`]);
+            for (const n of ["admin-owner", "dp1-terminator-membership", "dp2-terminator-membership", "orchestrator-owner"]) assert.deepStrictEqual(deps(n), [], n);
         });
 
         it("keeps the connection secret and out of the serialized provider", async function () {
@@ -163,7 +163,7 @@ for (const preview of [false, true]) {
             assert.deepStrictEqual(memberships().filter((m) => m.role === "pg_signal_backend").map((m) => [m.member, m.inherit, m.set]), [[names.terminatorRole, true, false]]);
         });
 
-        it("grants an admin that cannot signal on its own the login roles WITH INHERIT TRUE, SET FALSE, before the orchestrator's grants", async () => {
+        it("grants an admin that cannot signal on its own the login roles WITH INHERIT TRUE, SET FALSE, listed before the orchestrator's grants", async () => {
             make("customer", { adminSignals: false, adminUser: "createrole_admin" });
             await settle();
             const m = memberships().map((x) => [x.role, x.member, x.inherit, x.set]);
@@ -213,6 +213,7 @@ for (const preview of [false, true]) {
                 assert.deepStrictEqual(input.privileges, i === 0 ? ["CONNECT"] : []);
                 if (!preview) assert.strictEqual(input.role, names.loginRoles[i]);
             });
+            // They all rewrite the database's ACL row: each waits for the one before it.
             grants.slice(1).forEach((g, i) => assert.deepStrictEqual(([] as unknown[]).concat(g.opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [grants[i].name]));
 
             // The Astro role is the shared data role: NOLOGIN, no password, and no CONNECT, which a fenced login role would inherit.
@@ -225,7 +226,7 @@ for (const preview of [false, true]) {
             const dataRole = registered.filter((r) => r.type === DYNAMIC && /-data-role$/.test(r.name));
             assert.deepStrictEqual(dataRole.map((r) => r.name), [`${release}-dp1-data-role`, `${release}-dp2-data-role`]);
             assert.deepStrictEqual(([] as unknown[]).concat(dataRole[0].opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [`${release}-user`]);
-            assert.deepStrictEqual(([] as unknown[]).concat(dataRole[1].opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [dataRole[0].name]);
+            assert.deepStrictEqual(([] as unknown[]).concat(dataRole[1].opts.dependsOn).map((r) => nameOf(r as pulumi.Resource)), [`${release}-user`]);
             const dataRoleInputs = seen.filter((r) => r.type === DYNAMIC && /-data-role$/.test(r.name)).map((r) => [r.inputs.role, r.inputs.member, r.inputs.inherit, r.inputs.set, r.inputs.admin]);
             if (!preview) assert.deepStrictEqual(dataRoleInputs, names.loginRoles.map((l) => [names.user, l, true, true, false]));
             for (const r of dataRole) assert.ok(!r.opts.retainOnDelete, `${r.name} is revoked when it leaves the stack`);

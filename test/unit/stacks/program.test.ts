@@ -49,7 +49,7 @@ describe("the stack program under Pulumi's mocks", function () {
                 }
             });
 
-            it("grants exactly seed 000's privileges, one after another", () => {
+            it("grants exactly seed 000's privileges; the grants on the database one after another, the others once the database and the role exist", () => {
                 // A Deployment without failover: failover's CONNECT grants join the chain (test/unit/postgres/failoverRoles.test.ts).
                 const d = g.spec.deployments.find((x) => !x.failover)!;
                 const chain = g.resources.filter((r) => r.parent === d.release && /grant|default|public-connect/.test(r.name));
@@ -58,9 +58,12 @@ describe("the stack program under Pulumi's mocks", function () {
                     `${d.release}-tables-grant`, `${d.release}-sequences-grant`, `${d.release}-functions-grant`,
                     `${d.release}-tables-default`, `${d.release}-sequences-default`, `${d.release}-functions-default`,
                 ]);
-                // Each grant waits for the one before: parallel GRANTs fail with "tuple concurrently updated".
-                chain.slice(1).forEach((r, i) => assert.deepStrictEqual(r.options.dependsOn, [chain[i].name]));
+                // Grants on the database rewrite one row (pg_database.datacl): in parallel they fail with
+                // "tuple concurrently updated", so the second waits for the first.
                 assert.deepStrictEqual(chain[0].options.dependsOn, [`${d.release}-database`, `${d.release}-user`].sort());
+                assert.deepStrictEqual(chain[1].options.dependsOn, [chain[0].name]);
+                // Each of the others rewrites rows of its own: it waits only for the database and the role.
+                for (const r of chain.slice(2)) assert.deepStrictEqual(r.options.dependsOn, [`${d.release}-database`, `${d.release}-user`].sort(), r.name);
                 assert.deepStrictEqual(chain[0].inputs, { database: d.names.database, role: "public", objectType: "database", privileges: ["TEMPORARY"] });
                 assert.deepStrictEqual(chain[1].inputs.privileges, [...PG_PRIVILEGES.database]);
                 assert.deepStrictEqual(chain[2].inputs.privileges, [...PG_PRIVILEGES.schema]);
