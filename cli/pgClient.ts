@@ -114,6 +114,13 @@ export function pgErrorMessage(err: unknown): string {
     if (/^(timeout expired|Connection terminated due to connection timeout)$/.test(parts[0])) {
         return `no answer within ${connectionLimits().connectSeconds} s (--connect-timeout): check the host and port, and that the server and any firewall let you through`;
     }
+    // pg's words for "no password anywhere" and for a server that does not speak PostgreSQL's protocol, with the fix.
+    if (/client password must be a string/.test(parts[0])) {
+        return "the server asks for a password and none was given: put it in the URL (percent-encoded), or set PGPASSWORD, or add a line to ~/.pgpass (or the file PGPASSFILE names, mode 0600)";
+    }
+    if (/^Received unexpected .* message from backend|^Received invalid response|^Unknown authenticationOk message type/.test(parts[0])) {
+        return `${parts[0]}: the server does not speak PostgreSQL's protocol; if it is a MySQL or MariaDB server, use a mysql://admin:<password>@host:3306/ URL`;
+    }
     if (parts[0] === "Query read timeout") return `the server did not answer within ${connectionLimits().statementSeconds + connectionLimits().connectSeconds} s (--statement-timeout ${connectionLimits().statementSeconds} s, plus the connect timeout)`;
     if (e.code === "57014" && /statement timeout/.test(parts[0])) parts[0] += ` (--statement-timeout ${connectionLimits().statementSeconds} s)`;
     if (e.detail) parts.push(`DETAIL: ${e.detail}`);

@@ -104,7 +104,8 @@ export async function connectMysqlAdmin(url: string): Promise<mysql.Connection> 
 export function mysqlErrorMessage(err: unknown): string {
     const e = err as { code?: string; errno?: number; sqlMessage?: string; message?: string };
     const limits = connectionLimits();
-    if (e?.code === "ETIMEDOUT") return `no answer within ${limits.connectSeconds} s (--connect-timeout): check the host and port, and that the server and any firewall let you through`;
+    if (e?.code === "ETIMEDOUT") return `no answer within ${limits.connectSeconds} s (--connect-timeout): check the host and port, and that the server and any firewall let you through (a PostgreSQL server never answers a MySQL client: use a postgresql:// URL for one)`;
+    if (e?.code === "HANDSHAKE_NO_SSL_SUPPORT") return "the server offers no TLS and the URL's ssl-mode (REQUIRED by default) needs it: add ?ssl-mode=DISABLED to the URL for a server without TLS (RDS always has it)";
     if (e?.code === "PROTOCOL_SEQUENCE_TIMEOUT") return `the server did not answer within ${limits.statementSeconds} s (--statement-timeout)`;
     if (e && typeof e.sqlMessage === "string") return `${e.sqlMessage} (${e.code ?? "ERROR"} ${e.errno ?? ""})`.replace(/ \)$/, ")");
     return e?.message ?? String(err);
