@@ -131,6 +131,14 @@ describe("stack config", () => {
         assert.strictEqual(err.problems.length, 2);
     });
 
+    it("stops at the schema stage when the schema fails: cross-key problems are reported only once the schema passes (as the README says)", () => {
+        const raw = base({ retentionDays: "abc", deployments: [{ release: "ok-one", server: "nope" }, { release: "ok-one" }] });
+        const err = problemsOf("dev", raw);
+        assert.deepStrictEqual(err.problems.map((p) => p.key), ["retentionDays"]);
+        const second = problemsOf("dev", base({ deployments: [{ release: "ok-one", server: "nope" }, { release: "ok-one" }] }));
+        assert.ok(second.problems.some((p) => p.key === "deployments[0].server"), second.message);
+    });
+
     it("asks production stacks to protect their data", () => {
         assertRefused(base(), "protect", /set `astro-db:protect: true`/, [], "prod");
         assert.ok(parseStackConfig("prod", base({ protect: true })).protect);
