@@ -7,7 +7,7 @@ import { maskUrl } from "./maskUrl";
 import { type Command, Option } from "commander";
 import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
 import { connectionLimits, DEFAULT_LIMITS, MAX_TIMEOUT_SECONDS, parseServerUrl } from "./input";
-import { privilegeWarningFailure } from "../engines/postgres/statements";
+export { PrivilegeWarningError, queryChecked } from "../engines/postgres/checkedQuery";
 
 export interface AdminUrl {
     host: string;
@@ -62,36 +62,6 @@ export async function connectPg(url: string, o: { option: string; applicationNam
     return client;
 }
 
-/** A GRANT or REVOKE that PostgreSQL answered with "no privileges were granted/revoked" (SQLSTATE 01007/01006). */
-export class PrivilegeWarningError extends Error {
-    readonly code: string;
-    constructor(message: string, code: string) {
-        super(message);
-        this.name = "PrivilegeWarningError";
-        this.code = code;
-    }
-}
-
-/**
- * Runs `statement` as `user` and fails when PostgreSQL answers one of its GRANTs or REVOKEs with a
- * privilege warning instead of an error: then nothing (or not all) of it took effect. `shown` is the
- * statement as a message may print it (passwords as psql variables).
- */
-export async function queryChecked(client: Client, statement: string, user: string, shown = statement): Promise<void> {
-    const notices: { code?: string; message?: string }[] = [];
-    const listen = (n: { code?: string; message?: string }) => notices.push(n);
-    client.on("notice", listen);
-    try {
-        await client.query(statement);
-    } finally {
-        client.off("notice", listen);
-    }
-    for (const n of notices) {
-        const why = privilegeWarningFailure(shown, n, user);
-        if (why) throw new PrivilegeWarningError(why, n.code!);
-    }
-}
-
 /** A catalog read bounded by the statement timeout even on a client whose other statements are not. */
 export async function catalogQuery<R extends QueryResultRow>(client: Client, text: string, values?: unknown[]): Promise<QueryResult<R>> {
     // pg reads query_timeout from a query's config too; its types do not list it.
@@ -125,7 +95,8 @@ export function pgErrorMessage(err: unknown): string {
     if (e.code === "57014" && /statement timeout/.test(parts[0])) parts[0] += ` (--statement-timeout ${connectionLimits().statementSeconds} s)`;
     if (e.detail) parts.push(`DETAIL: ${e.detail}`);
     if (e.hint) parts.push(`HINT: ${e.hint}`);
-    if (e.code) parts.push(`(SQLSTATE ${e.code})`);
+    // A PrivilegeWarningError names its SQLSTATE in its message already.
+    if (e.code && !parts[0].includes(`SQLSTATE ${e.code}`)) parts.push(`(SQLSTATE ${e.code})`);
     return parts.join(" ");
 }
 

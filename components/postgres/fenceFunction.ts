@@ -28,6 +28,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
 import { withoutSecretArn } from "../adminPassword";
+import { queryChecked } from "../../engines/postgres/checkedQuery";
 import * as sql from "../../engines/postgres/statements";
 import { PgConnection, PgConnectionArgs, pgConnectionOutput, withAdminClient } from "./roleMembership";
 
@@ -218,20 +219,25 @@ async function inDatabase<T>(inputs: FenceFunctionInputs, fn: (client: Client) =
     return withAdminClient({ ...inputs.connection, database: inputs.database }, fn);
 }
 
+/**
+ * Creates (or repairs) the function in one transaction that commits only when what it reads back is
+ * what the stack declares: a GRANT or REVOKE PostgreSQL only warns about, or privileges that come from
+ * elsewhere (e.g. the admin's default privileges), roll everything back and fail.
+ */
 async function setUp(inputs: FenceFunctionInputs): Promise<FenceFunctionOutputs> {
     return inDatabase(inputs, async (client) => {
         await client.query("BEGIN");
         try {
-            for (const s of fenceFunctionSetupSql(inputs)) await client.query(s);
+            for (const s of fenceFunctionSetupSql(inputs)) await queryChecked(client, s, inputs.connection.user);
+            const live = await readFenceFunction(client);
+            const problems = fenceFunctionProblems(live, inputs);
+            if (problems.length) throw new Error(`after creating it, ${problems.join("; ")}; nothing was changed`);
             await client.query("COMMIT");
+            return { ...inputs, owner: live!.owner, problems };
         } catch (err) {
             await client.query("ROLLBACK").catch(() => undefined);
             throw new Error(`FenceFunction in database ${inputs.database}: ${(err as Error).message}`);
         }
-        const live = await readFenceFunction(client);
-        const problems = fenceFunctionProblems(live, inputs);
-        if (problems.length) throw new Error(`FenceFunction in database ${inputs.database}: after creating it, ${problems.join("; ")}`);
-        return { ...inputs, owner: live!.owner, problems };
     });
 }
 

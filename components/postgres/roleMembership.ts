@@ -26,6 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
 import { resolveAdminPassword, withoutSecretArn } from "../adminPassword";
 import type { PgSslMode } from "../astronomer/connections";
+import { queryChecked } from "../../engines/postgres/checkedQuery";
 import { grantRoleMembership, isCreatorGrant, quoteIdent, revokeRoleMembership } from "../../engines/postgres/statements";
 
 /**
@@ -232,9 +233,10 @@ async function applyMembership(inputs: RoleMembershipInputs): Promise<RoleMember
             const refusal = legacyRefusal(role, member, wanted, before.memberInherits, server.version);
             if (refusal) throw new Error(refusal);
         }
-        await client.query(grantMembershipSql(role, member, wanted, server.versionNum));
+        const admin = inputs.connection.user;
+        await queryChecked(client, grantMembershipSql(role, member, wanted, server.versionNum), admin);
         if (server.versionNum < PG_GRANT_OPTIONS_MIN_VERSION_NUM && !wanted.admin && effectiveOptions(before.grants).admin) {
-            await client.query(revokeAdminOptionSql(role, member));
+            await queryChecked(client, revokeAdminOptionSql(role, member), admin);
         }
         const after = await readMembership(client, server, role, member);
         after.grants = declaredGrants(after.grants, member, inputs.connection.user);
@@ -314,7 +316,15 @@ export const roleMembershipProvider: pulumi.dynamic.ResourceProvider<RoleMembers
             const live = await readMembership(client, server, props.role, props.member);
             // A role dropped (or renamed) since took its memberships with it: nothing to revoke.
             if (!live.rolesExist || live.grants.length === 0) return;
-            await client.query(revokeRoleMembership(props.role, props.member));
+            await queryChecked(client, revokeRoleMembership(props.role, props.member), props.connection.user);
+            // A REVOKE removes only the rows the admin granted (PostgreSQL 16+ only warns about the others):
+            // a membership left by another grantor would keep what the stack no longer declares.
+            const left = declaredGrants((await readMembership(client, server, props.role, props.member)).grants, props.member, props.connection.user);
+            if (left.length) {
+                throw new Error(`RoleMembership ${membershipId(props.role, props.member)}: after REVOKE, ${props.member} still holds ${props.role} through grants by other roles ` +
+                    `(${left.map((g) => `${g.grantor}: INHERIT ${sqlBool(g.inherit)}, SET ${sqlBool(g.set)}, ADMIN ${sqlBool(g.admin)}`).join("; ")}): ` +
+                    `revoke those with \`REVOKE ${quoteIdent(props.role)} FROM ${quoteIdent(props.member)} GRANTED BY <grantor>\` as a role that may act for the grantor (a superuser)`);
+            }
         });
     },
 };

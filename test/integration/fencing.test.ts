@@ -14,8 +14,9 @@ import { applyStack } from "../../cli/apply";
 import { auditStack } from "../../cli/audit";
 import { fence } from "../../cli/fence";
 import { deploymentNames } from "../../components/names";
-import { CALL_FENCE_FUNCTION_SQL, fenceFunctionProvider, type FenceFunctionOutputs } from "../../components/postgres/fenceFunction";
-import { roleMembershipProvider, type RoleMembershipOutputs } from "../../components/postgres/roleMembership";
+import { CALL_FENCE_FUNCTION_SQL, fenceFunctionProvider, fenceFunctionSignature, readFenceFunction, type FenceFunctionInputs, type FenceFunctionOutputs } from "../../components/postgres/fenceFunction";
+import { membershipId, roleMembershipProvider, type RoleMembershipOutputs } from "../../components/postgres/roleMembership";
+import { queryChecked } from "../../engines/postgres/checkedQuery";
 import * as sql from "../../engines/postgres/statements";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { pgAdmin, PG_ADMIN_KINDS, requireOrSkip, startPostgres, type PgAdmin, type PgServer } from "../support/servers";
@@ -93,8 +94,8 @@ for (const version of ["embedded", "16"] as const) {
                     const otherDeployment = await open(other.loginRoles[0], LOGIN_PASSWORD, other.database);
                     const unrelated = await open("unrelated_app", "app", "postgres");
                     const r = await fence({ stack: stack.stack, file: stack.file, deployment: `fence-${kind}-1`, from: "dp1", adminUrl: `postgresql://${ORCHESTRATOR}:${ORCHESTRATOR_PASSWORD}@${server.host}:${server.port}/postgres` });
-                    // Whether PUBLIC still connects is issue 10's point 1 (the grants of a non-superuser admin), not fencing's.
-                    assert.deepEqual(r.problems.filter((p) => !/can still connect to .*CONNECT is held by PUBLIC/.test(p)), []);
+                    assert.deepEqual(r.problems, []);
+                    assert.equal(r.ok, true);
                     assert.equal(r.remainingSessions, 0);
                     assert.equal(r.terminate, "function");
                     assert.deepEqual(r.terminated, [source.pid]);
@@ -121,6 +122,90 @@ for (const version of ["embedded", "16"] as const) {
                         assert.match(await failureOf(c.query(CALL_FENCE_FUNCTION_SQL, [mine.loginRoles[0], 0])) ?? "", /permission denied for (schema|function)/);
                     });
                     for (const s of [otherDeployment, unrelated]) assert.equal(await alive(s), true);
+                });
+
+                if (kind === "superuser") return;
+                const q = sql.quoteIdent;
+
+                it("fence fails loudly and changes nothing when PostgreSQL only warns about its REVOKE (SQLSTATE 01006)", async function () {
+                    // Drift: the database handed to the admin, CONNECT back to PUBLIC. The owner role then holds CONNECT
+                    // through PUBLIC only, without grant option, and PostgreSQL answers its REVOKE with a warning.
+                    await adminSql(server, [`ALTER DATABASE ${q(other.database)} OWNER TO ${q(admin.user)}`, `GRANT CONNECT ON DATABASE ${q(other.database)} TO PUBLIC`]);
+                    try {
+                        const message = await failureOf(fence({ stack: stack.stack, file: stack.file, deployment: `other-${kind}-1`, from: "dp1", adminUrl: `postgresql://${ORCHESTRATOR}:${ORCHESTRATOR_PASSWORD}@${server.host}:${server.port}/postgres` }));
+                        const revoke = `REVOKE CONNECT ON DATABASE ${q(other.database)} FROM ${q(other.loginRoles[0])}`;
+                        assert.ok((message ?? "").startsWith(`cannot move CONNECT on ${other.database} as owner role ${other.ownerRole}: PostgreSQL answered ${JSON.stringify(revoke)} with WARNING "no privileges could be revoked`), message);
+                        assert.match(message ?? "", /\(SQLSTATE 01006, privilege not revoked\): "commander_user" neither owns the object nor holds a grant option on it/);
+                        assert.match(message ?? "", /nothing was changed/);
+                        const grantees = await withPg({ connectionString: server.adminUrl }, async (c) => (await c.query(
+                            "SELECT array_agg(pg_get_userbyid(a.grantee)::text ORDER BY 1) AS g FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1 AND a.grantee <> 0 AND a.privilege_type = 'CONNECT' AND a.grantee <> d.datdba", [other.database])).rows[0].g);
+                        assert.deepEqual(grantees, [other.loginRoles[0]], "the source keeps CONNECT and the target gets none");
+                    } finally {
+                        await adminSql(server, [`REVOKE CONNECT ON DATABASE ${q(other.database)} FROM PUBLIC`, `ALTER DATABASE ${q(other.database)} OWNER TO ${q(other.ownerRole)}`]);
+                    }
+                });
+
+                if (version !== "embedded") return;
+                const adminConnection = () => ({ host: server.host, port: server.port, user: admin.user, password: admin.password, database: "postgres", sslmode: "disable" as const });
+
+                it("the FenceFunction provider fails loudly and leaves nothing when what it sets does not hold; read() reports drift and update() repairs it", async function () {
+                    const probe = `fence_probe_${kind}`;
+                    await adminSql(server, [`CREATE DATABASE ${q(probe)} OWNER ${q(admin.user)}`]);
+                    const inputs: FenceFunctionInputs = { __kind: "FenceFunction", database: probe, loginRoles: [...mine.loginRoles], terminatorRole: mine.terminatorRole, connection: adminConnection() };
+                    const noFunction = async () => (await withPg({ connectionString: server.adminUrl.replace(/\/postgres$/, `/${probe}`) }, (c) => readFenceFunction(c))) === undefined;
+                    // A schema of that name another role left, open to PUBLIC: the admin holds privileges on it but no grant option.
+                    await adminSql(server, [`CREATE SCHEMA astro_db_fence AUTHORIZATION unrelated_app`, "GRANT USAGE, CREATE ON SCHEMA astro_db_fence TO PUBLIC"], probe);
+                    const refused = await failureOf(fenceFunctionProvider.create!(inputs)) ?? "";
+                    assert.ok(refused.startsWith(`FenceFunction in database ${probe}: PostgreSQL answered ${JSON.stringify('REVOKE ALL PRIVILEGES ON SCHEMA "astro_db_fence" FROM PUBLIC')} with WARNING "no privileges could be revoked`), refused);
+                    assert.match(refused, new RegExp(`\\(SQLSTATE 01006, privilege not revoked\\): "${admin.user}" neither owns the object nor holds a grant option on it`));
+                    await adminSql(server, ["DROP SCHEMA astro_db_fence"], probe);
+                    assert.equal(await noFunction(), true, "rolled back");
+                    // The admin's default privileges give EXECUTE to another role: the read-back refuses it, nothing is left.
+                    await adminSql(server, [`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(admin.user)} GRANT EXECUTE ON FUNCTIONS TO unrelated_app`], probe);
+                    assert.match(await failureOf(fenceFunctionProvider.create!(inputs)) ?? "", new RegExp(`after creating it, unrelated_app can EXECUTE .*: only ${mine.terminatorRole} may; nothing was changed`));
+                    assert.equal(await noFunction(), true, "rolled back");
+                    await adminSql(server, [`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(admin.user)} REVOKE EXECUTE ON FUNCTIONS FROM unrelated_app`], probe);
+                    const created = await fenceFunctionProvider.create!(inputs);
+                    await adminSql(server, [`GRANT EXECUTE ON FUNCTION ${fenceFunctionSignature()} TO PUBLIC`], probe);
+                    const read = await fenceFunctionProvider.read!(created.id, created.outs as FenceFunctionOutputs);
+                    assert.match(read.props!.problems.join("; "), /PUBLIC can EXECUTE/);
+                    assert.equal((await fenceFunctionProvider.diff!(created.id, read.props!, inputs)).changes, true);
+                    const repaired = await fenceFunctionProvider.update!(created.id, read.props!, inputs);
+                    assert.deepEqual(repaired.outs!.problems, []);
+                    await fenceFunctionProvider.delete!(created.id, repaired.outs!);
+                    assert.equal(await noFunction(), true);
+                });
+
+                if (kind !== "rds") return;
+
+                it("what leaves the stack is revoked as the providers revoke it, and takes effect: another orchestrator, then failover off", async function () {
+                    const leave = (role: string, member: string) => roleMembershipProvider.delete!(membershipId(role, member),
+                        { __kind: "RoleMembership", role, member, inherit: false, set: false, admin: false, connection: adminConnection(), grants: [], serverVersion: "" });
+                    const holds = () => withPg({ connectionString: server.adminUrl }, async (c) => (await c.query(
+                        // Every membership of the Deployment's roles but the one PostgreSQL gives the admin in each role it created.
+                        "SELECT DISTINCT pg_get_userbyid(m.roleid) AS role, pg_get_userbyid(m.member) AS member FROM pg_auth_members m WHERE (m.roleid = ANY($1::regrole[]) OR m.member = ANY($1::regrole[])) " +
+                        "AND NOT (pg_get_userbyid(m.member) = $2 AND m.admin_option AND NOT m.inherit_option AND NOT m.set_option) ORDER BY 1, 2",
+                        [[other.ownerRole, other.terminatorRole, ...other.loginRoles, other.user], admin.user])).rows);
+                    // orchestratorUser changes: the old orchestrator's two memberships are deleted (RoleMembership.delete).
+                    await leave(other.ownerRole, ORCHESTRATOR);
+                    await leave(other.terminatorRole, ORCHESTRATOR);
+                    assert.equal((await holds()).some((r) => r.member === ORCHESTRATOR), false);
+                    assert.match(await failureOf(fence({ stack: stack.stack, file: stack.file, deployment: `other-${kind}-1`, from: "dp1", adminUrl: `postgresql://${ORCHESTRATOR}:${ORCHESTRATOR_PASSWORD}@${server.host}:${server.port}/postgres` })) ?? "",
+                        /cannot move CONNECT .*permission denied to set role/);
+                    // failover off: the database's owner becomes the admin (the postgresql provider's Database update), then the
+                    // deletes in reverse dependency order: the planes' CONNECT grants (its Grant delete: REVOKE ALL PRIVILEGES ON
+                    // DATABASE in a transaction on that database), every failover membership, the admin's own in the owner role.
+                    await withPg({ connectionString: admin.url }, (c) => c.query(`ALTER DATABASE ${q(other.database)} OWNER TO ${q(admin.user)}`));
+                    await withPg({ connectionString: admin.url.replace(/\/postgres$/, `/${other.database}`) }, async (c) => {
+                        await c.query("BEGIN");
+                        for (const role of other.loginRoles) await queryChecked(c, `REVOKE ALL PRIVILEGES ON DATABASE ${q(other.database)} FROM ${q(role)}`, admin.user);
+                        await c.query("COMMIT");
+                    });
+                    for (const { role, member } of await holds()) await leave(role, member);
+                    assert.deepEqual(await holds(), []);
+                    const connect = await withPg({ connectionString: server.adminUrl }, async (c) => (await c.query(
+                        "SELECT r AS role, has_database_privilege(r, $1, 'CONNECT') AS c FROM unnest($2::text[]) r ORDER BY 1", [other.database, [...other.loginRoles]])).rows);
+                    assert.deepEqual(connect, other.loginRoles.map((role) => ({ role, c: false })));
                 });
             });
         }

@@ -300,6 +300,38 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
             assert.deepEqual(await exists(), { database: false, user: false });
         });
 
+        it("at the grant, when the server accepts it but SHOW GRANTS then lacks what it declares (a wildcard pattern, not the database): undone", async () => {
+            // What the mysql provider runs when handed the bare name: `_` is a wildcard there, so the grant is not on the database.
+            const r = await applyMysqlStack({
+                stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback"),
+                interceptSteps: failAt(`${release}-grant`, "ensure", (s) => s.replace(/\\_/g, "_")),
+            });
+            const d = r.deployments[0];
+            assert.equal(r.ok, false);
+            assert.equal(d.status, "failed");
+            assert.match(d.failure!.statement, /^GRANT ALTER, .*SELECT.* ON `airflow_db_rollback_test_42`\.\* TO 'astro_rollback_test_42'@'%'$/);
+            assert.match(d.failure!.error, /^the server accepted it but SHOW GRANTS FOR 'astro_rollback_test_42'@'%' still lacks what it declares: 'astro_rollback_test_42'@'%' lacks ALTER, .*SELECT.* on `airflow\\_db\\_rollback\\_test\\_42`\.\*$/);
+            assert.deepEqual(d.failure!.undone.slice(-2), [`dropped user '${user}'@'%', which this run had created`, `dropped database ${db}, which this run had created`]);
+            assert.deepEqual(await exists(), { database: false, user: false });
+        });
+
+        it("as an admin without GRANT OPTION on one privilege (EVENT): MariaDB refuses the grant rather than granting less, and apply undoes", async () => {
+            await admin.query("CREATE USER 'limited_admin'@'%' IDENTIFIED BY 'limited'");
+            await admin.query(`GRANT ${MYSQL_PRIVILEGES.filter((p) => p !== "EVENT").join(", ")}, CREATE USER, RELOAD ON *.* TO 'limited_admin'@'%' WITH GRANT OPTION`);
+            const limited = path.join(out, "Pulumi.mysql-limited.yaml");
+            fs.writeFileSync(limited, fs.readFileSync(file, "utf8").replace("adminUser: root", "adminUser: limited_admin"));
+            try {
+                const r = await applyMysqlStack({ stack: "mysql-limited", file: limited, adminUrl: `mysql://limited_admin:limited@${server.host}:${server.port}/?ssl-mode=DISABLED`, out: path.join(out, "limited") });
+                const d = r.deployments[0];
+                assert.equal(d.status, "failed");
+                assert.match(d.failure!.statement, /^GRANT .*EVENT.* ON `airflow\\_db\\_rollback\\_test\\_42`\.\*/);
+                assert.match(d.failure!.error, /Access denied for user 'limited_admin'@'%' to database 'airflow\\_db\\_rollback\\_test\\_42' \(ER_DBACCESS_DENIED_ERROR 1044\)/);
+                assert.deepEqual(await exists(), { database: false, user: false });
+            } finally {
+                await admin.query("DROP USER 'limited_admin'@'%'");
+            }
+        });
+
         it("then succeeds when nothing fails, and again changes nothing", async () => {
             const first = await applyMysqlStack({ stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback") });
             assert.equal(first.ok, true);

@@ -10,7 +10,7 @@ import {
     membershipId, roleMembershipProvider as provider, ROLE_MEMBERSHIP_KIND, type RoleMembershipInputs, type RoleMembershipOutputs,
 } from "../../components/postgres/roleMembership";
 import { adminConnection, adminSql, failureOf, withPg } from "../support/pgSessions";
-import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";
+import { pgAdmin, requireOrSkip, startPostgres, type PgServer } from "../support/servers";
 
 /** pg_auth_members rows for (role, member), as the catalog holds them on PostgreSQL 16+. */
 async function catalogRows(server: PgServer, role: string, member: string) {
@@ -141,6 +141,26 @@ describe("RoleMembership provider on real PostgreSQL 17 (embedded)", function ()
         assert.match(message ?? "", /GRANTED BY/);
         await withPg({ host: server.host, port: server.port, user: "other_grantor", password: "other", database: "postgres" },
             (c) => c.query(`REVOKE dp1_user_x FROM airflow_conn_killer_x`));
+    });
+
+    it("as RDS's master user: create() refuses options another grantor widened; delete() fails loudly while another grantor's row keeps the membership", async function () {
+        const admin = await pgAdmin(server, "rds");
+        // The admin's own roles, as the stack creates them.
+        await withPg({ connectionString: admin.url }, async (c) => {
+            await c.query("CREATE ROLE rds_dp1 LOGIN");
+            await c.query("CREATE ROLE rds_killer NOLOGIN NOINHERIT");
+        });
+        const i = inputs(server, { role: "rds_dp1", member: "rds_killer", connection: { ...adminConnection(server), user: admin.user, password: admin.password } });
+        await adminSql(server, ["GRANT rds_dp1 TO rds_killer WITH INHERIT TRUE, SET FALSE"]);
+        assert.match(await failureOf(provider.create(i)) ?? "", /declared INHERIT FALSE, SET FALSE, ADMIN FALSE but rds_killer gets INHERIT TRUE, SET FALSE, ADMIN FALSE from grants by other roles \(postgres: INHERIT TRUE/);
+        // The superuser's row now grants the same as declared: created; the delete's REVOKE takes the admin's row only.
+        await adminSql(server, ["GRANT rds_dp1 TO rds_killer WITH INHERIT FALSE"]);
+        const { id, outs } = await create(i);
+        assert.deepEqual(outs.grants.map((g) => g.grantor), ["postgres", admin.user]);
+        assert.match(await failureOf(provider.delete!(id, outs)) ?? "", /after REVOKE, rds_killer still holds rds_dp1 through grants by other roles \(postgres: INHERIT FALSE, SET FALSE, ADMIN FALSE\): revoke those with `REVOKE "rds_dp1" FROM "rds_killer" GRANTED BY <grantor>`/);
+        assert.deepEqual((await catalogRows(server, "rds_dp1", "rds_killer")).map((r) => r.grantor), ["postgres"]);
+        await adminSql(server, ["REVOKE rds_dp1 FROM rds_killer"]);
+        await provider.delete!(id, outs);
     });
 
     it("create() of a membership with a role that does not exist fails and names it", async function () {
