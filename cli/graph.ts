@@ -13,10 +13,9 @@ import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "
 import { checkInputFile, InputError } from "./input";
 import { registerCredentialsIn, registerSecretsIn } from "./maskUrl";
 
-export const SECRET_MASK = "[secret]";
-export const UNKNOWN_MASK = "[unknown]";
-/** Stands in for a generated password or key: the real one exists only in a real `pulumi up` or `astro-db apply`. */
-export const GENERATED_PLACEHOLDER = "generated-by-pulumi-up";
+import { GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK } from "../engines/model";
+
+export { GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK };
 /** A syntactically valid fernet key (32 zero bytes) standing in for an encrypted one offline. */
 const PLACEHOLDER_FERNET = Buffer.alloc(32).toString("base64url") + "=";
 

@@ -2,7 +2,7 @@
  * Reading a graph resource's inputs in a translator: typed, with the provider's defaults, and a
  * clear error naming the resource when an input is unknown (preview), secret, or of the wrong type.
  */
-import { GraphResource, SECRET_MASK, UNKNOWN_MASK } from "../cli/graph";
+import { DeclaredResource as GraphResource, SECRET_MASK, UNKNOWN_MASK } from "./model";
 
 export function fail(r: GraphResource, message: string): never {
     throw new Error(`${r.type} ${r.name}: ${message}`);

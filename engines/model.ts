@@ -3,8 +3,57 @@
  * with the facts it establishes. `sql` prints the steps, `apply` runs the ones whose facts do not
  * hold yet, `audit` checks every fact against the live catalogs. One list, three uses.
  */
-import type { EngineKind } from "../components/names";
 import type { PgDefaultObjectType, PgSchemaObjectType } from "./postgres/statements";
+
+/** The database engines astro-db knows (engines/index.ts ENGINES has one entry each). */
+export type EngineKind = "postgres" | "mysql";
+
+/** How an offline graph shows a secret input, and an output no provider has computed yet. */
+export const SECRET_MASK = "[secret]";
+export const UNKNOWN_MASK = "[unknown]";
+/** Stands in for a generated password or key: the real one exists only in a real `pulumi up` or `astro-db apply`. */
+export const GENERATED_PLACEHOLDER = "generated-by-pulumi-up";
+
+/* ---------------------------------------------------------------- translators */
+
+/** What a translator reads of a declared resource (cli/graph.ts GraphResource has it all). */
+export interface DeclaredResource {
+    /** Type token, e.g. `postgresql:index/grant:Grant`. */
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    options: { ignoreChanges: string[] };
+}
+
+/** The failover facts of the resource's Deployment a translator needs (stacks/config.ts DeploymentSpec has them). */
+export interface TranslateDeployment {
+    names: { database: string; loginRoles: readonly string[] };
+    failover?: { users: "customer" | "apc"; planes: readonly string[] };
+}
+
+/** Everything a translator may need besides the resource itself. */
+export interface TranslateContext {
+    /** The Deployment the resource belongs to; undefined for server-wide resources. */
+    deployment?: TranslateDeployment;
+    /** The role the SQL runs as (the provider's username). */
+    adminUser: string;
+    /** False on RDS and other managed servers: statements then take the provider's temporary memberships. */
+    adminIsSuperuser: boolean;
+    /** The database the provider connects to first (`postgres`). */
+    maintenanceDatabase: string;
+}
+
+/** One provider resource type (or dynamic resource kind) to the steps its SQL amounts to. */
+export type Translator = (resource: DeclaredResource, ctx: TranslateContext) => SqlStep[];
+
+/** The type token every dynamic-provider resource has; they are told apart by their `__kind` input. */
+export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
+
+/** An engine's translators: by type token, and dynamic resources by `__kind`. */
+export interface Translators {
+    byType: Readonly<Record<string, Translator>>;
+    byDynamicKind: Readonly<Record<string, Translator>>;
+}
 
 /** How a step's statements spell passwords: a literal for apply, a psql variable for `sql`. */
 export interface RenderContext {

@@ -18,11 +18,10 @@
  *   database name is only portable if encoding leaves it unchanged, as it does for the names
  *   astro-db derives (`airflow_db_<id>`).
  */
+import { PG_SSLMODES } from "../../engines/postgres/client";
 import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } from "./facts";
 
-/** libpq's `sslmode` values (PostgreSQL docs, "SSL Mode Descriptions"). */
-export const PG_SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
-export type PgSslMode = (typeof PG_SSLMODES)[number];
+export { PG_SSLMODES, type PgSslMode } from "../../engines/postgres/client";
 
 /** Default ports when a parsed connection string names none. */
 export const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;

@@ -10,12 +10,10 @@
  * MySQL has no transactional DDL: every step is its own statement (`transactional: false`), and
  * `apply` undoes what a failed run created itself (cli/mysql/apply.ts).
  */
-import { GENERATED_PLACEHOLDER, GraphResource, SECRET_MASK, UNKNOWN_MASK } from "../../cli/graph";
 import { bool, fail, requiredStr, str, strList } from "../inputs";
 import { MYSQL_PRIVILEGES } from "./privileges";
 import * as sql from "./statements";
-import type { SqlStep } from "../model";
-import type { Translator } from "../../cli/sql/registry";
+import { DeclaredResource as GraphResource, GENERATED_PLACEHOLDER, SECRET_MASK, SqlStep, Translator, UNKNOWN_MASK } from "../model";
 
 export const MYSQL_TYPES = {
     database: "mysql:index/database:Database",

@@ -6,7 +6,7 @@
  */
 import type { ClientBase } from "pg";
 import { CATALOG } from "./statements";
-import { FenceFunctionState, readFenceFunction } from "../../components/postgres/fenceFunction";
+import { FenceFunctionState, readFenceFunction } from "./fence";
 
 export interface AclEntry {
     grantor: string;

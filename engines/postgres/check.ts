@@ -9,7 +9,7 @@
  * targets (Airflow's tables belong to the Astro user, which holds every right on them as owner).
  */
 import { DEFAULT_ACL_OBJTYPE, isCreatorGrant, PUBLIC_ROLE } from "./statements";
-import { FENCE_FUNCTION, fenceFunctionProblems } from "../../components/postgres/fenceFunction";
+import { FENCE_FUNCTION, fenceFunctionProblems } from "./fence";
 import type { AclEntry, PgDatabaseContents, PgObjectKind, PgObjectState, PgState } from "./catalog";
 import type { DeclarationResult, Finding, PgDeclaration, PgPrivilegeTarget } from "../model";
 

@@ -6,13 +6,11 @@
  * the server's version, as the resource does for options 15 cannot express (here: any), instead
  * of the GRANT's bare syntax error: seed 004's memberships cannot be expressed there.
  */
-import type { GraphResource } from "../../cli/graph";
-import { SECRET_MASK, UNKNOWN_MASK } from "../../cli/graph";
-import { PG_GRANT_OPTIONS_MIN_VERSION_NUM, ROLE_MEMBERSHIP_KIND } from "../../components/postgres/roleMembership";
-import { FENCE_FUNCTION_KIND, fenceFunctionSetupSql } from "../../components/postgres/fenceFunction";
+import { ROLE_MEMBERSHIP_KIND } from "./membership";
+import { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "./versions";
+import { FENCE_FUNCTION_KIND, fenceFunctionSetupSql } from "./fence";
 import { grantRoleMembership, quoteLiteral } from "./statements";
-import type { SqlStep } from "../model";
-import type { Translator } from "../../cli/sql/registry";
+import { DeclaredResource as GraphResource, SECRET_MASK, SqlStep, Translator, UNKNOWN_MASK } from "../model";
 
 function known(r: GraphResource, v: unknown, key: string): string {
     if (v === UNKNOWN_MASK || v === SECRET_MASK || typeof v !== "string" || v === "") {

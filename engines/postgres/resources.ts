@@ -20,13 +20,11 @@
  *   ROLE <owner> IN SCHEMA <schema> REVOKE ALL ON <TYPE>S FROM <role>`, then `... GRANT ...`, as a
  *   member of the owner.
  */
-import { GENERATED_PLACEHOLDER, GraphResource, SECRET_MASK, UNKNOWN_MASK } from "../../cli/graph";
 import { bool, fail, num, requiredStr, str, strList } from "../inputs";
 import * as sql from "./statements";
-import { ensureAssumeRoleSql, setAssumeRoleSql, whenNoPlaneConnectsSql } from "../../components/postgres/failoverRoles";
+import { ensureAssumeRoleSql, setAssumeRoleSql, whenNoPlaneConnectsSql } from "./failover";
 import type { PgDefaultObjectType, PgSchemaObjectType, RolesQuery } from "./statements";
-import type { PgDeclaration, PgPrivilegeTarget, RenderContext, SqlStep } from "../model";
-import type { TranslateContext, Translator } from "../../cli/sql/registry";
+import { DeclaredResource as GraphResource, GENERATED_PLACEHOLDER, PgDeclaration, PgPrivilegeTarget, RenderContext, SECRET_MASK, SqlStep, TranslateContext, Translator, UNKNOWN_MASK } from "../model";
 
 export const PG_TYPES = {
     database: "postgresql:index/database:Database",
