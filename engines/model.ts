@@ -14,6 +14,11 @@ export const UNKNOWN_MASK = "[unknown]";
 /** Stands in for a generated password or key: the real one exists only in a real `pulumi up` or `astro-db apply`. */
 export const GENERATED_PLACEHOLDER = "generated-by-pulumi-up";
 
+/** The end of every switch over EngineKind: a new engine is a compile error until it is handled. */
+export function unknownEngine(engine: never): never {
+    throw new Error(`unknown database engine ${JSON.stringify(engine)}`);
+}
+
 /* ---------------------------------------------------------------- translators */
 
 /** What a translator reads of a declared resource (cli/graph.ts GraphResource has it all). */

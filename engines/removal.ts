@@ -4,14 +4,22 @@
  * a psql variable (`psql -v confirm_drop=1`): a script handed over never drops by accident. It
  * declares no fact, so `apply` never runs it (only `pulumi up` drops) and `audit` checks nothing for it.
  */
-import type { EngineKind } from "../../components/names";
-import { removalStatements } from "../../components/databaseRemoval";
-import type { SqlStep } from "../../engines/model";
-import type { Translator } from "./registry";
+import { EngineKind, SqlStep, Translator, unknownEngine } from "./model";
+import * as mysql from "./mysql/statements";
+import * as postgres from "./postgres/statements";
 
 export const REMOVAL_KIND = "DatabaseRemoval";
 /** The psql variable that must be set for the printed script to drop an expired Deployment. */
 export const CONFIRM_DROP_VARIABLE = "confirm_drop";
+
+/** The statements a removal of `database` and its roles (users) runs, in order. */
+export function removalStatements(engine: EngineKind, database: string, roles: string[]): string[] {
+    switch (engine) {
+        case "postgres": return postgres.removalStatements(database, roles);
+        case "mysql": return mysql.removalStatements(database, roles);
+        default: return unknownEngine(engine);
+    }
+}
 
 export const removalTranslator: Translator = (r) => {
     const engine = r.inputs.engine as EngineKind;

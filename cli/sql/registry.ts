@@ -1,59 +1,23 @@
 /**
- * From the stack's resource graph to ordered SQL steps. Each resource type has a translator
- * (type token -> steps); dynamic-provider resources all share one type token and are told apart
- * by their `__kind` input. Other engines register their translators here too, e.g.
- * `registerTranslator("mysql:index/user:User", ...)` or `registerDynamicTranslator("RoleMembership", ...)`.
+ * From the stack's resource graph to ordered SQL steps, through the engines' translators (type
+ * token -> steps; dynamic-provider resources share one type token and are told apart by `__kind`).
+ * The translators are a parameter (default: every engine's, engines/index.ts).
  */
 import type { GraphResource, StackGraph } from "../graph";
 import type { DeploymentSpec, ServerSpec } from "../../stacks/config";
-import type { SqlStep } from "../../engines/model";
-import { MYSQL_TRANSLATORS } from "../../engines/mysql/resources";
-import { POSTGRES_TRANSLATORS } from "../../engines/postgres/resources";
-import { REMOVAL_KIND, removalTranslator } from "./removal";
-import { FAILOVER_DYNAMIC_TRANSLATORS } from "../../engines/postgres/dynamicResources";
+import { ALL_TRANSLATORS, ENGINES } from "../../engines";
+import { DYNAMIC_TYPE, SqlStep, TranslateContext, Translator, Translators } from "../../engines/model";
+import { REMOVAL_KIND } from "../../engines/removal";
 
-/** Everything a translator may need besides the resource itself. */
-export interface TranslateContext {
-    graph: StackGraph;
-    /** The stack's server the resource lives on. */
-    server: ServerSpec;
-    /** The Deployment the resource belongs to; undefined for server-wide resources. */
-    deployment?: DeploymentSpec;
-    /** The role the SQL runs as (the provider's username). */
-    adminUser: string;
-    /** False on RDS and other managed servers: statements then take the provider's temporary memberships. */
-    adminIsSuperuser: boolean;
-    /** The database the provider connects to first (`postgres`). */
-    maintenanceDatabase: string;
-}
+export { DYNAMIC_TYPE };
+export type { TranslateContext, Translator };
 
-export type Translator = (resource: GraphResource, ctx: TranslateContext) => SqlStep[];
-
-/** The type token every dynamic-provider resource has. */
-export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
-
-const byType = new Map<string, Translator>();
-const byDynamicKind = new Map<string, Translator>();
-
-export function registerTranslator(type: string, translator: Translator): void {
-    if (type === DYNAMIC_TYPE) throw new Error(`dynamic resources are told apart by their __kind input: use registerDynamicTranslator`);
-    byType.set(type, translator);
-}
-
-export function registerDynamicTranslator(kind: string, translator: Translator): void {
-    byDynamicKind.set(kind, translator);
-}
-
-for (const [type, t] of Object.entries({ ...POSTGRES_TRANSLATORS, ...MYSQL_TRANSLATORS })) registerTranslator(type, t);
-for (const [kind, t] of Object.entries(FAILOVER_DYNAMIC_TRANSLATORS)) registerDynamicTranslator(kind, t);
-registerDynamicTranslator(REMOVAL_KIND, removalTranslator);
-
-export function translatorFor(r: GraphResource): Translator | undefined {
+export function translatorFor(r: GraphResource, translators: Translators = ALL_TRANSLATORS): Translator | undefined {
     if (r.type === DYNAMIC_TYPE) {
         const kind = r.inputs.__kind;
-        return typeof kind === "string" ? byDynamicKind.get(kind) : undefined;
+        return typeof kind === "string" ? translators.byDynamicKind[kind] : undefined;
     }
-    return byType.get(r.type);
+    return translators.byType[r.type];
 }
 
 /** Resource types that never amount to SQL (no warning when they have no translator). */
@@ -73,6 +37,8 @@ export interface TranslateOptions {
     deployment?: string;
     /** Override what the stack says about a server's admin, e.g. with what the live server says. */
     serverContext?: (server: ServerSpec, fromStack: ServerSqlContext) => ServerSqlContext;
+    /** The translators to use; every engine's by default. */
+    translators?: Translators;
 }
 
 export interface Translation {
@@ -115,7 +81,7 @@ export function translateGraph(graph: StackGraph, options: TranslateOptions = {}
         const deployment = release === undefined ? undefined : releases.get(release);
         const server = deployment ? spec.servers.find((s) => s.name === deployment.server) : serverOf(r, byName, graph);
         if (options.server !== undefined && server !== undefined && server.name !== options.server) return;
-        const translator = translatorFor(r);
+        const translator = translatorFor(r, options.translators);
         if (!translator) {
             const kind = r.type === DYNAMIC_TYPE ? ` (__kind ${JSON.stringify(r.inputs.__kind)})` : "";
             warnings.push(`no SQL translator for ${r.type}${kind} ${r.name}: its SQL is not shown, applied or audited`);
@@ -125,7 +91,7 @@ export function translateGraph(graph: StackGraph, options: TranslateOptions = {}
             warnings.push(`cannot tell which server ${r.type} ${r.name} is on: its SQL is left out`);
             return;
         }
-        const steps = translator(r, { graph, server, deployment, ...contextFor(server) });
+        const steps = translator(r, { deployment, ...contextFor(server) });
         translated.push({ resource: r, index, steps: steps.map((s) => ({ ...s, server: server.name, deployment: release })), deployment: release });
     });
 
@@ -180,19 +146,19 @@ function serverOf(r: GraphResource, byName: Map<string, GraphResource[]>, graph:
         seen.add(current.name);
         const provider = current.options.provider;
         if (provider) {
-            const server = graph.spec.servers.find((s) => provider === `${s.name}-postgresql` || provider === `${s.name}-mysql`);
+            const server = graph.spec.servers.find((s) => provider === providerName(s));
             if (server) return server;
         }
         current = current.parent === undefined ? undefined : byName.get(current.parent)?.[0];
     }
-    const engine = r.type.startsWith("mysql:") ? "mysql" : "postgres";
+    const engine = Object.values(ENGINES).find((e) => r.type.startsWith(`${e.pulumiPackage}:`))?.kind ?? "postgres";
     const candidates = graph.spec.servers.filter((s) => s.engine === engine);
     return candidates.length === 1 ? candidates[0] : undefined;
 }
 
 /** The admin and maintenance database the stack's provider for `server` uses. */
 export function stackServerContext(graph: StackGraph, server: ServerSpec): ServerSqlContext {
-    const provider = graph.resources.find((r) => r.type.startsWith("pulumi:providers:") && (r.name === `${server.name}-postgresql` || r.name === `${server.name}-mysql`));
+    const provider = graph.resources.find((r) => r.type.startsWith("pulumi:providers:") && r.name === providerName(server));
     const inputs = provider?.inputs ?? {};
     const superuser = inputs.superuser === undefined
         ? server.kind === "existing" && server.superuser
@@ -203,4 +169,9 @@ export function stackServerContext(graph: StackGraph, server: ServerSpec): Serve
         adminIsSuperuser: superuser,
         maintenanceDatabase: typeof inputs.database === "string" ? inputs.database : "postgres",
     };
+}
+
+/** The name of the stack's Pulumi provider for `server` (stacks/program.ts): `<server>-<package>`. */
+function providerName(server: ServerSpec): string {
+    return `${server.name}-${ENGINES[server.engine].pulumiPackage}`;
 }

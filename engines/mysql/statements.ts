@@ -175,3 +175,8 @@ export function showGrants(user: string, host: string): string {
 export function informationSchemaGrantee(user: string, host: string): string {
     return `'${user.replace(/'/g, "''")}'@'${host.replace(/'/g, "''")}'`;
 }
+
+/** The statements a removal runs, in order: the database, then the Deployment's users (`'name'@'%'`). */
+export function removalStatements(database: string, users: string[]): string[] {
+    return [`DROP DATABASE IF EXISTS ${quoteIdent(database)}`, ...users.map((u) => `DROP USER IF EXISTS ${account(u, "%")}`)];
+}

@@ -520,3 +520,44 @@ export const CATALOG = {
         "d.defaclobjtype AS objtype, e.* FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace " +
         `${aclColumns("d.defaclacl")}`,
 } as const;
+
+/** Dollar-quote tag of the removal's DO block; a name containing it is refused. */
+const REMOVAL_TAG = "$astro_db_removal$";
+
+/**
+ * The statements a removal runs, in order. As a non-superuser admin (RDS's master user, a CREATEDB CREATEROLE admin): the database
+ * may belong to the Deployment's owner role (seed 004), and only its owner may drop it; ending a
+ * session needs the privileges of its role (or pg_signal_backend). So the admin first takes the
+ * privileges of each of the Deployment's roles it lacks (`GRANT <role> TO current_user`, which it may:
+ * it created them and holds ADMIN on them), and stops new connections. Those memberships go with the
+ * roles at DROP ROLE. Then every session on the database is ended (a role the admin cannot act for, e.g.
+ * another team's login role, fails here with PostgreSQL's own message), the database is dropped
+ * (WITH (FORCE) also ends a session that raced in), and the roles after it.
+ */
+export function removalStatements(database: string, roles: string[]): string[] {
+    for (const n of [database, ...roles]) if (n.includes(REMOVAL_TAG)) throw new Error(`"${n}" contains ${REMOVAL_TAG}, which the removal's DO block cannot quote`);
+    const roleArray = `ARRAY[${roles.map(quoteLiteral).join(", ")}]::text[]`;
+    return [
+        [
+            `DO ${REMOVAL_TAG}`,
+            "DECLARE r text;",
+            "BEGIN",
+            "  IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN",
+            `    FOR r IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(${roleArray}) AND rolname <> current_user AND NOT rolsuper LOOP`,
+            "      IF NOT pg_catalog.pg_has_role(current_user, r, 'USAGE') THEN",
+            "        EXECUTE format('GRANT %I TO %I', r, current_user);",
+            "      END IF;",
+            "    END LOOP;",
+            "  END IF;",
+            `  IF EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${quoteLiteral(database)}) THEN`,
+            `    EXECUTE format('ALTER DATABASE %I ALLOW_CONNECTIONS false', ${quoteLiteral(database)});`,
+            "  END IF;",
+            "END",
+            REMOVAL_TAG,
+        ].join("\n"),
+        // Sessions still open would block DROP DATABASE; wait up to 5 s for each to end.
+        `SELECT pid, pg_catalog.pg_terminate_backend(pid, 5000) FROM pg_catalog.pg_stat_activity WHERE datname = ${quoteLiteral(database)} AND pid <> pg_catalog.pg_backend_pid()`,
+        `${dropDatabase(database)} WITH (FORCE)`,
+        ...roles.map((r) => dropRole(r)),
+    ];
+}

@@ -9,7 +9,9 @@ import { PgState } from "../../../engines/postgres/catalog";
 import { checkDeclaration, undeclaredFindings } from "../../../engines/postgres/check";
 import { graphSql, stackSql } from "../../../cli/sql/command";
 import { PgDeclaration, SqlStep } from "../../../engines/model";
-import { registerDynamicTranslator, translateGraph } from "../../../cli/sql/registry";
+import { translateGraph } from "../../../cli/sql/registry";
+import { ALL_TRANSLATORS } from "../../../engines";
+import type { Translator } from "../../../engines/model";
 import { segmentSteps } from "../../../engines/postgres/render";
 
 const render = (s: SqlStep) => s.statements({ password: (r) => sql.psqlVariable(sql.passwordVariable(r)) });
@@ -265,12 +267,13 @@ describe("the translator registry", () => {
             options: { protect: false, retainOnDelete: false, dependsOn: [`${parent}-user`], ignoreChanges: [] },
         });
         const withDynamic: StackGraph = { ...graph, resources: [...graph.resources, dynamic("q-membership", "TestMembership", "quasar-nebula-1234"), dynamic("q-other", "TestUnknownKind", "quasar-nebula-1234")] };
-        registerDynamicTranslator("TestMembership", (r) => [{
+        const testMembership: Translator = (r) => [{
             engine: "postgres", resource: { type: r.type, name: r.name }, kind: "membership", action: "ensure", server: "", transactional: true,
             statements: () => [sql.grantRoleMembership(String(r.inputs.role), String(r.inputs.member))],
             declares: [{ engine: "postgres", type: "membership", role: String(r.inputs.role), member: String(r.inputs.member) }],
-        }]);
-        const { steps, warnings } = translateGraph(withDynamic, { deployment: "quasar-nebula-1234" });
+        }];
+        const translators = { ...ALL_TRANSLATORS, byDynamicKind: { ...ALL_TRANSLATORS.byDynamicKind, TestMembership: testMembership } };
+        const { steps, warnings } = translateGraph(withDynamic, { deployment: "quasar-nebula-1234", translators });
         const m = steps.find((s) => s.resource.name === "q-membership")!;
         assert.strictEqual(m.deployment, "quasar-nebula-1234");
         assert.strictEqual(m.server, "local");
