@@ -477,7 +477,7 @@ export function renderApplyResult(r: ApplyResult): string {
 }
 
 export const registerApply: Register = (program: Command, setExit) => {
-    serverCommandOptions(program.command("apply").description("run the stack's SQL on a PostgreSQL server (creates what is missing; a second run changes nothing) and write the Deployments' secrets and values.yaml"))
+    serverCommandOptions(program.command("apply").description("run the stack's SQL on a PostgreSQL or MySQL server (by the --admin-url scheme; creates what is missing, a second run changes nothing) and write the Deployments' secrets and values.yaml"))
         .option("-d, --deployment <release>", "only this Deployment")
         .option("-o, --out <dir>", "where to write the secrets and values.yaml (default: out/<stack>)")
         .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")

@@ -106,7 +106,7 @@ function mustSucceed(what: string, r: Run, ok = [0]): Run {
     return r;
 }
 
-interface PlanResource { type: string; name: string; parent: string | null; parentType: string | null; options: { dependsOn: string[] } }
+interface PlanResource { type: string; name: string; custom: boolean; parent: string | null; parentType: string | null; options: { dependsOn: string[] } }
 
 /** Resources per Deployment by type (per kind of Deployment) and the longest dependsOn chains. */
 function analyse(resources: PlanResource[]) {
@@ -149,7 +149,8 @@ function analyse(resources: PlanResource[]) {
     }
     const chains = [...perRelease.values()].map((rs) => Math.max(...rs.map(depthOf)));
     return {
-        resources: resources.length,
+        // As `plan` counts them ("Stack <s>: N resources"): custom resources, providers included; components not.
+        resources: resources.filter((r) => r.custom).length,
         customPerDeployment: perRelease.size ? [...perRelease.values()].reduce((s, rs) => s + rs.length, 0) / perRelease.size : 0,
         perKind,
         chainPerDeployment: Math.max(0, ...chains),

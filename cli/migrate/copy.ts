@@ -168,7 +168,8 @@ async function copyTable(source: Client, target: Client, o: MigrateOptions, plan
     let nextProgress = o.progressEvery;
     await source.query(cursorSql(CURSOR, o.schema, table, columns));
     for (;;) {
-        const fetch = nextFetchSize(o.batchSize, maxBytes, avgRowBytes, FIRST_FETCH);
+        // Never past the next progress mark, so a line comes at every --progress-every rows exactly.
+        const fetch = Math.min(nextFetchSize(o.batchSize, maxBytes, avgRowBytes, FIRST_FETCH), nextProgress - copied);
         const { rows } = await source.query<(string | null)[]>({ text: `FETCH ${fetch} FROM ${quoteIdent(CURSOR)}`, rowMode: "array", types: TEXT_VALUES });
         if (rows.length === 0) break;
         for (const chunk of insertChunks(rows, perInsert, maxBytes)) {

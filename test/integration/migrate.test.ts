@@ -202,8 +202,12 @@ describe("astro-db migrate between real PostgreSQL servers (17 -> 15)", function
 
     it("moves schema `public` too", async () => {
         const { source, target } = await pair("public", 300);
-        const run = await migrate(source, target, "public", { batchSize: "1000" });
+        const run = await migrate(source, target, "public", { batchSize: "1000", progressEvery: "100" });
         assert.equal(run.code, 0, run.out + run.err);
+        // --progress-every 100: a line at every 100 rows of a table, though 1000 rows are read at a time.
+        const [{ runs }] = await source.query<{ runs: number }>("SELECT count(*)::int AS runs FROM dag_run");
+        const marks = run.err.split("\n").filter((l) => l.startsWith("dag_run: ") && l.includes(" / ")).map((l) => Number(/^dag_run: (\d+) \//.exec(l)?.[1]));
+        assert.deepEqual(marks, Array.from({ length: Math.floor(runs / 100) }, (_, i) => (i + 1) * 100), run.err);
         for (const t of ["connection", "dag_run", "task_instance", "xcom", "variable", "slot_pool"]) {
             assert.equal(await fingerprint(target, "public", t), await fingerprint(source, "public", t), `${t} differs`);
         }

@@ -30,16 +30,16 @@ describe("the mysql-dev stack under Pulumi's mocks", () => {
                 for (const d of g.spec.deployments) assert.strictEqual(d.engine, "mysql");
             });
 
-            it("creates one RDS MySQL 8.0 server on 3306 whose parameter group requires TLS", () => {
+            it("creates one RDS MySQL 8.4 server on 3306 whose parameter group requires TLS", () => {
                 const [rds] = of(g, "aws:rds/instance:Instance");
                 assert.strictEqual(rds.inputs.engine, "mysql");
-                assert.strictEqual(rds.inputs.engineVersion, "8.0");
+                assert.strictEqual(rds.inputs.engineVersion, "8.4");
                 assert.strictEqual(rds.inputs.port, 3306);
                 assert.strictEqual(rds.inputs.storageEncrypted, true);
                 assert.strictEqual(rds.inputs.publiclyAccessible, false);
                 assert.strictEqual(rds.inputs.manageMasterUserPassword, true);
                 const [params] = of(g, "aws:rds/parameterGroup:ParameterGroup");
-                assert.strictEqual(params.inputs.family, "mysql8.0");
+                assert.strictEqual(params.inputs.family, "mysql8.4");
                 assert.deepStrictEqual((params.inputs.parameters as { name: string; value: string }[]).find((p) => p.name === "require_secure_transport")?.value, "1");
             });
 
