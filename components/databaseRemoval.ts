@@ -102,6 +102,7 @@ export class DatabaseRemoval extends pulumi.dynamic.Resource {
             retiredAt: args.retiredAt,
             removeOn: args.removeOn,
             removedAt: undefined,
-        }, opts);
+            // The connection (a password the stack gives included) is stored with the removal: encrypted, as every credential.
+        }, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] });
     }
 }

@@ -10,11 +10,16 @@ import * as os from "os";
 import * as path from "path";
 import { runStackGraph, SECRET_MASK } from "../../../cli/graph";
 import { passwordFromSecretString, readSecretPassword, resolveAdminPassword, secretRegion, withoutSecretArn } from "../../../components/adminPassword";
-import { removalProvider } from "../../../components/databaseRemoval";
-import { roleMembershipProvider, type RoleMembershipOutputs } from "../../../components/postgres/roleMembership";
+import * as pulumi from "@pulumi/pulumi";
+import { DatabaseRemoval, removalProvider } from "../../../components/databaseRemoval";
+import { FenceFunction, fenceFunctionProvider, type FenceFunctionOutputs } from "../../../components/postgres/fenceFunction";
+import { RoleMembership, roleMembershipProvider, type RoleMembershipOutputs } from "../../../components/postgres/roleMembership";
 
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0123-AbCdEf";
 const SDK = "@aws-sdk/client-secrets-manager";
+const GIVEN = "given-admin-password-never-in-the-provider";
+/** How Pulumi marks a secret value in the inputs its mocks receive. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** Replaces the AWS SDK for one test: every GetSecretValue answers with `current()`, recording the region and secret id. */
 function fakeSecretsManager(current: () => string): { calls: { region: string; secretId: string }[]; restore(): void } {
@@ -76,6 +81,64 @@ describe("the admin password of the dynamic providers (RDS rotation)", () => {
         });
     });
 
+    describe("a password the stack gives (serverPasswords, RDS passwordMode random): stored with the dynamic resources, always as a secret", () => {
+        const stacks: Record<string, unknown> = {
+            serverPasswords: {
+                "astro-db:servers": [{ name: "main", engine: "postgres", existing: { host: "db.example.com", port: 5432, adminUser: "astroadmin", superuser: false } }],
+                "astro-db:serverPasswords": { main: { secure: "v1:AAAAAAAAAAAAAAAAAAAAAA==" } },
+            },
+            random: {
+                "aws:region": "us-east-1",
+                "astro-db:servers": [{ name: "main", rds: { identifier: "astro-random", passwordMode: "random", network: { vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"], allowedSecurityGroupIds: ["sg-1"] } } }],
+            },
+        };
+        for (const [label, config] of Object.entries(stacks)) {
+            it(`${label}: every dynamic resource's connection is a secret input holding the password, masked in plan output`, async () => {
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-given-"));
+                const file = path.join(dir, `Pulumi.${label}.yaml`);
+                fs.writeFileSync(file, JSON.stringify({ config: { ...(config as object), "astro-db:deployments": [
+                    { release: "amateur-sunspot-5075", failover: { users: "customer", orchestratorUser: "commander_user" } },
+                    { release: "old-comet-1111", retiredAt: "2026-01-01" },
+                ] } }));
+                const today = new Date("2026-12-01T00:00:00Z");
+                const revealed = (await runStackGraph(label, { file, revealSecrets: true, today })).resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+                const kinds = new Set(revealed.map((r) => r.inputs.__kind));
+                assert.deepStrictEqual([...kinds].sort(), ["DatabaseRemoval", "FenceFunction", "RoleMembership"]);
+                for (const r of revealed) {
+                    assert.ok(r.secretInputs.includes("connection"), `${r.name}: connection must be secret (pulumi.isSecret)`);
+                    const c = r.inputs.connection as Record<string, unknown>;
+                    assert.ok(typeof c.password === "string" && c.password.length > 0, `${r.name} carries the given password`);
+                    assert.ok(!("passwordSecretArn" in c) || c.passwordSecretArn === undefined, r.name);
+                }
+                for (const r of (await runStackGraph(label, { file, today })).resources.filter((x) => x.type === "pulumi-nodejs:dynamic:Resource")) {
+                    assert.strictEqual(r.inputs.connection, SECRET_MASK, r.name);
+                }
+            });
+        }
+
+        it("each dynamic resource asks Pulumi to store its connection output encrypted (additionalSecretOutputs), and its serialized provider holds no password", async () => {
+            const seen: { name: string; inputs: Record<string, unknown> }[] = [];
+            const opts: Record<string, pulumi.CustomResourceOptions> = {};
+            pulumi.runtime.setMocks({
+                newResource: (a) => { seen.push({ name: a.name, inputs: a.inputs }); return { id: `${a.name}-id`, state: a.inputs }; },
+                call: (a) => { throw new Error(`Mock not implemented: ${a.token}`); },
+            }, "astro-db", "given", false);
+            const record: pulumi.ResourceTransformation = (a) => { opts[a.name] = a.opts as pulumi.CustomResourceOptions; return undefined; };
+            const connection = { host: "db.example.com", port: 5432, user: "astroadmin", password: GIVEN, sslmode: "require" as const };
+            new RoleMembership("m", { role: "a", member: "b", connection }, { transformations: [record] });
+            new FenceFunction("f", { database: "d", loginRoles: ["l1", "l2"], terminatorRole: "t", connection }, { transformations: [record] });
+            new DatabaseRemoval("r", { release: "r", engine: "postgres", connection, database: "d", roles: ["u"], retiredAt: "2026-01-01", removeOn: "2026-01-16" }, { transformations: [record] });
+            await new Promise((r) => setTimeout(r, 50));
+            assert.deepStrictEqual(seen.map((s) => s.name).sort(), ["f", "m", "r"]);
+            for (const s of seen) {
+                assert.ok(opts[s.name].additionalSecretOutputs?.includes("connection"), s.name);
+                const c = s.inputs.connection as Record<string, unknown>;
+                assert.ok(c && typeof c === "object" && SECRET_SIG in c, `${s.name}: the connection is sent as a secret`);
+                assert.ok(!String(s.inputs.__provider).includes(GIVEN), `${s.name}: the serialized provider holds no password`);
+            }
+        });
+    });
+
     describe("the provider functions, called directly", () => {
         it("read the password from the secret at each call, so a rotation is seen at once", async () => {
             let current = "before-rotation";
@@ -108,6 +171,16 @@ describe("the admin password of the dynamic providers (RDS rotation)", () => {
             assert.deepStrictEqual(await roleMembershipProvider.diff!("id", given, { ...given, connection: { ...given.connection, password: "b" } }), { changes: true, replaces: [], deleteBeforeReplace: false });
             const otherHost = { ...base, connection: { ...base.connection, host: "h2" } };
             assert.deepStrictEqual((await roleMembershipProvider.diff!("id", base, otherHost)).replaces, ["connection"]);
+        });
+
+        it("FenceFunction: a new secret is no change; a new given password updates, never replaces", async () => {
+            const base: FenceFunctionOutputs = {
+                __kind: "FenceFunction", database: "d", loginRoles: ["l1", "l2"], terminatorRole: "t", owner: "astroadmin", problems: [],
+                connection: { host: "h", port: 5432, user: "astroadmin", passwordSecretArn: ARN, database: "postgres", sslmode: "require" },
+            };
+            assert.deepStrictEqual(await fenceFunctionProvider.diff!("id", base, { ...base, connection: { ...base.connection, passwordSecretArn: `${ARN}x` } }), { changes: false, replaces: [], deleteBeforeReplace: false });
+            const given = { ...base, connection: { ...base.connection, passwordSecretArn: undefined, password: "a" } };
+            assert.deepStrictEqual(await fenceFunctionProvider.diff!("id", given, { ...given, connection: { ...given.connection, password: "b" } }), { changes: true, replaces: [], deleteBeforeReplace: false });
         });
 
         it("DatabaseRemoval: a rotation is no change", async () => {
