@@ -5,6 +5,8 @@
 // stack traces through source maps cost a third of `plan`. ASTRO_DB_DEBUG=1 maps them.
 const path = require("path");
 const { builtEntry } = require("../scripts/build");
+// Before anything loads @pulumi/pulumi: the parts of it the CLI never uses stay unloaded.
+require("./lean-pulumi");
 
 const debug = !!process.env.ASTRO_DB_DEBUG;
 if (debug) process.setSourceMapsEnabled(true);

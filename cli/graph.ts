@@ -242,11 +242,47 @@ export interface GraphOptions {
  */
 export async function runStackGraph(stack: string, options: GraphOptions = {}): Promise<StackGraph> {
     const limit = Error.stackTraceLimit;
+    const restore = process.env.ASTRO_DB_DEBUG ? () => undefined : offlineRuntime();
     if (!process.env.ASTRO_DB_DEBUG) Error.stackTraceLimit = 0;
     try {
         return await buildGraph(stack, options);
     } finally {
         Error.stackTraceLimit = limit;
+        restore();
+    }
+}
+
+/**
+ * Switches off, while the program runs under mocks, work the Pulumi runtime does for every resource
+ * and promise that nothing offline reads, and returns how to switch it back on:
+ * - every resource's call stack (all frames, parsed and turned into file URLs), which the engine
+ *   shows as the resource's source position;
+ * - the leak bookkeeping around each of the runtime's promises, reported when `pulumi up` exits;
+ * - a dynamic provider's serialized code (the `__provider` input, which the graph leaves out).
+ * What the program registers, and so every output, is the same.
+ */
+function offlineRuntime(): () => void {
+    const undo: (() => void)[] = [];
+    const swap = <T extends object, K extends keyof T>(target: T | undefined, key: K, value: T[K]) => {
+        if (!target || typeof target[key] !== "function") return;
+        const original = target[key];
+        target[key] = value;
+        undo.push(() => { target[key] = original; });
+    };
+    const resource = pulumi.Resource as unknown as { callsites(): unknown[] };
+    swap(resource, "callsites", () => []);
+    swap(optional<{ debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> }>("@pulumi/pulumi/runtime/debuggable"), "debuggablePromise", <T>(p: Promise<T>) => p);
+    swap(optional<{ serializeFunction(f: unknown, o?: unknown): Promise<{ text: string; containsSecrets: boolean }> }>("@pulumi/pulumi/runtime/closure/serializeClosure"), "serializeFunction",
+        async () => ({ text: "/* a dynamic provider's code: not serialized offline */", containsSecrets: false }));
+    return () => undo.reverse().forEach((u) => u());
+}
+
+/** One of the Pulumi SDK's internal modules, or undefined when a version has moved it. */
+function optional<T>(id: string): T | undefined {
+    try {
+        return require(id) as T;
+    } catch {
+        return undefined;
     }
 }
 

@@ -3,6 +3,8 @@
 "use strict";
 const path = require("path");
 const { builtEntry } = require("../build");
+// As bin/astro-db.js loads the SDK.
+require("../../bin/lean-pulumi");
 
 const entry = builtEntry();
 if (!entry) throw new Error("no current build in dist/: run npm run build");
