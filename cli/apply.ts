@@ -16,24 +16,21 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Command, Option } from "commander";
 import type { Client } from "pg";
 import { adminConnection } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml } from "../components/astronomer/values";
 import * as sql from "../engines/postgres/statements";
 import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
-import type { Register } from "./main";
 import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFernetKeyFile, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
 
 export type { FileOutcome } from "./manifests";
-import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, queryChecked, serverCommandOptions } from "./pgClient";
+import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, queryChecked } from "./pgClient";
 import { type PgState, readDatabaseContents, readState, refreshServerState, type StateScope } from "../engines/postgres/catalog";
 import { checkDeclaration } from "../engines/postgres/check";
 import type { DeclarationResult, PgDeclaration, SqlStep } from "../engines/model";
 import { stackServerContext, translateGraph } from "./sql/registry";
 import { byDeployment, segmentSteps } from "../engines/postgres/render";
-import { isMysqlUrl } from "./mysql/client";
 import { checkOutputDir, parseHost, parsePort } from "./input";
 import { registerSecret } from "./maskUrl";
 
@@ -475,28 +472,3 @@ export function renderApplyResult(r: ApplyResult): string {
     lines.push("", r.ok ? "apply: done" : "apply: failed (see above); the failed Deployments are as they were");
     return lines.join("\n") + "\n";
 }
-
-export const registerApply: Register = (program: Command, setExit) => {
-    serverCommandOptions(program.command("apply").description("run the stack's SQL on a PostgreSQL or MySQL server (by the --admin-url scheme; creates what is missing, a second run changes nothing) and write the Deployments' secrets and values.yaml"))
-        .option("-d, --deployment <release>", "only this Deployment")
-        .option("-o, --out <dir>", "where to write the secrets and values.yaml (default: out/<stack>)")
-        .option("--host <host>", "host in the written connection strings (default: the stack's server; for RDS the admin URL's)")
-        .addOption(new Option("--port <port>", "port in the written connection strings").argParser((v) => parsePort("--port", v)))
-        .option("--rotate-password <release...>", "give these Deployments' existing Astro users (failover with customer-managed users: both login roles) a new password and rewrite their secrets")
-        .option("--fernet-key <release=file...>", "write the fernet key held in <file> (a Secret manifest, e.g. from kubectl get secret -o yaml, or the bare key) for an existing Deployment whose --out has none")
-        .option("--new-fernet-key <release...>", "write a NEW fernet key for these existing Deployments (Airflow then cannot decrypt what it encrypted with the old one)")
-        .addOption(new Option("-f, --format <format>", "report format").choices(["text", "json"]).default("text"))
-        .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; fernetKey?: string[]; newFernetKey?: string[]; format: string }) => {
-            const opts = { ...given, file: given.stackFile, fernetKeyFiles: parseFernetKeyOptions(given.fernetKey), newFernetKeys: given.newFernetKey };
-            // A mysql:// admin URL applies the stack's MySQL server (cli/mysql/apply.ts).
-            if (isMysqlUrl(opts.adminUrl)) {
-                const { applyMysqlStack, renderMysqlApplyResult } = await import("./mysql/apply");
-                const m = await applyMysqlStack({ ...opts, rotatePasswords: opts.rotatePassword });
-                process.stdout.write(opts.format === "json" ? JSON.stringify(m, null, 2) + "\n" : renderMysqlApplyResult(m));
-                return setExit(m.ok ? 0 : 2);
-            }
-            const r = await applyStack({ ...opts, rotatePasswords: opts.rotatePassword });
-            process.stdout.write(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderApplyResult(r));
-            setExit(r.ok ? 0 : 2);
-        });
-};

@@ -4,16 +4,13 @@
  * reports every difference: missing, extra, different. Exit 0 clean, 1 drift, 2 error. It also lists
  * every declared role membership with the ADMIN, INHERIT and SET options the server gives it.
  */
-import { Command, Option } from "commander";
 import { runStackGraph } from "./graph";
-import type { Register } from "./main";
-import { connectAdmin, maskUrl, parseAdminUrl, serverCommandOptions } from "./pgClient";
+import { connectAdmin, maskUrl, parseAdminUrl } from "./pgClient";
 import { pickServer } from "./apply";
 import { readDatabaseContents, readServerState } from "../engines/postgres/catalog";
 import { checkDeclaration, undeclaredFindings } from "../engines/postgres/check";
 import type { Finding, PgDeclaration, SqlStep } from "../engines/model";
 import { translateGraph } from "./sql/registry";
-import { isMysqlUrl } from "./mysql/client";
 import { LiveCapacity, liveCapacity, liveCapacityText, readPgSessions } from "./capacityLive";
 
 export interface AuditOptions {
@@ -175,22 +172,3 @@ function renderMemberships(ms: AuditedMembership[]): string[] {
     for (const [g, list] of groups) lines.push(`  ${g}:`, ...list.map((m) => `    ${membershipLine(m)}`));
     return lines;
 }
-
-export const registerAudit: Register = (program: Command, setExit) => {
-    serverCommandOptions(program.command("audit").description("compare a live PostgreSQL or MySQL server (by the --admin-url scheme) with the stack: missing, extra and different privileges, roles, memberships (exit 0 clean, 1 drift, 2 error)"))
-        .option("-d, --deployment <release>", "only this Deployment")
-        .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
-        .action(async (given: AuditOptions & { stackFile?: string; format: "text" | "json" }) => {
-            const opts = { ...given, file: given.stackFile };
-            // A mysql:// admin URL audits the stack's MySQL server (cli/mysql/audit.ts).
-            if (isMysqlUrl(opts.adminUrl)) {
-                const { auditMysqlStack, renderMysqlAudit } = await import("./mysql/audit");
-                const m = await auditMysqlStack(opts);
-                process.stdout.write(renderMysqlAudit(m, opts.format));
-                return setExit(m.clean ? 0 : 1);
-            }
-            const r = await auditStack(opts);
-            process.stdout.write(renderAudit(r, opts.format));
-            setExit(r.clean ? 0 : 1);
-        });
-};

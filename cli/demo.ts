@@ -6,14 +6,12 @@
  * running with --keep until Ctrl-C). Nothing it prints carries a password.
  */
 import * as path from "path";
-import { Command } from "commander";
 import { SECRETS } from "../components/astronomer/facts";
 import * as sql from "../engines/postgres/statements";
 import { startPostgres } from "../test/support/servers";
 import { applyStack, renderApplyResult } from "./apply";
 import { auditStack, renderAudit } from "./audit";
 import { runStackGraph } from "./graph";
-import type { Register } from "./main";
 import { outputLayout, writePrivateFile } from "./manifests";
 import { connectAdmin, maskUrl } from "./pgClient";
 import { renderPlan } from "./plan";
@@ -167,12 +165,3 @@ export function serverAccess(o: { host: string; port: number; user: string; pass
         ],
     };
 }
-
-export const registerDemo: Register = (program: Command, setExit) => {
-    program
-        .command("demo")
-        .description("npm start: print the local stack's plan, then start an embedded PostgreSQL, apply the local stack, audit it, write values.yaml and the secrets, and stop (or --keep it)")
-        .option("-o, --out <dir>", "where to write the files (default: out/local)")
-        .option("--keep", "keep the server running until Ctrl-C", false)
-        .action(async (o: { out?: string; keep: boolean }) => setExit(await demo(o)));
-};

@@ -14,11 +14,9 @@
  * is `--stack-file`, as for sql, apply and audit (`--file` is still accepted).
  * Exit codes: 0 fenced, 1 fenced incompletely (what is left is printed), 2 refused or error.
  */
-import { Option } from "commander";
 import type { Client } from "pg";
-import type { Register } from "./main";
 import { readStackFile } from "./graph";
-import { connectAdmin, maskUrl, pgErrorMessage, queryChecked, stackCommandOptions } from "./pgClient";
+import { connectAdmin, maskUrl, pgErrorMessage, queryChecked } from "./pgClient";
 import { parseStackConfig } from "../stacks/config";
 import {
     ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
@@ -220,7 +218,7 @@ export function renderFence(r: FenceResult, adminUrl: string): string {
     return lines.join("\n") + "\n";
 }
 
-interface FenceCliOptions {
+export interface FenceCliOptions {
     stack: string;
     deployment: string;
     from: string;
@@ -231,29 +229,3 @@ interface FenceCliOptions {
     timeout: string;
     json: boolean;
 }
-
-export const registerFence: Register = (program, setExit) => {
-    stackCommandOptions(program
-        .command("fence")
-        .description("data-plane failover (seed 004), as the orchestrator user: the source plane's login role loses CONNECT and its sessions, the target's can connect"))
-        .requiredOption("-d, --deployment <release>", "the Deployment's release name")
-        .requiredOption("--from <plane>", "the data plane to fence (one of the Deployment's failover.planes)")
-        .requiredOption("--admin-url <url>", "the orchestrator user's URL, postgresql://commander_user@host:5432/postgres (password: PGPASSWORD or ~/.pgpass)")
-        .addOption(new Option("--file <path>", "the old name of --stack-file").hideHelp())
-        .option("--timeout <seconds>", "how long to keep terminating the source's sessions", "30")
-        .option("--json", "print the result as JSON", false)
-        .action(async (o: FenceCliOptions) => {
-            try {
-                const seconds = Number(o.timeout);
-                if (!(seconds > 0)) throw new FenceRefused(`--timeout ${o.timeout} is not a positive number of seconds`);
-                if (o.stackFile !== undefined && o.file !== undefined && o.stackFile !== o.file) throw new FenceRefused("--stack-file and --file name different files: give only --stack-file");
-                const r = await fence({ stack: o.stack, deployment: o.deployment, from: o.from, adminUrl: o.adminUrl, file: o.stackFile ?? o.file, timeoutMs: seconds * 1000 });
-                process.stdout.write(o.json ? JSON.stringify(r, null, 2) + "\n" : renderFence(r, o.adminUrl));
-                setExit(r.ok ? 0 : 1);
-            } catch (err) {
-                const refused = err instanceof FenceRefused;
-                process.stderr.write(`astro-db fence: ${refused ? "refused" : "error"}: ${err instanceof Error ? err.message : String(err)}\n`);
-                setExit(2);
-            }
-        });
-};

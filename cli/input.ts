@@ -18,6 +18,12 @@ export class InputError extends Error {
 
 /** URL schemes per engine, and what a good URL looks like. */
 export const URL_SCHEMES: Record<EngineKind, readonly string[]> = { postgres: ["postgresql:", "postgres:"], mysql: ["mysql:", "mariadb:"] };
+
+/** The engine an admin URL's scheme names; PostgreSQL for any other (its parser then names the schemes it takes). */
+export function engineOfUrl(url: string): EngineKind {
+    const scheme = /^\s*([a-z][a-z0-9+.-]*:)\/\//i.exec(url)?.[1].toLowerCase();
+    return (Object.keys(URL_SCHEMES) as EngineKind[]).find((e) => e !== "postgres" && scheme !== undefined && URL_SCHEMES[e].includes(scheme)) ?? "postgres";
+}
 const URL_EXAMPLES: Record<EngineKind, string> = {
     postgres: "postgresql://user:<password>@host:5432/postgres",
     mysql: "mysql://user:<password>@host:3306/",

@@ -3,10 +3,8 @@
  * database as seed 003 does with pg_dump and psql, with the `pg` driver only.
  * Exit codes: 0 migrated, 1 refused or counts differ (target unchanged), 2 error (target unchanged).
  */
-import type { Register } from "./main";
 import { checkPgIdentifier } from "../components/names";
 import { InputError, parseServerUrl } from "./input";
-import { timeoutOptions } from "./pgClient";
 import { migrate, type MigrateIo } from "./migrate/copy";
 import { MigrateRefused, parsePositiveInt, parseTableList, redact } from "./migrate/plan";
 
@@ -50,19 +48,3 @@ export async function runMigrate(o: MigrateCliOptions, io: MigrateIo): Promise<n
         return refused ? 1 : 2;
     }
 }
-
-export const registerMigrate: Register = (program, setExit) => {
-    timeoutOptions(program
-        .command("migrate")
-        .description("copy an Airflow's metadata into a new Deployment's database (seed 003) in one transaction, without pg_dump")
-        .requiredOption("--from <url>", "the old Airflow's metadata database, postgresql://user[:password]@host:port/db (or the password in ~/.pgpass); a password with / # ? @ % must be percent-encoded")
-        .requiredOption("--to <url>", "the new Deployment's metadata database")
-        .option("--schema <name>", "schema of Airflow's tables in both databases: airflow (seed 003) or public", "airflow")
-        .option("--tables <list>", "comma-separated tables instead of seed 003's list")
-        .option("--force", "migrate even if the target holds DAG runs: its rows in the migrated tables are replaced", false)
-        .option("--batch-size <n>", "rows per read and per INSERT at most", "1000")
-        .option("--progress-every <n>", "print progress to stderr every n rows of a table", "10000"))
-        .action(async (o: MigrateCliOptions) => {
-            setExit(await runMigrate(o, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }));
-        });
-};

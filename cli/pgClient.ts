@@ -4,9 +4,8 @@
  * carry the password.
  */
 import { maskUrl } from "./maskUrl";
-import { type Command, Option } from "commander";
 import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
-import { connectionLimits, DEFAULT_LIMITS, MAX_TIMEOUT_SECONDS, parseServerUrl } from "./input";
+import { connectionLimits, parseServerUrl } from "./input";
 export { PrivilegeWarningError, queryChecked } from "../engines/postgres/checkedQuery";
 
 export interface AdminUrl {
@@ -98,33 +97,4 @@ export function pgErrorMessage(err: unknown): string {
     // A PrivilegeWarningError names its SQLSTATE in its message already.
     if (e.code && !parts[0].includes(`SQLSTATE ${e.code}`)) parts.push(`(SQLSTATE ${e.code})`);
     return parts.join(" ");
-}
-
-/** The options every command that reads a stack takes: --stack and --stack-file (mapped to `file`). */
-export function stackCommandOptions(command: Command): Command {
-    return command
-        .requiredOption("-s, --stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
-        .option("--stack-file <path>", "read the stack's config from this file instead of stacks/Pulumi.<name>.yaml");
-}
-
-/** `--connect-timeout` and `--statement-timeout`, for every command that talks to a server (read by cli/main.ts before it runs). */
-export function timeoutOptions(command: Command): Command {
-    return command
-        .option("--connect-timeout <seconds>", `give up connecting (and logging in) after this long (at most ${MAX_TIMEOUT_SECONDS})`, String(DEFAULT_LIMITS.connectSeconds))
-        .option("--statement-timeout <seconds>", `give up on a statement or catalog read after this long (at most ${MAX_TIMEOUT_SECONDS})`, String(DEFAULT_LIMITS.statementSeconds));
-}
-
-/** The option that names a server's admin: `--admin-url`, or ASTRO_DB_ADMIN_URL (whose value help never shows: it holds a password). */
-export function adminUrlOption(description: string): Option {
-    return new Option("--admin-url <url>", description).env("ASTRO_DB_ADMIN_URL").makeOptionMandatory();
-}
-
-/** The options every command that works on a live server takes: the stack's, --admin-url, --server, the timeouts. */
-export function serverCommandOptions(command: Command): Command {
-    return timeoutOptions(stackCommandOptions(command)
-        .addOption(adminUrlOption(
-            "the server's admin: postgresql://admin:<password>@host:5432/postgres for a PostgreSQL server, " +
-                "mysql://admin:<password>@host:3306/ (optional ?ssl-mode=…&ssl-ca=…) for a MySQL one; a password with / # ? @ % must be percent-encoded",
-        ))
-        .option("--server <name>", "the stack's server (when it has several of the admin URL's engine)"));
 }

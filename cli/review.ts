@@ -12,8 +12,9 @@ import { compareGraphs, compareWithRevision, failsOn, Finding, Severity, SEVERIT
 import { Action, countActions, diffPlans, DiffInput, InputChange, ResourceChange } from "./diff";
 import { GraphResource, StackGraph } from "./graph";
 
-/** GitHub refuses a comment body longer than this. */
-export const PR_COMMENT_MAX_CHARS = 65_536;
+import { PR_COMMENT_MAX_CHARS } from "./command";
+
+export { PR_COMMENT_MAX_CHARS };
 
 /** The first line of every comment: CI finds it to update one comment per stack instead of adding one per push. */
 export const commentMarker = (stack: string) => `<!-- astro-db plan --against: stack=${stack} -->`;

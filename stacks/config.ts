@@ -28,7 +28,9 @@ const RESERVED_DATABASES = new Set(["postgres", "template0", "template1", "rdsad
 const RESERVED_ROLES = new Set(["postgres", "public", "rdsadmin", "rdsrepladmin", "root", "mysql.sys", "mysql.session", "mysql.infoschema"]);
 import { DEFAULT_PORTS, PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
 
-export const PROJECT = "astro-db";
+import { ConfigError, PROJECT } from "./configError";
+
+export { ConfigError, PROJECT };
 
 /** Config keys whose values are credentials: they must be stored with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["serverPasswords", "fernetKeys", "kubeconfig"] as const;
@@ -253,18 +255,6 @@ export interface StackSpec {
     dataPlanes: Record<string, KubernetesSpec>;
     servers: ServerSpec[];
     deployments: DeploymentSpec[];
-}
-
-/** The one error bad config produces: every problem, each with its key and fix. */
-export class ConfigError extends Error {
-    /** `file`: the stack file the config came from, when it is not the one Pulumi reads (--stack-file). */
-    constructor(readonly stack: string, readonly problems: { key: string; message: string }[], readonly file?: string) {
-        super(
-            `Stack "${stack}" has invalid config (nothing was created)${file === undefined ? "" : ` in ${file}`}:\n` +
-            problems.map((p) => `  - ${PROJECT}:${p.key}: ${p.message}`).join("\n"),
-        );
-        this.name = "ConfigError";
-    }
 }
 
 /**

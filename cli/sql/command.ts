@@ -2,12 +2,9 @@
  * `astro-db sql --stack <name> [--deployment <release>] [--show-passwords]`: the SQL the stack's
  * database resources amount to, as a psql script per server, for a DBA to review or run.
  */
-import { Command } from "commander";
 import { runStackGraph, StackGraph } from "../graph";
-import type { Register } from "../main";
 import * as sql from "../../engines/postgres/statements";
 import { mysqlSqlSections } from "../mysql/script";
-import { stackCommandOptions } from "../pgClient";
 import { translateGraph, stackServerContext } from "./registry";
 import { renderPsql } from "../../engines/postgres/render";
 
@@ -64,14 +61,3 @@ export function graphSql(graph: StackGraph, o: SqlOptions = {}): string {
     }
     return sections.join("\n");
 }
-
-export const registerSql: Register = (program: Command, setExit) => {
-    stackCommandOptions(program.command("sql").description("print the SQL the stack's database resources amount to (a psql script per server; passwords masked)"))
-        .option("-d, --deployment <release>", "only this Deployment")
-        .option("--server <name>", "only this server")
-        .option("--show-passwords", "print passwords the stack declares in clear (generated ones stay psql variables)", false)
-        .action(async (o: { stack: string; stackFile?: string; deployment?: string; server?: string; showPasswords: boolean }) => {
-            process.stdout.write(await stackSql(o.stack, { ...o, file: o.stackFile }));
-            setExit(0);
-        });
-};

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { Command } from "commander";
-import { registerMigrate } from "../../../cli/migrate";
+import { registerMigrate } from "../../../cli/commands/migrate";
 import {
     type ColumnInfo,
     MigratePlanError,
