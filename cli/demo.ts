@@ -5,6 +5,7 @@
  * Deployments' secrets and values.yaml, say what exists and where, and stop the server (or keep it
  * running with --keep until Ctrl-C). Nothing it prints carries a password.
  */
+import { randomBytes } from "crypto";
 import * as path from "path";
 import { SECRETS } from "../components/astronomer/facts";
 import * as sql from "../engines/postgres/statements";
@@ -13,6 +14,7 @@ import { applyStack, renderApplyResult } from "./apply";
 import { auditStack, renderAudit } from "./audit";
 import { runStackGraph } from "./graph";
 import { outputLayout, writePrivateFile } from "./manifests";
+import { registerSecret } from "./maskUrl";
 import { connectAdmin, maskUrl } from "./pgClient";
 import { renderPlan } from "./plan";
 import { stackSql } from "./sql/command";
@@ -50,18 +52,21 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         log(`PostgreSQL ${server.version} is running at ${maskUrl(server.adminUrl)}`);
 
         // Seed 004: the orchestrator's database user must exist before the stack grants it anything.
-        const orchestrators = [...new Set(spec.deployments.flatMap((d) => (d.failover ? [d.failover.orchestratorUser] : [])))];
+        // Each gets a generated password, kept (with --keep) only in the 0600 pgpass file, for `astro-db fence`.
+        const orchestrators = [...new Set(spec.deployments.flatMap((d) => (d.failover ? [d.failover.orchestratorUser] : [])))]
+            .map((user) => ({ user, password: randomBytes(24).toString("base64url") }));
         if (orchestrators.length) {
             const admin = await connectAdmin(server.adminUrl);
             try {
-                for (const role of orchestrators) {
-                    const exists = await admin.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [role]);
-                    if (!exists.rowCount) await admin.query(sql.createRole({ name: role, login: true }));
+                for (const { user, password } of orchestrators) {
+                    registerSecret(password);
+                    const exists = await admin.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [user]);
+                    if (!exists.rowCount) await admin.query(sql.createRole({ name: user, login: true, passwordSql: sql.quoteLiteral(password) }));
                 }
             } finally {
                 await admin.end();
             }
-            log(`Created the orchestrator role(s) the stack expects to exist: ${orchestrators.join(", ")}`);
+            log(`Created the orchestrator role(s) the stack expects to exist: ${orchestrators.map((o) => o.user).join(", ")}`);
         }
 
         const layout = outputLayout(out);
@@ -97,7 +102,7 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         log(`\n${ok ? "Done: applied and audited clean." : "Something is wrong: see above."}`);
 
         if (o.keep) {
-            const access = serverAccess({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, out });
+            const access = serverAccess({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, out, others: orchestrators });
             writePrivateFile(access.pgpassFile, access.pgpass);
             writePrivateFile(access.envFile, access.env);
             const metadataFile = applied.deployments.flatMap((d) => d.files).find((f) => f.path.endsWith(`${SECRETS.metadata.suffix}.yaml`))?.path;
@@ -134,7 +139,8 @@ const pgpassField = (v: string) => v.replace(/[\\:]/g, (c) => `\\${c}`);
 /** A shell word in single quotes. */
 const shellWord = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
-export function serverAccess(o: { host: string; port: number; user: string; password: string; out: string }): ServerAccess {
+/** `others`: more login roles whose passwords go into the pgpass file (the orchestrator's, for `astro-db fence`). */
+export function serverAccess(o: { host: string; port: number; user: string; password: string; out: string; others?: { user: string; password: string }[] }): ServerAccess {
     const pgpassFile = path.join(o.out, "pgpass");
     const envFile = path.join(o.out, "server.env");
     const adminUrl = `postgresql://${encodeURIComponent(o.user)}@${o.host}:${o.port}/postgres`;
@@ -151,7 +157,7 @@ export function serverAccess(o: { host: string; port: number; user: string; pass
     ].join("\n");
     return {
         pgpassFile,
-        pgpass: `${[o.host, String(o.port), "*", o.user, o.password].map(pgpassField).join(":")}\n`,
+        pgpass: [o, ...(o.others ?? [])].map((r) => `${[o.host, String(o.port), "*", r.user, r.password].map(pgpassField).join(":")}\n`).join(""),
         envFile,
         env,
         adminUrl,
@@ -162,6 +168,7 @@ export function serverAccess(o: { host: string; port: number; user: string; pass
             `  npx astro-db audit --stack ${STACK} --admin-url ${adminUrl}`,
             `  npx astro-db apply --stack ${STACK} --admin-url ${adminUrl} --host ${o.host} --port ${o.port} --out ${outArg}`,
             `  psql -h ${o.host} -p ${o.port} -U ${o.user} -d postgres`,
+            ...(o.others ?? []).map((r) => `  (${r.user}'s password is in the same file: --admin-url postgresql://${encodeURIComponent(r.user)}@${o.host}:${o.port}/postgres)`),
         ],
     };
 }
