@@ -8,6 +8,7 @@ import { registerApply } from "./commands/apply";
 import { registerAudit } from "./commands/audit";
 import { registerDemo } from "./commands/demo";
 import { registerFence } from "./commands/fence";
+import { registerHouston } from "./commands/houston";
 import { registerMigrate } from "./commands/migrate";
 import { registerPlan } from "./commands/plan";
 import { registerSql } from "./commands/sql";
@@ -15,7 +16,7 @@ import { forgetSecrets, registerSecret, registerUrlSecrets, withRedactedOutput }
 import { MAX_TIMEOUT_SECONDS, parseSeconds, setConnectionLimits } from "./input";
 
 /** Every subcommand, in the order `astro-db --help` lists them; each loads its implementation only when it runs. */
-const COMMANDS: Register[] = [registerPlan, registerMigrate, registerSql, registerApply, registerAudit, registerFence, registerDemo];
+const COMMANDS: Register[] = [registerPlan, registerMigrate, registerSql, registerApply, registerAudit, registerFence, registerHouston, registerDemo];
 
 /** Environment variables whose values are credentials (or URLs carrying one). */
 const SECRET_ENV = ["ASTRO_DB_ADMIN_URL", "PGPASSWORD", "MYSQL_PWD"] as const;

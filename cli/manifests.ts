@@ -12,7 +12,9 @@ import * as path from "path";
 import { Document, parse } from "yaml";
 import { DbEndpoint, metadataConnection, parseConnection, resultBackendConnection } from "../components/astronomer/connections";
 import { checkFernetKey, fernetKeyFromBytes } from "../components/astronomer/fernet";
-import { SECRETS } from "../components/astronomer/facts";
+import { FIELD_MANAGER, SECRETS } from "../components/astronomer/facts";
+import { houstonVariables } from "../components/astronomer/houston";
+import { chartSecretValues, secretData, secretsHandOff } from "../components/astronomer/secretOwnership";
 import type { DeploymentNames } from "../components/names";
 import type { DeploymentSpec } from "../stacks/config";
 import { checkInputFile } from "./input";
@@ -21,7 +23,11 @@ import { registerCredentialsIn } from "./maskUrl";
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
-/** Where apply writes: `<dir>/values.yaml`, `<dir>/secrets/<secret name>.yaml`, `<dir>/role-passwords.yaml`. */
+/**
+ * Where apply writes: `<dir>/values.yaml`, `<dir>/secrets/<secret name>.yaml` (Secret manifests, or
+ * server-side apply patches with `secrets: patch`), `<dir>/houston/<release>.json` (the Houston
+ * variables, when the stack writes no connection secret), `<dir>/role-passwords.yaml`.
+ */
 export interface OutputLayout {
     dir: string;
     valuesYaml: string;
@@ -29,11 +35,16 @@ export interface OutputLayout {
     rolePasswords: string;
     secretsDir: string;
     secret(name: string): string;
+    /** The Houston variables of a Deployment: createDeployment and upsertDeployment (seed 000 step 6). */
+    houston(release: string): string;
 }
 
 export function outputLayout(dir: string): OutputLayout {
     const secretsDir = path.join(dir, "secrets");
-    return { dir, valuesYaml: path.join(dir, "values.yaml"), rolePasswords: path.join(dir, "role-passwords.yaml"), secretsDir, secret: (name) => path.join(secretsDir, `${name}.yaml`) };
+    return {
+        dir, valuesYaml: path.join(dir, "values.yaml"), rolePasswords: path.join(dir, "role-passwords.yaml"), secretsDir,
+        secret: (name) => path.join(secretsDir, `${name}.yaml`), houston: (release) => path.join(dir, "houston", `${release}.json`),
+    };
 }
 
 /** A data plane's name as a directory: one path segment, nothing a shell or a path would read otherwise. */
@@ -43,7 +54,7 @@ const PLANE_DIRECTORY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export function planeLayout(layout: OutputLayout, plane: string): OutputLayout {
     if (!PLANE_DIRECTORY.test(plane)) throw new Error(`data plane "${plane}" cannot name a directory for its secrets: use letters, digits, '-', '_' and '.'`);
     const secretsDir = path.join(layout.secretsDir, plane);
-    return { ...layout, secretsDir, secret: (name) => path.join(secretsDir, `${name}.yaml`) };
+    return { ...layout, secretsDir, secret: (name) => path.join(secretsDir, `${name}.yaml`), houston: (release) => path.join(layout.dir, "houston", plane, `${release}.json`) };
 }
 
 /** mkdir -p, then 0700 on the directory (umask and earlier runs notwithstanding). */
@@ -79,6 +90,25 @@ export function secretManifest(name: string, namespace: string, release: string,
     return doc.toString({ lineWidth: 0 });
 }
 
+/**
+ * The server-side apply patch of one data key of the chart's Secret (`secrets: patch`): only
+ * `data.<key>` (base64; server-side apply does not track `stringData` per key), for
+ * `kubectl apply --server-side --field-manager=astro-db --force-conflicts`.
+ */
+export function secretPatchManifest(name: string, namespace: string, key: string, value: string): string {
+    const doc = new Document({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, data: { [key]: secretData(value) } });
+    doc.commentBefore = [
+        ` Written by astro-db apply: holds a credential; do not commit it. Patches data.${key} of the chart's secret only:`,
+        ` ${kubectlPatchCommand("<this file>")}`,
+    ].join("\n");
+    return doc.toString({ lineWidth: 0 });
+}
+
+/** The command that applies patch files as astro-db's field manager, taking over only the keys they set. */
+export function kubectlPatchCommand(files: string): string {
+    return `kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f ${files}`;
+}
+
 export interface DeploymentSecretValues {
     metadataConnection: string;
     resultBackendConnection: string;
@@ -102,15 +132,28 @@ export function readSecretValue(file: string, key: string): string | undefined {
     return typeof encoded === "string" ? Buffer.from(encoded, "base64").toString("utf8") : undefined;
 }
 
-/** `user`'s password from a Deployment's written secrets (metadata first, then result backend), if they are `user`'s. */
-export function readDeploymentPassword(layout: OutputLayout, names: DeploymentNames, user = names.user): string | undefined {
+/** `user`'s password from a Deployment's written secrets (metadata first, then result backend), else its Houston variables, if they are `user`'s. */
+export function readDeploymentPassword(layout: OutputLayout, names: DeploymentNames, user = names.user, release?: string): string | undefined {
     for (const part of ["metadata", "resultBackend"] as const) {
         const connection = readSecretValue(layout.secret(names.secrets[part]), SECRETS[part].key);
         if (connection === undefined) continue;
         const parsed = parseConnection(connection);
         if (parsed.user === user) return parsed.password;
     }
+    const houston = release === undefined ? undefined : readHoustonFile(layout.houston(release));
+    const c = houston?.createDeployment;
+    if (c && "metadataConnectionJson" in c) return c.metadataConnectionJson.user === user ? c.metadataConnectionJson.pass : undefined;
+    if (c && "metadataConnection" in c) {
+        const parsed = parseConnection(c.metadataConnection);
+        if (parsed.user === user) return parsed.password;
+    }
     return undefined;
+}
+
+/** The Houston variables apply wrote for a Deployment, or undefined when the file is missing. */
+export function readHoustonFile(file: string): ReturnType<typeof houstonVariables> | undefined {
+    if (!fs.existsSync(file)) return undefined;
+    return JSON.parse(fs.readFileSync(file, "utf8")) as ReturnType<typeof houstonVariables>;
 }
 
 /**
@@ -209,9 +252,15 @@ export function chooseFernetKey(d: DeploymentSpec, file: string, choice: FernetC
  */
 export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, i: DeploymentSecretsInput): FileOutcome[] {
     const user = i.user ?? d.names.user;
-    const password = i.freshPassword ?? readDeploymentPassword(layout, d.names, user);
+    const password = i.freshPassword ?? readDeploymentPassword(layout, d.names, user, d.release);
     const endpoint: DbEndpoint | undefined = password === undefined ? undefined : { ...i.endpoint, database: d.names.database, user, password };
-    return deploymentSecrets(d.names).map((s): FileOutcome => {
+    // What the Deployment's secrets owner means on disk (issue 12): create: Secret manifests; patch:
+    // server-side apply patches of the data keys the stack owns; houston: no secret.
+    const handOff = secretsHandOff({ owner: d.secrets, pgbouncer: d.pgbouncer, release: d.release, namespace: d.names.namespace });
+    const manifest = (name: string, key: string, value: string) => d.secrets === "patch"
+        ? secretPatchManifest(name, d.names.namespace, key, value)
+        : secretManifest(name, d.names.namespace, d.release, key, value);
+    const outcomes = deploymentSecrets(d.names).filter((s) => handOff.parts.includes(s.part)).map((s): FileOutcome => {
         const file = layout.secret(s.name);
         const existing = readSecretValue(file, s.key);
         if (s.part === "fernetKey") {
@@ -222,19 +271,49 @@ export function writeDeploymentSecrets(layout: OutputLayout, d: DeploymentSpec, 
             if (value === undefined) return { path: file, status: "missing" };
             if (checkFernetKey(value).length) throw new Error(`the fernet key of ${d.release} is not a valid Fernet key`);
             if (existing !== undefined) i.notes.push(`${file}: REPLACED the fernet key it held (${i.fernet?.renew ? "--new-fernet-key" : "--fernet-key"}); Airflow can no longer decrypt what it encrypted with the old key unless you keep it as a second key (AIRFLOW__CORE__FERNET_KEY=new,old) and run \`airflow rotate-fernet-key\``);
-            writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
+            writePrivateFile(file, manifest(s.name, s.key, value));
             return { path: file, status: "written" };
         }
         if (existing !== undefined && i.freshPassword === undefined) return { path: file, status: "kept" };
         if (endpoint === undefined) {
-            i.notes.push(`role ${user} already exists and ${file} does not: astro-db cannot know its password. ` +
-                `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${d.release}`);
+            i.notes.push(unknownPassword(user, file, d.release));
             return { path: file, status: "missing" };
         }
         const value = s.part === "metadata" ? metadataConnection(endpoint) : resultBackendConnection(endpoint);
-        writePrivateFile(file, secretManifest(s.name, d.names.namespace, d.release, s.key, value));
+        writePrivateFile(file, manifest(s.name, s.key, value));
         return { path: file, status: "written" };
     });
+    const written = outcomes.filter((o) => o.status !== "missing").map((o) => o.path);
+    if (d.secrets === "create" && written.length) {
+        i.notes.push(`secrets: create: \`kubectl apply -f\` them, and point the chart at them with the values ${JSON.stringify(chartSecretValues(d.names.secrets))}`);
+    } else if (d.secrets === "patch" && written.length) {
+        i.notes.push(`secrets: patch: ${kubectlPatchCommand(written.join(" -f "))} (only these data keys of the chart's secrets)`);
+    }
+    if (!handOff.parts.includes("metadata")) {
+        outcomes.push(writeHoustonFile(layout, d, user, i, endpoint));
+        i.notes.push(d.secrets === "houston"
+            ? `secrets: houston: no secret written; the platform's chart makes them from the Houston variables in ${layout.houston(d.release)} (\`astro-db houston --stack <stack> --deployment ${d.release} --out ${layout.dir}\` prints the mutation)`
+            : `secrets: patch with PgBouncer: only the fernet key is patched; the connection goes to the chart through Houston's upsertDeployment, with the variables in ${layout.houston(d.release)}`);
+    }
+    return outcomes;
+}
+
+function unknownPassword(user: string, file: string, release: string): string {
+    return `role ${user} already exists and ${file} does not: astro-db cannot know its password. ` +
+        `Give it a new one and write the secrets with: astro-db apply --stack <stack> --admin-url <url> --rotate-password ${release}`;
+}
+
+/** The Houston variables of a Deployment (seed 000 step 6), written when the password is new, kept otherwise. */
+function writeHoustonFile(layout: OutputLayout, d: DeploymentSpec, user: string, i: DeploymentSecretsInput, endpoint: DbEndpoint | undefined): FileOutcome {
+    const file = layout.houston(d.release);
+    if (fs.existsSync(file) && i.freshPassword === undefined) return { path: file, status: "kept" };
+    if (endpoint === undefined) {
+        i.notes.push(unknownPassword(user, file, d.release));
+        return { path: file, status: "missing" };
+    }
+    const vars = houstonVariables({ endpoint, pgbouncer: d.pgbouncer, releaseName: d.release, namespace: d.names.namespace, executor: d.executor });
+    writePrivateFile(file, JSON.stringify(vars, null, 2) + "\n");
+    return { path: file, status: "written" };
 }
 
 /** One data plane of a failover Deployment: its name, its login role, and that role's password when this run created or rotated it. */

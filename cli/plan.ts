@@ -99,6 +99,14 @@ export function retentionLines(graph: StackGraph): string[] {
     });
 }
 
+/** One line per Deployment: who owns its secrets, what the stack writes, what the pods connect to (issue 12). */
+export function secretsLines(graph: StackGraph): string[] {
+    const deployments = (graph.outputs.deployments ?? {}) as Record<string, { secrets?: { owner: string; writes: string[]; podsConnectTo: string; note: string } }>;
+    return Object.entries(deployments).flatMap(([release, d]) => (d.secrets
+        ? [`${release}: secrets ${d.secrets.owner}: ${d.secrets.note}${d.secrets.writes.length ? ` (${d.secrets.writes.join(", ")})` : ""}; pods connect to ${d.secrets.podsConnectTo}`]
+        : []));
+}
+
 export function planText(graph: StackGraph): string {
     const lines: string[] = [`Stack ${graph.stack}: ${graph.resources.filter((r) => r.custom).length} resources`, ""];
     const byParent = children(graph);
@@ -114,6 +122,8 @@ export function planText(graph: StackGraph): string {
     const retention = retentionLines(graph);
     if (retention.length) lines.push("", "Retention:", ...retention.map((l) => `  ${l}`));
     lines.push("", ...capacityText(assessStack(graph.spec)));
+    const secrets = secretsLines(graph);
+    if (secrets.length) lines.push("", "Secrets:", ...secrets.map((l) => `  ${l}`));
     lines.push("", "Outputs:", indent(JSON.stringify(graph.outputs, null, 2), 2));
     return lines.join("\n") + "\n";
 }
@@ -137,6 +147,7 @@ export function planMarkdown(graph: StackGraph): string {
         "",
         ...(retentionLines(graph).length ? ["### Retention", "", ...retentionLines(graph).map((l) => `- ${l}`), ""] : []),
         ...capacityMarkdown(assessStack(graph.spec)),
+        ...(secretsLines(graph).length ? ["### Secrets", "", ...secretsLines(graph).map((l) => `- ${escapeCell(l)}`), ""] : []),
         "<details><summary>Outputs (secrets masked)</summary>",
         "",
         "```json",

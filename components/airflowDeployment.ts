@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PgSslMode } from "./astronomer/connections";
 import { DbEndpointInput, houstonVariablesOutput, metadataConnectionOutput, resultBackendConnectionOutput } from "./astronomer/outputs";
-import { Executor } from "./astronomer/facts";
+import { Executor, SecretOwner } from "./astronomer/facts";
+import { checkSecretOwner, secretsHandOff, type SecretsHandOff } from "./astronomer/secretOwnership";
+import type { ValuesTree } from "./astronomer/values";
 import { FERNET_KEY_BYTES, fernetKeyFromBase64 } from "./astronomer/fernet";
 import type { HoustonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
@@ -53,8 +55,16 @@ export interface AirflowDeploymentDatabaseArgs {
      * secrets then go to each plane with that plane's login role, instead of to `kubernetesProvider`.
      */
     readonly planeKubernetesProviders?: Record<string, pulumi.ProviderResource>;
-    /** The Kubernetes provider for the Deployment's secrets; no secrets are managed when absent. */
+    /** The Kubernetes provider for the Deployment's secrets (`patch`, `create`); without one none is registered (`astro-db apply --out` writes them for kubectl). */
     readonly kubernetesProvider?: pulumi.ProviderResource;
+    /**
+     * Who owns the Deployment's secrets: `houston` (the platform's chart makes them from the Houston
+     * variables; no Secret is registered), `patch` (SecretPatch of the data keys of the chart's secrets)
+     * or `create` (the stack's own Secrets; the chart is pointed at them with `chartValues`). Defaults to `houston`.
+     */
+    readonly secrets?: SecretOwner;
+    /** Create the Deployment's namespace (`secrets: create` only). Defaults to false. */
+    readonly createNamespace?: boolean;
     /** A fernet key carried over from an existing Airflow (seed 003). Defaults to a generated one. */
     readonly fernetKey?: pulumi.Input<string>;
     /** Whether the Astro user can log in. Defaults to true (false while a Deployment is retired). */
@@ -98,6 +108,10 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
     public readonly fernetKey: pulumi.Output<string>;
     public readonly access: DeploymentAccess | MysqlDeploymentAccess;
     public readonly secrets?: DeploymentSecrets;
+    /** Who owns the secrets, which the stack writes and what the pods connect to (components/astronomer/secretOwnership.ts). */
+    public readonly secretsHandOff: SecretsHandOff;
+    /** `secrets: create`: the Airflow chart values that point the Deployment at the stack's secrets. */
+    public readonly chartValues?: ValuesTree;
     /** Per data plane (failover, customer-managed users): that plane's secrets, with its own login role. */
     public readonly planeSecrets?: Record<string, DeploymentSecrets>;
     public readonly failover?: FailoverRoles;
@@ -111,6 +125,10 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         const { names, server } = args;
 
         const schema = args.schema ?? "public";
+        const owner = args.secrets ?? "houston";
+        for (const problem of checkSecretOwner(owner, args.pgbouncer)) throw new pulumi.ResourceError(problem, this);
+        if (args.createNamespace && owner !== "create") throw new pulumi.ResourceError(`createNamespace and secrets: ${owner} cannot both be set: only the stack's own secrets (create) need it`, this);
+        this.secretsHandOff = secretsHandOff({ owner, pgbouncer: args.pgbouncer, release: args.release, namespace: names.namespace });
         // A rotated RDS secret must not break the dynamic resources: they get its ARN, never a copy of the password.
         const credentials = args.adminPasswordSecretArn !== undefined ? { passwordSecretArn: args.adminPasswordSecretArn } : { password: args.adminPassword };
         const connection = { host: server.host, port: server.port, user: server.adminUser, ...credentials, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode };
@@ -188,9 +206,14 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         this.fernetKey = pulumi.secret(args.fernetKey !== undefined
             ? pulumi.output(args.fernetKey)
             : new random.RandomBytes(`${name}-fernet-bytes`, { length: FERNET_KEY_BYTES }, { parent: this }).base64.apply(fernetKeyFromBase64));
-        const secretsArgs = { release: args.release, namespace: names.namespace, names: names.secrets, fernetKey: this.fernetKey };
+        const secretsArgs = {
+            release: args.release, namespace: names.namespace, names: names.secrets, fernetKey: this.fernetKey,
+            owner: owner === "patch" ? "patch" as const : "create" as const, parts: this.secretsHandOff.parts, createNamespace: args.createNamespace,
+        };
         const planeProviders = args.planeKubernetesProviders;
-        if (failover?.loginPasswords && planeProviders) {
+        if (owner === "houston") {
+            // The platform's chart makes the secrets from the Houston variables: nothing to register.
+        } else if (failover?.loginPasswords && planeProviders && failover.planes.every((p) => planeProviders[p])) {
             // Each data plane's cluster gets its own login role's connections and the Deployment's one fernet key.
             this.planeSecrets = {};
             for (const plane of failover.planes) {
@@ -200,6 +223,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                     resultBackendConnection: resultBackendConnectionOutput(planeEndpoints[plane]),
                 }, { parent: this, provider: planeProviders[plane] });
                 this.planeSecrets[plane] = secrets;
+                this.chartValues = secrets.chartValues;
             }
         } else if (args.kubernetesProvider) {
             this.secrets = new DeploymentSecrets(`${name}`, {
@@ -207,6 +231,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
                 metadataConnection: this.metadataConnection,
                 resultBackendConnection: this.resultBackendConnection,
             }, { parent: this, provider: args.kubernetesProvider });
+            this.chartValues = this.secrets.chartValues;
         }
 
         this.databaseName = this.access.databaseName;
@@ -218,6 +243,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
             databaseName: this.databaseName, userName: this.userName, connectionUser: this.connectionUser, namespace: this.namespace, secretNames: this.secretNames,
             metadataConnection: this.metadataConnection, resultBackendConnection: this.resultBackendConnection,
             houstonVariables: this.houstonVariables, fernetKey: this.fernetKey, planeConnections: this.planeConnections,
+            secretsHandOff: this.secretsHandOff, chartValues: this.chartValues,
         });
     }
 }

@@ -7,7 +7,8 @@
  */
 import { FENCE_MECHANISMS, FenceMechanism } from "../components/postgres/fenceFunction";
 import { z } from "zod";
-import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
+import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, SECRET_OWNERS, SecretOwner, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
+import { checkSecretOwner } from "../components/astronomer/secretOwnership";
 import {
     checkHost, checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkPgSchema, checkReleaseName, PORT_MAX, PORT_MIN,
     deploymentNames, DeploymentNames, EngineKind,
@@ -145,6 +146,10 @@ const deploymentSchema = z.object({
     overrides: overridesSchema.default({}),
     failover: failoverSchema.optional(),
     connections: connectionsSchema.default({}),
+    /** Who owns this Deployment's secrets; defaults to the stack's `secrets`. */
+    secrets: z.enum(SECRET_OWNERS).optional(),
+    /** Create this Deployment's namespace (`secrets: create` only); defaults to the stack's `createNamespace`. */
+    createNamespace: z.boolean().optional(),
     /** The day this Deployment was removed from Astronomer (YYYY-MM-DD): see retention. */
     retiredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional(),
 }).strict();
@@ -174,6 +179,10 @@ const stackSchema = z.object({
     /** Percent of a server's available connection slots the Deployments' estimates may take (plan's `capacity`). */
     capacityThreshold: z.number().int().min(1).max(100).default(DEFAULT_CAPACITY_THRESHOLD),
     kubernetes: kubernetesSchema.default({ mode: "none" }),
+    /** Who owns every Deployment's secrets: houston (the platform), patch (the chart's, data keys patched) or create (the stack's). */
+    secrets: z.enum(SECRET_OWNERS).default("houston"),
+    /** With secrets: create, also create each Deployment's namespace. */
+    createNamespace: z.boolean().default(false),
     /** Per data-plane cluster (failover, customer-managed users): where that plane's secrets go. */
     dataPlanes: z.record(z.string(), dataPlaneSchema).default({}),
     servers: z.array(serverSchema).min(1, "declare at least one server"),
@@ -234,6 +243,10 @@ export interface DeploymentSpec {
     retiredAt?: string;
     /** Overrides of the connection estimate (components/capacity.ts). */
     connections?: ConnectionSettings;
+    /** Who owns the Deployment's secrets (houston, patch, create). */
+    secrets: SecretOwner;
+    /** Create the Deployment's namespace (secrets: create). */
+    createNamespace: boolean;
 }
 
 export type KubernetesSpec =
@@ -393,9 +406,19 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         const fernetKey = cfg.fernetKeys[d.release];
         if (fernetKey !== undefined) checkFernetKey(fernetKey).forEach((m) => add(`fernetKeys.${d.release}`, m));
 
+        // Who owns the secrets: the Deployment's choice, else the stack's.
+        const secrets = d.secrets ?? cfg.secrets;
+        const secretsKey = d.secrets !== undefined ? `${key}.secrets` : "secrets";
+        const createNamespace = d.createNamespace ?? (secrets === "create" && cfg.createNamespace);
+        checkSecretOwner(secrets, d.pgbouncer).forEach((m) => add(secretsKey, `Deployment ${d.release}: ${m}`));
+        if (d.createNamespace && secrets !== "create") {
+            add(`${key}.createNamespace`, `createNamespace applies to secrets: create only, and Deployment ${d.release} has secrets: ${secrets}: remove it (Houston creates the namespace with the Deployment)`);
+        }
+
         deployments.push({
             release: d.release, executor: d.executor, pgbouncer: d.pgbouncer, server: serverName, engine, schema: d.schema,
             names, fernetKey, failover: d.failover, retiredAt: d.retiredAt, connections: d.connections,
+            secrets, createNamespace,
         });
     });
     for (const release of Object.keys(cfg.fernetKeys)) {
@@ -404,8 +427,8 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
 
     // Customer-managed failover users: each plane's cluster gets secrets with that plane's own login role.
     cfg.deployments.forEach((d, i) => {
-        // Only where the stack manages Kubernetes secrets at all.
-        if (d.failover?.users !== "customer" || cfg.kubernetes.mode === "none") return;
+        // Only where the stack manages this Deployment's Kubernetes secrets.
+        if (d.failover?.users !== "customer" || cfg.kubernetes.mode === "none" || (d.secrets ?? cfg.secrets) === "houston") return;
         for (const plane of d.failover.planes) {
             if (!cfg.dataPlanes[plane]) {
                 add(`deployments[${i}].failover.planes`, `data plane "${plane}" has no cluster: declare \`${PROJECT}:dataPlanes.${plane}\` ({mode: stackReference, stackReference: <its cluster stack>} or {mode: render, directory: <dir>}) so its secrets carry its own login role`);

@@ -116,6 +116,10 @@ export interface DeploymentOutputs {
     metadataConnection: pulumi.Output<string>;
     resultBackendConnection: pulumi.Output<string>;
     houstonVariables: pulumi.Output<unknown>;
+    /** Who owns the Deployment's secrets, which ones the stack writes, and what the pods connect to (issue 12). */
+    secrets: { owner: string; writes: string[]; podsConnectTo: string; note: string };
+    /** `secrets: create`: the Airflow chart values that point the Deployment at the stack's secrets. */
+    chartValues?: unknown;
     /** Data-plane failover (seed 004): the roles, and per plane its login role's connection string (secret, customer-managed users). */
     failover?: { ownerRole: string; terminatorRole: string; orchestratorUser: string; loginRoles: Record<string, string>; planeConnections?: Record<string, pulumi.Output<string>> };
 }
@@ -171,8 +175,10 @@ function* composeStack(spec: StackSpec, options: CreateStackOptions): Generator<
         ? [{ key: `deployments[${i}].retiredAt`, message: `${d.retiredAt} is after today (${isoDay(today)}): set the day the Deployment was removed from Astronomer` }] : []));
     if (future.length) throw new ConfigError(spec.stack, future);
     const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect, spec.retentionDays)]));
-    const kubernetesProvider = createKubernetesProvider(spec.kubernetes);
-    const planeProviders = Object.fromEntries(Object.entries(spec.dataPlanes).map(([plane, k]) => [plane, createKubernetesProvider(k, `kubernetes-${plane}`)!]));
+    // A cluster is reached only when some Deployment's secrets are the stack's to write (patch, create).
+    const needsCluster = spec.deployments.some((d) => d.secrets !== "houston");
+    const kubernetesProvider = needsCluster ? createKubernetesProvider(spec.kubernetes) : undefined;
+    const planeProviders = needsCluster ? Object.fromEntries(Object.entries(spec.dataPlanes).map(([plane, k]) => [plane, createKubernetesProvider(k, `kubernetes-${plane}`)!])) : {};
 
     const deployments: Record<string, DeploymentOutputs> = {};
     const retention: Record<string, RetentionState> = {};
@@ -206,7 +212,9 @@ function* composeStack(spec: StackSpec, options: CreateStackOptions): Generator<
             databaseProvider: server.provider,
             // A retired Deployment keeps its data but can no longer log in, and its secrets are removed.
             kubernetesProvider: retired ? undefined : kubernetesProvider,
-            planeKubernetesProviders: retired || d.failover?.users !== "customer" ? undefined : planeProviders,
+            planeKubernetesProviders: retired || d.failover?.users !== "customer" || d.secrets === "houston" ? undefined : planeProviders,
+            secrets: d.secrets,
+            createNamespace: d.createNamespace,
             loginEnabled: !retired,
             fernetKey: d.fernetKey === undefined ? undefined : pulumi.secret(d.fernetKey),
             // Retired: the data stays (retainOnDelete) but protect is lifted, so the removal update can proceed.
@@ -225,6 +233,15 @@ function* composeStack(spec: StackSpec, options: CreateStackOptions): Generator<
             metadataConnection: deployment.metadataConnection,
             resultBackendConnection: deployment.resultBackendConnection,
             houstonVariables: deployment.houstonVariables,
+            secrets: {
+                owner: deployment.secretsHandOff.owner,
+                writes: retired ? [] : deployment.secretsHandOff.parts.map((p) => d.names.secrets[p]),
+                podsConnectTo: deployment.secretsHandOff.podsConnectTo,
+                note: retired ? "retired: the stack writes no secret"
+                    : d.secrets !== "houston" && spec.kubernetes.mode === "none" ? `${deployment.secretsHandOff.note}; kubernetes.mode is none, so \`pulumi up\` reaches no cluster: \`astro-db apply --out\` writes them for kubectl`
+                    : deployment.secretsHandOff.note,
+            },
+            ...(deployment.chartValues ? { chartValues: deployment.chartValues } : {}),
             failover: d.failover && {
                 ownerRole: d.names.ownerRole, terminatorRole: d.names.terminatorRole, orchestratorUser: d.failover.orchestratorUser,
                 loginRoles: Object.fromEntries(d.failover.planes.map((plane, i) => [plane, d.names.loginRoles[i]])),

@@ -108,3 +108,51 @@ export const AIRFLOW_CONNECTION_DEFAULTS = {
     workerConcurrency: 16,
     parallelism: 32,
 } as const;
+
+/**
+ * Who owns a Deployment's three secrets (issue 12; DESIGN.md "the Deployment's secrets, by who owns them"):
+ * - `houston`: the platform's Deployment chart makes them from the Houston variables (seed 000 step 6);
+ *   the stack registers no Secret.
+ * - `patch`: the chart's secrets exist; the stack server-side applies only the data keys it owns.
+ * - `create`: the stack owns the secrets; the chart is pointed at them with `CHART_SECRET_VALUES`.
+ */
+export const SECRET_OWNERS = ["houston", "patch", "create"] as const;
+export type SecretOwner = (typeof SECRET_OWNERS)[number];
+
+/** The field manager of every server-side apply astro-db makes (`pulumi up` and `kubectl apply --server-side`). */
+export const FIELD_MANAGER = "astro-db";
+
+/**
+ * Annotations `@pulumi/kubernetes` reads on a Patch resource: its server-side apply field manager
+ * (else a random one per resource) and whether to force conflicts with other managers (the chart's).
+ */
+export const PULUMI_PATCH_ANNOTATIONS = {
+    fieldManager: "pulumi.com/patchFieldManager",
+    force: "pulumi.com/patchForce",
+} as const;
+
+/**
+ * Airflow chart values that point the chart at secrets made elsewhere: the chart then renders no
+ * secret of its own for that part and its pods read the named one (apache/airflow chart
+ * `templates/_helpers.yaml` `airflow_metadata_secret`, `airflow_result_backend_secret`, `fernet_key_secret`).
+ */
+export const CHART_SECRET_VALUES = {
+    metadata: ["data", "metadataSecretName"],
+    resultBackend: ["data", "resultBackendSecretName"],
+    fernetKey: ["fernetKeySecretName"],
+} as const;
+
+/**
+ * With `pgbouncer.enabled` the Airflow chart renders `<release>-airflow-metadata` pointing the pods at
+ * PgBouncer, not at the server: `<release>-pgbouncer.<namespace>:<ports.pgbouncer>/<release>-metadata`
+ * (and `<release>-result-backend` for the result backend), and PgBouncer's own config secret
+ * (`<release>-pgbouncer-config`: pgbouncer.ini and users.txt) at the server, both from the same
+ * connection values (apache/airflow chart `templates/secrets/metadata-connection-secret.yaml`,
+ * `result-backend-connection-secret.yaml`, `_helpers.yaml` `pgbouncer_config`; `ports.pgbouncer` 6543).
+ */
+export const CHART_PGBOUNCER = {
+    serviceSuffix: "pgbouncer",
+    port: 6543,
+    databaseSuffixes: { metadata: "metadata", resultBackend: "result-backend" },
+    configSecretSuffix: "pgbouncer-config",
+} as const;

@@ -93,3 +93,53 @@ export function houstonVariables(input: HoustonVariablesInput): HoustonVariables
         upsertDeployment: { ...createDeployment, [HOUSTON.skipProvisioningField]: true },
     };
 }
+
+/** The two mutations `astro-db houston` prints. */
+export type HoustonMutation = keyof HoustonVariables;
+
+/**
+ * GraphQL types of the variables astro-db sends, as seed 000 step 6 declares them for
+ * `createDeployment`; `upsertDeployment` takes the same ones, none required, plus `deploymentUuid`
+ * (to update an existing Deployment) and `skipAirflowDatabaseProvisioning` (upsert only, seed 000).
+ */
+const VARIABLE_TYPES: Record<string, { createDeployment?: string; upsertDeployment: string }> = {
+    workspaceUuid: { createDeployment: "Uuid!", upsertDeployment: "Uuid" },
+    deploymentUuid: { upsertDeployment: "Uuid" },
+    releaseName: { createDeployment: "String", upsertDeployment: "String" },
+    namespace: { createDeployment: "String!", upsertDeployment: "String" },
+    type: { createDeployment: "String!", upsertDeployment: "String" },
+    label: { createDeployment: "String!", upsertDeployment: "String" },
+    executor: { createDeployment: "ExecutorType", upsertDeployment: "ExecutorType" },
+    [HOUSTON.stringFields.metadata]: { createDeployment: "String", upsertDeployment: "String" },
+    [HOUSTON.stringFields.resultBackend]: { createDeployment: "String", upsertDeployment: "String" },
+    [HOUSTON.jsonFields.metadata]: { createDeployment: "JSON", upsertDeployment: "JSON" },
+    [HOUSTON.jsonFields.resultBackend]: { createDeployment: "JSON", upsertDeployment: "JSON" },
+    [HOUSTON.skipProvisioningField]: { upsertDeployment: "Boolean" },
+};
+
+/**
+ * The mutation text for `variables` (their names, in order): one `$name: Type` per variable, passed
+ * on as `name: $name`, selecting what a caller needs to find the Deployment again. Throws for a
+ * variable the mutation does not take (e.g. skipAirflowDatabaseProvisioning on createDeployment).
+ */
+export function houstonMutation(mutation: HoustonMutation, variables: readonly string[]): string {
+    const declared = variables.map((name) => {
+        const type = VARIABLE_TYPES[name]?.[mutation];
+        if (type === undefined) throw new Error(`${mutation} takes no variable ${name}`);
+        return `$${name}: ${type}`;
+    });
+    return [
+        `mutation ${mutation}(`,
+        ...declared.map((d) => `  ${d}`),
+        `) {`,
+        `  ${mutation}(`,
+        ...variables.map((name) => `    ${name}: $${name}`),
+        `  ) {`,
+        `    id`,
+        `    releaseName`,
+        `    namespace`,
+        `    status`,
+        `  }`,
+        `}`,
+    ].join("\n") + "\n";
+}

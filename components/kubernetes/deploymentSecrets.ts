@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
-import { SECRETS } from "../astronomer/facts";
-import { fernetKeyFromBase64 } from "../astronomer/fernet";
+import { FIELD_MANAGER, PULUMI_PATCH_ANNOTATIONS, SECRETS } from "../astronomer/facts";
+import { chartSecretValues, secretData, type SecretPart } from "../astronomer/secretOwnership";
+import type { ValuesTree } from "../astronomer/values";
 
 export interface DeploymentSecretsArgs {
     /** The Deployment's release name (`amateur-sunspot-5075`). */
@@ -15,25 +15,47 @@ export interface DeploymentSecretsArgs {
     readonly metadataConnection: pulumi.Input<string>;
     /** The result-backend connection string, `db+` scheme (secret). */
     readonly resultBackendConnection: pulumi.Input<string>;
-    /** A fernet key carried over from an existing Airflow (seed 003). Defaults to one generated once and kept. */
-    readonly fernetKey?: pulumi.Input<string>;
-    /** Create the namespace too. Defaults to false: Houston's createDeployment creates it. */
+    /** The Deployment's fernet key (secret). */
+    readonly fernetKey: pulumi.Input<string>;
+    /**
+     * `create`: the component owns whole Secrets (the chart is pointed at them, see `chartValues`);
+     * `patch`: the chart's Secrets exist and only their data keys are server-side applied. Defaults to `create`.
+     */
+    readonly owner?: "create" | "patch";
+    /** Which secrets to write. Defaults to all three (`patch` with PgBouncer: only the fernet key, see secretOwnership.ts). */
+    readonly parts?: readonly SecretPart[];
+    /** Create the namespace too (`create` only). Defaults to false: Houston's createDeployment creates it. */
     readonly createNamespace?: boolean;
 }
 
 /**
  * The Kubernetes secrets an Airflow Deployment reads (seed 003): `<release>-airflow-metadata`,
  * `<release>-airflow-result-backend` (key `connection` each) and `<release>-fernet-key` (key `fernet-key`).
+ *
+ * - `create`: `kubernetes:core/v1:Secret` resources the stack owns. The chart must be pointed at them
+ *   (`chartValues`: `data.metadataSecretName`, `data.resultBackendSecretName`, `fernetKeySecretName`),
+ *   else Helm refuses to adopt them or Pulumi finds them already there.
+ * - `patch`: `kubernetes:core/v1:SecretPatch` resources: server-side apply of the `data` key alone
+ *   (not `stringData`, which server-side apply does not track per key), with the field manager
+ *   `astro-db`, forcing the conflict with the chart's manager on that key only. Kept on delete
+ *   (`retainOnDelete`): deleting a Patch releases its fields and Kubernetes would drop the key,
+ *   blanking a running Deployment's connection.
  * The Kubernetes provider comes from opts (a cluster, or one that renders manifests to a directory).
  */
 export class DeploymentSecrets extends pulumi.ComponentResource {
-    /** Secret: the fernet key the Deployment's secret holds. */
-    public readonly fernetKey: pulumi.Output<string>;
-    public readonly secrets: { metadata: k8s.core.v1.Secret; resultBackend: k8s.core.v1.Secret; fernetKey: k8s.core.v1.Secret };
+    public readonly owner: "create" | "patch";
+    public readonly secrets: Partial<Record<SecretPart, k8s.core.v1.Secret | k8s.core.v1.SecretPatch>>;
     public readonly secretNames: { metadata: string; resultBackend: string; fernetKey: string };
+    /** `create`: the Airflow chart values that point the Deployment at these secrets. */
+    public readonly chartValues?: ValuesTree;
 
     constructor(name: string, args: DeploymentSecretsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("astro-db:kubernetes:DeploymentSecrets", name, {}, opts);
+        const owner = args.owner ?? "create";
+        if (owner === "patch" && args.createNamespace) {
+            throw new pulumi.ResourceError("createNamespace and owner patch cannot both be set: a patch needs the chart's secrets, so the namespace exists", this);
+        }
+        const parts = args.parts ?? (Object.keys(SECRETS) as SecretPart[]);
         const labels = { "app.kubernetes.io/managed-by": "astro-db", release: args.release };
 
         const dependsOn: pulumi.Resource[] = [];
@@ -42,25 +64,32 @@ export class DeploymentSecrets extends pulumi.ComponentResource {
                 metadata: { name: args.namespace, labels },
             }, { parent: this, retainOnDelete: true }));
         }
-
-        // 32 random bytes, generated once and kept in state; Airflow wants them url-safe base64 encoded.
-        this.fernetKey = pulumi.secret(args.fernetKey !== undefined
-            ? pulumi.output(args.fernetKey)
-            : new random.RandomBytes(`${name}-fernet-bytes`, { length: 32 }, { parent: this }).base64.apply(fernetKeyFromBase64));
-
-        const secret = (suffix: string, secretName: string, key: string, value: pulumi.Input<string>) =>
-            new k8s.core.v1.Secret(`${name}-${suffix}`, {
-                metadata: { name: secretName, namespace: args.namespace, labels },
-                type: "Opaque",
-                stringData: { [key]: pulumi.secret(value) },
-            }, { parent: this, dependsOn });
-
-        this.secrets = {
-            metadata: secret("metadata", args.names.metadata, SECRETS.metadata.key, args.metadataConnection),
-            resultBackend: secret("result-backend", args.names.resultBackend, SECRETS.resultBackend.key, args.resultBackendConnection),
-            fernetKey: secret("fernet-key", args.names.fernetKey, SECRETS.fernetKey.key, this.fernetKey),
+        const values: Record<SecretPart, pulumi.Input<string>> = {
+            metadata: args.metadataConnection, resultBackend: args.resultBackendConnection, fernetKey: args.fernetKey,
         };
+        const suffix: Record<SecretPart, string> = { metadata: "metadata", resultBackend: "result-backend", fernetKey: "fernet-key" };
+
+        this.secrets = {};
+        for (const part of parts) {
+            const secretName = args.names[part];
+            const key = SECRETS[part].key;
+            this.secrets[part] = owner === "create"
+                ? new k8s.core.v1.Secret(`${name}-${suffix[part]}`, {
+                    metadata: { name: secretName, namespace: args.namespace, labels },
+                    type: "Opaque",
+                    stringData: { [key]: pulumi.secret(values[part]) },
+                }, { parent: this, dependsOn })
+                : new k8s.core.v1.SecretPatch(`${name}-${suffix[part]}-patch`, {
+                    metadata: {
+                        name: secretName, namespace: args.namespace,
+                        annotations: { [PULUMI_PATCH_ANNOTATIONS.fieldManager]: FIELD_MANAGER, [PULUMI_PATCH_ANNOTATIONS.force]: "true" },
+                    },
+                    data: { [key]: pulumi.secret(pulumi.output(values[part]).apply(secretData)) },
+                }, { parent: this, retainOnDelete: true });
+        }
+        this.owner = owner;
         this.secretNames = { ...args.names };
-        this.registerOutputs({ fernetKey: this.fernetKey, secretNames: this.secretNames });
+        if (owner === "create") this.chartValues = chartSecretValues(args.names);
+        this.registerOutputs({ owner: this.owner, secretNames: this.secretNames, chartValues: this.chartValues });
     }
 }

@@ -49,6 +49,8 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
         file = path.join(dir, `Pulumi.${stack}.yaml`);
         fs.writeFileSync(file, YAML.stringify({
             config: {
+                // apply writes the three secrets per plane (the stack's own: secrets: create).
+                "astro-db:secrets": "create",
                 "astro-db:servers": [{ name: "test", engine: "postgres", existing: { host: server.host, port: server.port, adminUser: server.adminUser, sslmode: "disable", superuser: true } }],
                 "astro-db:deployments": [{ release: RELEASE, schema: SCHEMA, failover: { users: "customer", orchestratorUser: ORCHESTRATOR } }],
             },

@@ -139,12 +139,14 @@ function suite(variant: PgVariant, title: string): void {
             this.timeout(120_000);
             server = await requireOrSkip(this, () => startPostgres(variant));
             out = fs.mkdtempSync(path.join(os.tmpdir(), `astro-db-apply-${variant}-`));
-            if (variant === "15") {
-                const doc = YAML.parse(fs.readFileSync(stackFilePath("local"), "utf8"));
-                for (const d of doc.config["astro-db:deployments"]) delete d.failover;
-                stackFile = path.join(out, "Pulumi.local.yaml");
-                fs.writeFileSync(stackFile, YAML.stringify(doc));
-            }
+            // The local stack with every Deployment's secrets the stack's own (create: apply writes all three;
+            // what apply writes for houston and patch is in test/unit/cli/manifests.test.ts), and for a server
+            // before 16 without seed 004's failover, which needs 16+.
+            const doc = YAML.parse(fs.readFileSync(stackFilePath("local"), "utf8"));
+            for (const d of doc.config["astro-db:deployments"]) Object.assign(d, { secrets: "create", pgbouncer: false });
+            if (variant === "15") for (const d of doc.config["astro-db:deployments"]) delete d.failover;
+            stackFile = path.join(out, "Pulumi.local.yaml");
+            fs.writeFileSync(stackFile, YAML.stringify(doc));
             spec = (await runStackGraph("local", { file: stackFile })).spec;
             // The local stack's failover Deployment names an orchestrator that must exist (seed 004).
             await as(server.adminUrl, (c) => c.query("CREATE ROLE commander_user LOGIN"));

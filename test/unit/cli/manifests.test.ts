@@ -6,7 +6,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { outputLayout, planeLayout, readFernetKeyFile, readSecretValue, secretManifest, writePlaneSecrets, writePrivateFile } from "../../../cli/manifests";
+import { outputLayout, planeLayout, readDeploymentPassword, readFernetKeyFile, readSecretValue, secretManifest, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "../../../cli/manifests";
+import { parse } from "yaml";
 import { SECRETS } from "../../../components/astronomer/facts";
 import { fernetKeyFromBytes } from "../../../components/astronomer/fernet";
 import { deploymentNames } from "../../../components/names";
@@ -15,7 +16,7 @@ import type { DeploymentSpec } from "../../../stacks/config";
 const release = "amateur-sunspot-5075";
 const d: DeploymentSpec = {
     release, executor: "CeleryExecutor", pgbouncer: false, server: "local", engine: "postgres", schema: "public",
-    names: deploymentNames(release), failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"], terminate: "function" },
+    names: deploymentNames(release), failover: { users: "customer", orchestratorUser: "commander_user", planes: ["dp1", "dp2"], terminate: "function" }, secrets: "create", createNamespace: false,
 };
 const endpoint = { engine: "postgres" as const, host: "db.example.com", port: 5432, sslmode: "require" };
 const planes = (fresh = true) => d.names.loginRoles.map((user, i) => ({ plane: d.failover!.planes[i], user, freshPassword: fresh ? `pw-${user}` : undefined }));
@@ -45,7 +46,7 @@ describe("apply's secrets per data plane (failover, customer-managed users)", ()
         }
         for (const f of files) assert.strictEqual(mode(f.path), 0o600);
         assert.strictEqual(value("dp1", "fernetKey"), value("dp2", "fernetKey"));
-        assert.deepStrictEqual(notes, []);
+        assert.deepStrictEqual(notes.filter((n) => !n.startsWith("secrets: create: `kubectl apply -f` them")), []);
     });
 
     it("keeps what is written when no password changed, and says when a plane's password is unknown", () => {
@@ -108,5 +109,73 @@ describe("apply's secrets per data plane (failover, customer-managed users)", ()
 
     it("refuses a plane name that is not one directory", () => {
         assert.throws(() => planeLayout(layout(), "../elsewhere"), /cannot name a directory/);
+    });
+});
+
+describe("apply --out writes what each secrets owner means", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-owners-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const rel = "stellar-orbit-4821";
+    const spec = (secrets: DeploymentSpec["secrets"], pgbouncer = false): DeploymentSpec => ({
+        release: rel, executor: "CeleryExecutor", pgbouncer, server: "local", engine: "postgres", schema: "airflow", names: deploymentNames(rel), secrets, createNamespace: false,
+    });
+    const write = (s: DeploymentSpec, notes: string[], fresh = true) =>
+        writeDeploymentSecrets(outputLayout(dir), s, { freshPassword: fresh ? "pw/1" : undefined, endpoint, fernetKeysSecret: false, notes, fernet: { newDeployment: fresh } });
+    const rels = (files: { path: string; status: string }[]) => files.map((f) => [path.relative(dir, f.path), f.status]);
+
+    it("create: the three Secret manifests, and the chart values that point the Deployment at them", () => {
+        const notes: string[] = [];
+        const s = spec("create");
+        assert.deepStrictEqual(rels(write(s, notes)), Object.values(s.names.secrets).map((n) => [path.join("secrets", `${n}.yaml`), "written"]));
+        const doc = parse(fs.readFileSync(outputLayout(dir).secret(s.names.secrets.metadata), "utf8"));
+        assert.deepStrictEqual([doc.kind, doc.metadata.namespace, Object.keys(doc.stringData)], ["Secret", s.names.namespace, ["connection"]]);
+        assert.match(notes.join("\n"), /"data":\{"metadataSecretName":"stellar-orbit-4821-airflow-metadata","resultBackendSecretName":"stellar-orbit-4821-airflow-result-backend"\},"fernetKeySecretName":"stellar-orbit-4821-fernet-key"/);
+    });
+
+    it("patch: a server-side apply patch of each data key (data, base64; no type, labels or stringData) and the kubectl command", () => {
+        const notes: string[] = [];
+        const s = spec("patch");
+        const files = write(s, notes);
+        assert.deepStrictEqual(rels(files), Object.values(s.names.secrets).map((n) => [path.join("secrets", `${n}.yaml`), "written"]));
+        const text = fs.readFileSync(outputLayout(dir).secret(s.names.secrets.metadata), "utf8");
+        const doc = parse(text);
+        assert.deepStrictEqual(Object.keys(doc).sort(), ["apiVersion", "data", "kind", "metadata"]);
+        assert.deepStrictEqual(doc.metadata, { name: s.names.secrets.metadata, namespace: s.names.namespace });
+        const url = new URL(Buffer.from(doc.data.connection, "base64").toString("utf8"));
+        assert.deepStrictEqual([url.username, decodeURIComponent(url.password), url.pathname], [s.names.user, "pw/1", `/${s.names.database}`]);
+        assert.match(text, /kubectl apply --server-side --field-manager=astro-db --force-conflicts -f <this file>/);
+        assert.match(notes.join("\n"), /secrets: patch: kubectl apply --server-side --field-manager=astro-db --force-conflicts -f .*airflow-metadata\.yaml -f .*fernet-key\.yaml/);
+        for (const f of files) assert.strictEqual(mode(f.path), 0o600);
+        // A second run without a new password keeps them, and reads the password back from the patch.
+        assert.deepStrictEqual(write(s, [], false).map((f) => f.status), ["kept", "kept", "kept"]);
+        assert.strictEqual(readDeploymentPassword(outputLayout(dir), s.names, s.names.user, rel), "pw/1");
+    });
+
+    it("houston: no secret, the Houston variables instead (the hand-off, the only copy of the password), with a note", () => {
+        const notes: string[] = [];
+        const s = spec("houston");
+        const files = write(s, notes);
+        assert.deepStrictEqual(rels(files), [[path.join("houston", `${rel}.json`), "written"]]);
+        assert.ok(!fs.existsSync(outputLayout(dir).secretsDir), "no secrets directory");
+        assert.strictEqual(mode(files[0].path), 0o600);
+        const vars = JSON.parse(fs.readFileSync(files[0].path, "utf8"));
+        assert.deepStrictEqual([vars.upsertDeployment.releaseName, vars.upsertDeployment.namespace, vars.upsertDeployment.skipAirflowDatabaseProvisioning], [rel, s.names.namespace, true]);
+        assert.match(vars.createDeployment.metadataConnection, /^postgresql:\/\/astro_stellar_orbit_4821:pw%2F1@db\.example\.com:5432\/airflow_db_stellar_orbit_4821/);
+        assert.match(notes.join("\n"), /secrets: houston: no secret written; .*astro-db houston --stack <stack> --deployment stellar-orbit-4821/);
+        assert.deepStrictEqual(write(s, [], false).map((f) => f.status), ["kept"]);
+        assert.strictEqual(readDeploymentPassword(outputLayout(dir), s.names, s.names.user, rel), "pw/1");
+    });
+
+    it("patch with PgBouncer: only the fernet key's patch, and the Houston variables (JSON form) for the connection", () => {
+        const notes: string[] = [];
+        const s = spec("patch", true);
+        assert.deepStrictEqual(rels(write(s, notes)), [[path.join("secrets", `${s.names.secrets.fernetKey}.yaml`), "written"], [path.join("houston", `${rel}.json`), "written"]]);
+        const vars = JSON.parse(fs.readFileSync(outputLayout(dir).houston(rel), "utf8"));
+        assert.deepStrictEqual(vars.upsertDeployment.metadataConnectionJson.pass, "pw/1");
+        assert.strictEqual(readDeploymentPassword(outputLayout(dir), s.names, s.names.user, rel), "pw/1");
+        assert.match(notes.join("\n"), /only the fernet key is patched; the connection goes to the chart through Houston's upsertDeployment/);
     });
 });

@@ -58,7 +58,7 @@ describe("plan --against: the resource diff and the PR comment", function () {
         assert.match(instance.refused!, /protected/);
         assert.deepStrictEqual(instance.changes.find((c) => c.input === "engineVersion"), { input: "engineVersion", old: "16", new: "17", secret: false, forcesReplacement: false });
         assert.strictEqual(one(changes, "quasar-nebula-1234-database").action, "forget");
-        assert.strictEqual(one(changes, "quasar-nebula-1234-metadata").action, "delete");
+        assert.strictEqual(one(changes, "quasar-nebula-1234-password").action, "delete");
         assert.strictEqual(one(changes, "nebular-pulsar-4242-database").action, "create");
         assert.strictEqual(one(changes, "nebular-pulsar-4242-database").group, "Deployment nebular-pulsar-4242");
         assert.strictEqual(one(changes, "amateur-sunspot-5075-database").action, "same");
@@ -72,15 +72,18 @@ describe("plan --against: the resource diff and the PR comment", function () {
     });
 
     it("shows a changed secret as [secret] changed, never its value; an unchanged one not at all", async () => {
-        const head = await runStackGraph("prod", { file: stackWith((c) => (c["astro-db:servers"][0].rds.identifier = "astro-prod-airflow-2")), today: TODAY });
-        const changes = diffPlans(base, head);
-        const secret = one(changes, "amateur-sunspot-5075-metadata");
+        // prod's default secrets owner (houston) registers no Secret: the stack owns quasar-nebula-1234's here.
+        const owned = (c: Record<string, any>) => (c["astro-db:deployments"][1].secrets = "create");
+        const before = await runStackGraph("prod", { file: stackWith(owned), today: TODAY });
+        const head = await runStackGraph("prod", { file: stackWith((c) => { owned(c); c["astro-db:servers"][0].rds.identifier = "astro-prod-airflow-2"; }), today: TODAY });
+        const changes = diffPlans(before, head);
+        const secret = one(changes, "quasar-nebula-1234-metadata");
         assert.strictEqual(secret.action, "update");
         assert.deepStrictEqual(secret.changes, [{ input: "stringData", old: "[secret]", new: "[secret]", secret: true, forcesReplacement: false }]);
-        assert.match(renderReviewText(reviewGraphs("prod", base, head, { rev: "main", base: "compared" })), /~ stringData: "\[secret\]" => "\[secret\]" \(\[secret\] changed\)/);
+        assert.match(renderReviewText(reviewGraphs("prod", before, head, { rev: "main", base: "compared" })), /~ stringData: "\[secret\]" => "\[secret\]" \(\[secret\] changed\)/);
         assert.deepStrictEqual(one(changes, "main-subnets").replaceBecause, ["name"]);
         assert.strictEqual(one(changes, "main-instance").action, "update", "a rename is in place");
-        assert.strictEqual(one(changes, "amateur-sunspot-5075-user").action, "same", "its password did not change");
+        assert.strictEqual(one(changes, "quasar-nebula-1234-user").action, "same", "its password did not change");
     });
 
     it("against a git revision: the stack file there is the base; --fail-on and JSON", async () => {
@@ -97,7 +100,7 @@ describe("plan --against: the resource diff and the PR comment", function () {
         assert.strictEqual(reviewExitCode(r, "replace"), 1);
         assert.strictEqual(reviewExitCode(r, "drop"), 0);
         const doc = JSON.parse(reviewJson(planJson(example), r));
-        assert.deepStrictEqual(doc.diff.counts, { create: 16, update: 0, replace: 3, delete: 5, forget: 11, same: 22 });
+        assert.deepStrictEqual(doc.diff.counts, { create: 13, update: 0, replace: 3, delete: 2, forget: 11, same: 17 });
         assert.deepStrictEqual(doc.diff.resources.find((x: { name: string }) => x.name === "main-params").replaceBecause, ["family", "name"]);
     });
 
@@ -116,8 +119,8 @@ describe("plan --against: the resource diff and the PR comment", function () {
         assert.match(lines[3], /^\*\*Decide before merging: this change alters the database server \(main-instance kmsKeyId, main-instance engineVersion: .*`pulumi up` refuses 3 step\(s\) as planned \(protect\)\.\*\*$/);
         assert.ok(md.indexOf("**Findings**") < md.indexOf("| action | resources |"));
         assert.match(md, /\| replace \| 3 \|/);
-        assert.match(md, /<details><summary><b>Deployment nebular-pulsar-4242<\/b>: 16 create<\/summary>/);
-        assert.match(md, /<details><summary><b>Deployment quasar-nebula-1234<\/b>: 5 delete, 11 forget<\/summary>/);
+        assert.match(md, /<details><summary><b>Deployment nebular-pulsar-4242<\/b>: 13 create<\/summary>/);
+        assert.match(md, /<details><summary><b>Deployment quasar-nebula-1234<\/b>: 2 delete, 11 forget<\/summary>/);
         assert.ok(!md.includes("amateur-sunspot-5075"), "an unchanged Deployment is not listed");
         assert.match(renderReviewMarkdown(reviewGraphs("prod", base, example, { rev: "HEAD", base: "compared" }), { showUnchanged: true }), /Deployment amateur-sunspot-5075/);
     });

@@ -147,9 +147,9 @@ describe("stack config", () => {
 
 describe("stack config: data planes", () => {
     it("asks for each data plane's cluster when the stack creates the login roles", () => {
-        const raw = base({ kubernetes: { mode: "render", directory: "out" }, deployments: [{ release: "ok-one", failover: { users: "customer", orchestratorUser: "commander_user" } }] });
-        // A stack that manages no Kubernetes secrets needs no clusters.
-        parseStackConfig("dev", { ...raw, kubernetes: JSON.stringify({ mode: "none" }) });
+        const raw = base({ kubernetes: { mode: "render", directory: "out" }, secrets: "patch", deployments: [{ release: "ok-one", failover: { users: "customer", orchestratorUser: "commander_user" } }] });
+        // A stack that writes no Kubernetes secrets (houston, the default) needs no clusters.
+        parseStackConfig("dev", { ...raw, secrets: "houston" });
         assert.throws(() => parseStackConfig("dev", raw), (err: Error) => {
             assert.match(err.message, /astro-db:deployments\[0\]\.failover\.planes: data plane "dp1" has no cluster: declare `astro-db:dataPlanes\.dp1`/);
             assert.match(err.message, /data plane "dp2"/);
@@ -201,5 +201,26 @@ describe("stack config: data-plane names", () => {
         assertRefused(withPlanes(["dp1", "../etc"]), "deployments[0].failover.planes[1]", /a data plane name/);
         assertRefused(withPlanes(["dp1", "dp1"]), "deployments[0].failover.planes", /different names/);
         parseStackConfig("dev", withPlanes(["east", "west"]));
+    });
+});
+
+describe("stack config: who owns a Deployment's secrets", () => {
+    it("defaults to houston, takes the stack's choice and a Deployment's override", () => {
+        assert.deepStrictEqual(parseStackConfig("dev", base()).deployments.map((d) => [d.secrets, d.createNamespace]), [["houston", false], ["houston", false]]);
+        const spec = parseStackConfig("dev", base({
+            kubernetes: { mode: "render", directory: "out" }, secrets: "create", createNamespace: true,
+            deployments: [{ release: "amateur-sunspot-5075" }, { release: "quasar-nebula-1234", pgbouncer: true, secrets: "patch" }],
+        }));
+        assert.deepStrictEqual(spec.deployments.map((d) => [d.secrets, d.createNamespace]), [["create", true], ["patch", false]]);
+    });
+
+    it("refuses create with PgBouncer: the pods would bypass it", () => {
+        assertRefused(base({ kubernetes: { mode: "render", directory: "out" }, secrets: "create" }), "secrets", /Deployment quasar-nebula-1234: secrets: create with pgbouncer: true would make the pods bypass PgBouncer.*use secrets: houston or patch/);
+        assertRefused(base({ kubernetes: { mode: "render", directory: "out" }, deployments: [{ release: "quasar-nebula-1234", pgbouncer: true, secrets: "create" }] }), "deployments[0].secrets", /bypass PgBouncer/);
+    });
+
+    it("refuses createNamespace without create, and an unknown owner", () => {
+        assertRefused(base({ kubernetes: { mode: "render", directory: "out" }, deployments: [{ release: "ok-one", secrets: "patch", createNamespace: true }] }), "deployments[0].createNamespace", /applies to secrets: create only/);
+        assertRefused(base({ secrets: "shared" }), "secrets", /houston|patch|create/);
     });
 });

@@ -35,18 +35,34 @@ describe("the stack program under Pulumi's mocks", function () {
                         assert.deepStrictEqual(role.secretInputs, ["password"]);
                         assert.strictEqual(role.inputs.password, preview ? UNKNOWN_MASK : SECRET_MASK);
                     }
-                    // One set of the three secrets per cluster: the stack's, or each data plane's (failover, customer-managed users).
+                    // Who owns the secrets decides what is registered: houston nothing, patch SecretPatches, create Secrets;
+                    // per cluster: the stack's, or each data plane's (failover, customer-managed users).
                     const clusters = d.failover?.users === "customer" ? d.failover.planes.map((p) => `${d.release}-${p}`) : [d.release];
-                    const secrets = g.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && clusters.includes(r.parent!));
+                    const mine = (type: string) => g.resources.filter((r) => r.type === type && clusters.includes(r.parent!));
+                    const [secrets, patches] = [mine("kubernetes:core/v1:Secret"), mine("kubernetes:core/v1:SecretPatch")];
+                    const written = d.secrets === "create" ? secrets : d.secrets === "patch" ? patches : [];
+                    assert.strictEqual(secrets.length + patches.length, written.length, `${d.release}: only ${d.secrets}'s kind of resource`);
+                    const parts = d.secrets === "houston" ? [] : d.secrets === "patch" && d.pgbouncer ? [d.names.secrets.fernetKey] : Object.values(d.names.secrets);
                     for (const cluster of clusters) {
-                        const names = secrets.filter((s) => s.parent === cluster).map((s) => (s.inputs.metadata as { name: string }).name);
-                        assert.deepStrictEqual(names.sort(), Object.values(d.names.secrets).sort());
+                        const names = written.filter((s) => s.parent === cluster).map((s) => (s.inputs.metadata as { name: string }).name);
+                        assert.deepStrictEqual(names.sort(), [...parts].sort(), `${d.release} (${d.secrets})`);
                     }
-                    for (const s of secrets) {
+                    for (const s of written) {
                         assert.strictEqual((s.inputs.metadata as { namespace: string }).namespace, d.names.namespace);
-                        assert.ok(s.secretInputs.includes("stringData"), `${s.name} stringData must be secret`);
+                        assert.ok(s.secretInputs.includes(d.secrets === "patch" ? "data" : "stringData"), `${s.name} data must be secret`);
                     }
+                    // A patch is kept on delete: releasing its fields would blank the running Deployment's connection.
+                    for (const p of patches) assert.deepStrictEqual([p.options.retainOnDelete, (p.inputs.metadata as { annotations: Record<string, string> }).annotations], [true, { "pulumi.com/patchFieldManager": "astro-db", "pulumi.com/patchForce": "true" }]);
+                    const out = (g.outputs.deployments as Record<string, { secrets: { owner: string; writes: string[] }; chartValues?: unknown }>)[d.release];
+                    assert.deepStrictEqual([out.secrets.owner, out.secrets.writes.sort()], [d.secrets, [...parts].sort()]);
+                    assert.strictEqual(out.chartValues !== undefined, d.secrets === "create", "chart values only for the stack's own secrets");
                 }
+            });
+
+            it("shows all three owners on the local stack: create, houston (PgBouncer), patch (the migrated Deployment)", () => {
+                assert.deepStrictEqual(g.spec.deployments.map((d) => [d.release, d.secrets]), [
+                    ["amateur-sunspot-5075", "create"], ["quasar-nebula-1234", "houston"], ["stellar-orbit-4821", "patch"],
+                ]);
             });
 
             it("grants exactly seed 000's privileges; the grants on the database one after another, the others once the database and the role exist", () => {
@@ -143,7 +159,11 @@ describe("the stack program under Pulumi's mocks", function () {
             // Provider config reaches the engine as JSON text, as the SDK serialises it.
             assert.strictEqual(String(provider.inputs.superuser), "false", "the RDS master user is no superuser");
             assert.ok(provider.secretInputs.includes("password"));
-            assert.strictEqual(of(g, "kubernetes:core/v1:Secret").length, 3 * g.spec.deployments.length);
+            // Default secrets: houston: the platform's chart makes them from the Houston variables; no cluster is touched.
+            assert.deepStrictEqual([of(g, "kubernetes:core/v1:Secret").length, of(g, "kubernetes:core/v1:SecretPatch").length, of(g, "pulumi:providers:kubernetes").length], [0, 0, 0]);
+            for (const d of Object.values(g.outputs.deployments as Record<string, { houstonVariables: unknown; secrets: { owner: string; writes: string[] } }>)) {
+                assert.deepStrictEqual([d.houstonVariables, d.secrets.owner, d.secrets.writes], [SECRET_MASK, "houston", []]);
+            }
         });
 
         it("dev: the RDS network comes from the cluster's stack", async () => {

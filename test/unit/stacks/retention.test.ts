@@ -14,7 +14,9 @@ const RELEASE = "quasar-nebula-1234";
 /** The local stack with one Deployment retired on `retiredAt` (undefined: active). */
 function stackWith(retiredAt: string | undefined, retentionDays?: number): string {
     const doc = YAML.parse(fs.readFileSync(stackFilePath("local"), "utf8"));
-    const deployments = doc.config["astro-db:deployments"] as { release: string; retiredAt?: string }[];
+    const deployments = doc.config["astro-db:deployments"] as { release: string; retiredAt?: string; secrets?: string; pgbouncer?: boolean }[];
+    // The stack's own secrets (create, without PgBouncer), so that retirement has secrets to remove.
+    Object.assign(deployments.find((d) => d.release === RELEASE)!, { secrets: "create", pgbouncer: false });
     if (retiredAt) deployments.find((d) => d.release === RELEASE)!.retiredAt = retiredAt;
     if (retentionDays !== undefined) doc.config["astro-db:retentionDays"] = retentionDays;
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-retention-")), "Pulumi.local.yaml");
