@@ -9,7 +9,7 @@ import { randomBytes } from "crypto";
 import * as path from "path";
 import { SECRETS } from "../components/astronomer/facts";
 import * as sql from "../engines/postgres/statements";
-import { startPostgres } from "../test/support/servers";
+import { startPostgres } from "./localServers";
 import { applyStack, renderApplyResult } from "./apply";
 import { auditStack, renderAudit } from "./audit";
 import { runStackGraph } from "./graph";

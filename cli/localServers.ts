@@ -1,5 +1,6 @@
 /**
- * Real-server harness for integration tests.
+ * Throw-away local database servers: for `astro-db demo` (npm start), `npm run bench` and the
+ * integration tests (test/support/servers.ts adds the mocha hook helper).
  *
  * Starts throw-away database servers bound to 127.0.0.1 on a free port, each
  * with its own temp directory and a random admin password, and tears them down:
@@ -13,8 +14,8 @@
  * "createrole" (CREATEDB CREATEROLE only, as on other managed services).
  *
  * Prerequisites (PG 15, MariaDB, a `postgres` system user): `bash scripts/install-test-deps.sh`.
- * In a mocha hook use `requireOrSkip(this, () => startX())`: it skips locally
- * when a server cannot be started, but fails when CI=true or ASTRO_DB_REQUIRE_SERVERS=1.
+ * In a mocha hook use test/support/servers.ts `requireOrSkip(this, () => startX())`: it skips
+ * locally when a server cannot be started, but fails when CI=true or ASTRO_DB_REQUIRE_SERVERS=1.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -286,28 +287,6 @@ export async function serverAvailable(kind: ServerKind): Promise<boolean> {
 /** True when missing servers must fail the run instead of skipping tests. */
 export function serversRequired(): boolean {
   return process.env.CI === "true" || process.env.ASTRO_DB_REQUIRE_SERVERS === "1";
-}
-
-/**
- * Runs `start` from a mocha hook or test. If it fails: rethrows when
- * serversRequired(), otherwise skips the test (a `before` hook skips the whole
- * suite) after printing why and how to install the servers.
- */
-export async function requireOrSkip<T extends DbServer>(ctx: Mocha.Context, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (err) {
-    if (serversRequired()) throw err;
-    // Mocha's skip() takes no reason, so print it where the developer will see it.
-    const where = ctx.test?.parent?.fullTitle() || ctx.test?.title || "test";
-    const reason = errorMessage(err);
-    const hint = reason.includes(INSTALL_HINT) ? "" : `  [servers] install the servers with: ${INSTALL_HINT}\n`;
-    console.warn(
-      `\n  [servers] skipping "${where}": ${reason}\n${hint}` +
-        "  [servers] set ASTRO_DB_REQUIRE_SERVERS=1 (or CI=true) to fail instead of skipping\n",
-    );
-    return ctx.skip();
-  }
 }
 
 /** Stops every server this process started and has not stopped yet. */
@@ -825,7 +804,7 @@ function waitForPidExitSync(pid: number, ms = 5_000): void {
   }
 }
 
-function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
 }

@@ -23,7 +23,7 @@ import * as YAML from "yaml";
 import * as sql from "../engines/postgres/statements";
 import { runStackGraph } from "../cli/graph";
 import { translateGraph } from "../cli/sql/registry";
-import { startPostgres, PgServer } from "../test/support/servers";
+import { startPostgres, PgServer } from "../cli/localServers";
 
 // scripts/build.js is plain JavaScript (it runs before anything is compiled).
 const { build, builtEntry } = require("./build") as { build(): number; builtEntry(): string | undefined };
