@@ -90,7 +90,10 @@ export interface FailoverRolesArgs {
     readonly terminate?: FenceMechanism;
     /** The admin already holds pg_signal_backend's privileges (superuser; RDS's master user). Defaults to true. */
     readonly adminSignals?: boolean;
-    /** The admin role (the provider's username): with `adminSignals: false` it is granted the login roles. */
+    /**
+     * The admin role (the provider's username): a member of the owner role, and with `adminSignals: false`
+     * of the login roles. Defaults to the connection's user.
+     */
     readonly adminUser?: pulumi.Input<string>;
     /** Whether the login roles (customer model) can log in; false while a Deployment is retired. Defaults to true. */
     readonly loginEnabled?: boolean;
@@ -131,9 +134,6 @@ export class FailoverRoles extends pulumi.ComponentResource {
         const planes = args.planes ?? ["dp1", "dp2"];
         const terminate = args.terminate ?? "function";
         const adminSignals = args.adminSignals ?? true;
-        if (terminate === "function" && users === "customer" && !adminSignals && args.adminUser === undefined) {
-            throw new pulumi.ResourceError("adminSignals: false needs adminUser: the admin is granted the login roles so that the fencing function it owns may end their sessions", this);
-        }
         if (planes[0] === planes[1]) throw new pulumi.ResourceError(`planes must be two different names, not ${planes[0]} twice`, this);
         if (users === "apc" && args.loginPasswords) throw new pulumi.ResourceError("users: apc and loginPasswords cannot both be set: APC creates the login roles", this);
         if (users === "apc" && args.dataRole !== undefined) throw new pulumi.ResourceError("users: apc and dataRole cannot both be set: APC creates the login roles", this);
@@ -173,14 +173,16 @@ export class FailoverRoles extends pulumi.ComponentResource {
         // terminator's own memberships are in place with INHERIT FALSE, SET FALSE.
         // The admin's name stands for itself here; the map turns it into the Input it is.
         const ADMIN = "\0admin";
+        // A user name, not a credential: not secret even when the connection (with its password) is.
+        const adminUser = args.adminUser ?? pulumi.unsecret(pulumi.output(args.connection).apply((c) => c.user));
         const byName = new Map<string, pulumi.Input<string>>([
-            [args.ownerRole, this.ownerRole.name], [args.terminatorRole, this.terminatorRole.name], [ADMIN, args.adminUser ?? ADMIN],
+            [args.ownerRole, this.ownerRole.name], [args.terminatorRole, this.terminatorRole.name], [ADMIN, adminUser],
             ...(this.loginRoles ? this.loginRoles.map((r, i) => [args.loginRoles[i], r.name] as [string, pulumi.Output<string>]) : []),
         ]);
         const connection = pulumi.secret(args.connection);
         // Privileges, not data: revoked when they leave the stack (a dropped role takes them along, see RoleMembership.delete).
         this.ownerAccess = new RoleMembership(`${name}-admin-owner`, {
-            role: this.ownerRole.name, member: args.adminUser ?? ADMIN, ...ADMIN_OWNER_MEMBERSHIP, connection,
+            role: this.ownerRole.name, member: adminUser, ...ADMIN_OWNER_MEMBERSHIP, connection,
         }, { parent: this });
         // Each membership is its own pg_auth_members row, so they run side by side, except that a role is
         // granted to anyone only once its own memberships are in place: the orchestrator gets the

@@ -170,7 +170,13 @@ for (const preview of [false, true]) {
             const admin = m.filter((x) => x[1] === "createrole_admin" && x[0] !== names.ownerRole);
             assert.deepStrictEqual(admin, names.loginRoles.map((r) => [r, "createrole_admin", true, false]));
             assert.ok(m.indexOf(admin[1]) < m.findIndex((x) => x[1] === "commander_user"));
-            assert.throws(() => make("customer", { adminSignals: false, adminUser: undefined }), /needs adminUser/);
+        });
+
+        it("without adminUser, the admin is the connection's user (owner membership, login roles)", async () => {
+            make("customer", { adminSignals: false, adminUser: undefined });
+            await settle();
+            const m = memberships().filter((x) => x.member === "admin").map((x) => x.role).sort();
+            assert.deepStrictEqual(m, [names.ownerRole, ...names.loginRoles].sort());
         });
 
         it("refuses conflicting arguments, and customer-managed users without the data role they need to use Airflow's tables", () => {
