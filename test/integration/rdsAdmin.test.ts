@@ -21,6 +21,7 @@ import { SECRETS } from "../../components/astronomer/facts";
 import { removalProvider, type DatabaseRemovalInputs } from "../../components/databaseRemoval";
 import { deploymentNames, type DeploymentNames } from "../../components/names";
 import * as sql from "../../engines/postgres/statements";
+import { captureCli } from "../support/cli";
 import { adminSql, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { pgAdmin, requireOrSkip, startPostgres, type PgAdmin, type PgAdminKind, type PgServer, type PgVariant } from "../support/servers";
 
@@ -129,6 +130,12 @@ for (const { variant, major } of VARIANTS) {
                         : [await auditStack({ stack: "local", file, adminUrl: admin.url })]) {
                         assert.equal(audit.clean, true, renderAudit(audit, "text"));
                     }
+                    if (kind !== "rds") return;
+                    // The commands a user runs (issue 10's "done when"): apply exits 0, and the audit after it is clean (exit 0).
+                    const again = await captureCli(["apply", "--stack", "local", "--stack-file", file, "--admin-url", admin.url, "--out", path.join(dir, kind, "out"), "--port", String(server.port)]);
+                    assert.equal(again.code, 0, again.text);
+                    const audit = await captureCli(["audit", "--stack", "local", "--stack-file", file, "--admin-url", admin.url]);
+                    assert.equal(audit.code, 0, audit.text);
                 });
 
                 it("on the live catalog: PUBLIC never connects, exactly one plane does, the data role holds CREATE and TEMPORARY, every Astro user of a plain or APC Deployment connects", async function () {
