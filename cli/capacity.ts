@@ -6,7 +6,7 @@
 import { rdsDefaults } from "../components/aws";
 import { assessServer, DeploymentEstimate, overMessage, ServerAssessment, ServerInput } from "../components/capacity";
 import type { StackSpec } from "../stacks/config";
-import type { Finding } from "./compare";
+import type { Finding } from "./findings";
 
 /** One assessment per server of the stack; retired Deployments (login disabled) hold nothing and are left out. */
 export function assessStack(spec: Pick<StackSpec, "servers" | "deployments" | "capacityThreshold">): ServerAssessment[] {

@@ -20,7 +20,7 @@ echo "== typecheck (tsc --noEmit, strict)"
 npx tsc --noEmit
 
 echo "== import rules (.dependency-cruiser.cjs: no cycles, engines <- components <- stacks <- cli, nothing imports test/)"
-npx depcruise --ignore-known --output-type err engines components stacks cli bin scripts test
+npx depcruise --output-type err engines components stacks cli bin scripts test
 
 # Type-checking happened above; mocha transpiles only, which keeps the run fast.
 export TS_NODE_TRANSPILE_ONLY=true

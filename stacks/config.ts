@@ -15,8 +15,7 @@ import {
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
 import { parseDay } from "../components/retention";
-import { checkRdsServerArgs, isProductionStack } from "../components/aws";
-import { rdsServerArgs } from "./rdsArgs";
+import { checkRdsServerArgs, isProductionStack, rdsDefaults, RdsServerArgs } from "../components/aws";
 import { checkConnectionSettings, ConnectionSettings, DEFAULT_CAPACITY_THRESHOLD } from "../components/capacity";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -511,4 +510,32 @@ function kindOf(v: unknown): string {
     if (Array.isArray(v)) return "a list";
     if (v === null) return "null";
     return typeof v === "object" ? "a mapping" : `a ${typeof v}`;
+}
+
+export type RdsNetworkArgs = Pick<RdsServerArgs, "vpcId" | "subnetIds" | "allowedSecurityGroupIds" | "allowedCidrs">;
+
+/** The RdsServer arguments a server's config amounts to: config validation checks exactly these. */
+export function rdsServerArgs(spec: RdsServerSpec, retentionDays: number, network: RdsNetworkArgs): RdsServerArgs {
+    const r = spec.rds;
+    return {
+        engine: spec.engine,
+        identifier: r.identifier,
+        engineVersion: r.engineVersion,
+        allowMajorVersionUpgrade: r.allowMajorVersionUpgrade,
+        instanceClass: r.instanceClass,
+        allocatedStorage: r.allocatedStorage,
+        maxAllocatedStorage: r.maxAllocatedStorage,
+        multiAz: r.multiAz,
+        // Backups outlive a removed Deployment's retention, so a dropped database can still be restored.
+        backupRetentionPeriod: r.backupRetentionDays ?? Math.max(rdsDefaults(spec.engine).backupRetentionPeriod, retentionDays),
+        performanceInsightsEnabled: r.performanceInsights,
+        masterUsername: r.masterUsername,
+        passwordMode: r.passwordMode,
+        kmsKeyId: r.kmsKeyId,
+        deletionProtection: r.deletionProtection,
+        tags: r.tags,
+        // A parameter-group max_connections replaces RDS's formula of the class's memory (plan's capacity reads it).
+        ...(r.maxConnections === undefined ? {} : { parameters: { max_connections: String(r.maxConnections) } }),
+        ...network,
+    };
 }

@@ -14,8 +14,7 @@ import { RdsServer } from "../components/aws";
 import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../components/mysql";
 import { DatabaseRemoval } from "../components/databaseRemoval";
 import { isoDay, retentionState, RetentionState } from "../components/retention";
-import { ConfigError, DeploymentSpec, KubernetesSpec, ServerSpec, StackSpec } from "./config";
-import { rdsServerArgs } from "./rdsArgs";
+import { ConfigError, DeploymentSpec, KubernetesSpec, rdsServerArgs, ServerSpec, StackSpec } from "./config";
 
 /** A server as the rest of the program uses it: where it is, who administers it, and its provider. */
 export interface ServerHandle {

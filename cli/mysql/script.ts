@@ -7,7 +7,6 @@
  */
 import * as sql from "../../engines/mysql/statements";
 import type { StackGraph } from "../graph";
-import type { SqlOptions } from "../sql/command";
 import type { SqlStep } from "../../engines/model";
 import { byDeployment } from "../../engines/postgres/render";
 
@@ -32,7 +31,7 @@ export function renderMysqlScript(steps: readonly SqlStep[], title: string[], pa
 }
 
 /** Per MySQL server of the stack, its script, from the stack's translated steps. */
-export function mysqlSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: SqlOptions = {}): string[] {
+export function mysqlSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: { deployment?: string } = {}): string[] {
     const sections: string[] = [];
     for (const server of graph.spec.servers.filter((s) => s.engine === "mysql")) {
         const mine = steps.filter((s) => s.server === server.name && s.engine === "mysql");
