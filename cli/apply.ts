@@ -17,8 +17,8 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Client } from "pg";
-import { adminConnection } from "../components/astronomer/connections";
-import { manualConnectionValuesYaml } from "../components/astronomer/values";
+import type { DbEndpoint } from "../components/astronomer/connections";
+import { manualConnectionValuesYaml, valuesConnectionString } from "../components/astronomer/values";
 import * as sql from "../engines/postgres/statements";
 import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
@@ -427,16 +427,21 @@ interface Endpoint {
 
 function writeValuesYaml(layout: OutputLayout, spec: StackSpec, server: ServerSpec, adminUrl: string, e: Endpoint, warnings: string[]): FileOutcome | undefined {
     const u = new URL(adminUrl);
-    const password = decodeURIComponent(u.password);
-    if (password === "") {
-        warnings.push(`--admin-url carries no password: ${layout.valuesYaml} (which holds the admin connection Houston uses) was not written`);
+    return writeValuesFile(layout, spec, server, { engine: "postgres", host: e.host, port: e.port, sslmode: e.sslmode, user: parseAdminUrl(adminUrl).user, password: decodeURIComponent(u.password) }, warnings);
+}
+
+/**
+ * values.yaml (seed 000 step 1) for the server apply ran on: `database.connection` with the
+ * placeholder user and password, or with `valuesConnection: admin` the admin URL's own (not written
+ * when the URL carries no password). Kept when unchanged. Shared by the PostgreSQL and MySQL apply.
+ */
+export function writeValuesFile(layout: OutputLayout, spec: StackSpec, server: ServerSpec, admin: Omit<DbEndpoint, "database">, warnings: string[]): FileOutcome | undefined {
+    if (spec.valuesConnection === "admin" && admin.password === "") {
+        warnings.push(`--admin-url carries no password: ${layout.valuesYaml} (valuesConnection: admin puts the admin connection there) was not written`);
         return undefined;
     }
     if (spec.servers[0].name !== server.name) warnings.push(`values.yaml points Houston at server "${server.name}"; the stack's program points it at its first server "${spec.servers[0].name}"`);
-    const text = manualConnectionValuesYaml({
-        layout: spec.valuesLayout,
-        connection: adminConnection({ engine: "postgres", host: e.host, port: e.port, user: parseAdminUrl(adminUrl).user, password, sslmode: e.sslmode }),
-    });
+    const text = manualConnectionValuesYaml({ layout: spec.valuesLayout, connection: valuesConnectionString(spec.valuesConnection, admin) });
     if (fs.existsSync(layout.valuesYaml) && fs.readFileSync(layout.valuesYaml, "utf8") === text) {
         fs.chmodSync(layout.valuesYaml, 0o600);
         return { path: layout.valuesYaml, status: "kept" };

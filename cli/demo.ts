@@ -83,7 +83,8 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
         log(renderAudit(audit, "text").trimEnd());
 
         heading(5, "What exists now");
-        log(`  server      PostgreSQL ${server.version} at 127.0.0.1:${server.port}, admin ${server.adminUser} (password in ${layout.valuesYaml})`);
+        // values.yaml holds a placeholder credential (valuesConnection: placeholder); with --keep the admin password goes to a pgpass file (below).
+        log(`  server      PostgreSQL ${server.version} at 127.0.0.1:${server.port}, admin ${server.adminUser}${o.keep ? " (password in the pgpass file below)" : ""}`);
         for (const d of spec.deployments) {
             const result = applied.deployments.find((x) => x.release === d.release);
             log(`  ${d.release} (${result?.status ?? "not applied"})`);
@@ -91,13 +92,13 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
                 ? `data role ${d.names.user}, login roles ${d.names.loginRoles.join(" and ")} (failover: one set of secrets per data plane)`
                 : `Astro user ${d.names.user}`;
             log(`      database ${d.names.database}, schema ${d.schema}, ${who}`);
-            log(`      secrets for namespace ${d.names.namespace}:`);
+            log(`      secrets: ${d.secrets}; files for namespace ${d.names.namespace}:`);
             // The files apply actually wrote or kept: per data plane for a customer-managed failover Deployment.
             for (const f of result?.files ?? []) log(`        ${f.path}`);
         }
         log(`  values.yaml ${layout.valuesYaml}`);
         if (applied.rolePasswords) log(`  other roles' passwords ${applied.rolePasswords.path}`);
-        log(`  files are 0600 in 0700 directories: they hold passwords; apply a secret with kubectl apply -f <file>`);
+        log(`  files are 0600 in 0700 directories: they hold passwords; apply them as each Deployment's note above says (kubectl apply -f, kubectl apply --server-side, or Houston)`);
         const ok = applied.ok && audit.clean;
         log(`\n${ok ? "Done: applied and audited clean." : "Something is wrong: see above."}`);
 

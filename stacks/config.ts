@@ -7,7 +7,7 @@
  */
 import { FENCE_MECHANISMS, FenceMechanism } from "../components/postgres/fenceFunction";
 import { z } from "zod";
-import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, SECRET_OWNERS, SecretOwner, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
+import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, SECRET_OWNERS, SecretOwner, VALUES_CONNECTIONS, ValuesConnection, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
 import { checkSecretOwner } from "../components/astronomer/secretOwnership";
 import {
     checkHost, checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkPgSchema, checkReleaseName, PORT_MAX, PORT_MIN,
@@ -169,6 +169,8 @@ const dataPlaneSchema = z.discriminatedUnion("mode", [
 const stackSchema = z.object({
     platformRelease: z.string().default(DEFAULT_PLATFORM_RELEASE),
     valuesLayout: z.enum(Object.keys(VALUES_LAYOUTS) as [ValuesLayout, ...ValuesLayout[]]).default("top-level"),
+    /** values.yaml's database.connection: the format with a placeholder user and password, or the real admin connection. */
+    valuesConnection: z.enum(VALUES_CONNECTIONS).default("placeholder"),
     /** At least a day: 0 would drop a Deployment's database on the update after its retirement. */
     retentionDays: z.number().int("a whole number of days")
         .min(1, "keep a retired Deployment's database at least 1 day")
@@ -258,6 +260,8 @@ export interface StackSpec {
     stack: string;
     platformRelease: string;
     valuesLayout: ValuesLayout;
+    /** values.yaml's database.connection: placeholder (default) or the server's admin connection. */
+    valuesConnection: ValuesConnection;
     retentionDays: number;
     protect: boolean;
     /** Percent of a server's available connection slots the estimates may take. */
@@ -470,7 +474,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
 
     if (problems.length) throw new ConfigError(stack, problems, file);
     return {
-        stack, platformRelease: cfg.platformRelease, valuesLayout: cfg.valuesLayout, retentionDays: cfg.retentionDays,
+        stack, platformRelease: cfg.platformRelease, valuesLayout: cfg.valuesLayout, valuesConnection: cfg.valuesConnection, retentionDays: cfg.retentionDays,
         protect: cfg.protect, capacityThreshold: cfg.capacityThreshold, kubernetes, dataPlanes: cfg.dataPlanes, servers, deployments,
     };
 }

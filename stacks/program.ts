@@ -8,8 +8,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as mysql from "@pulumi/mysql";
 import * as postgresql from "@pulumi/postgresql";
 import { AirflowDeploymentDatabase, ServerEndpoint } from "../components/airflowDeployment";
-import { adminConnection, DbEndpoint } from "../components/astronomer/connections";
-import { manualConnectionValuesYaml } from "../components/astronomer/values";
+import { DbEndpoint } from "../components/astronomer/connections";
+import { manualConnectionValuesYaml, valuesConnectionString } from "../components/astronomer/values";
 import { RdsServer } from "../components/aws";
 import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../components/mysql";
 import { DatabaseRemoval } from "../components/databaseRemoval";
@@ -250,13 +250,15 @@ function* composeStack(spec: StackSpec, options: CreateStackOptions): Generator<
         yield;
     }
 
-    // values.yaml points Houston at the first server with its admin role (seed 000 step 1).
+    // values.yaml switches manual connection strings on (seed 000 step 1); database.connection holds the
+    // first server's address in the format Houston expects, with a placeholder user and password unless
+    // valuesConnection: admin asks for the real admin credential. Secret either way.
     const first = servers.get(spec.servers[0].name)!;
     const valuesYaml = pulumi.secret(
         pulumi.all([first.endpoint.host, first.endpoint.port, first.endpoint.adminUser, first.adminPassword]).apply(([host, port, user, password]) =>
             manualConnectionValuesYaml({
                 layout: spec.valuesLayout,
-                connection: adminConnection({ engine: first.endpoint.engine, host, port, user, password, sslmode: first.endpoint.sslmode as DbEndpoint["sslmode"] }),
+                connection: valuesConnectionString(spec.valuesConnection, { engine: first.endpoint.engine, host, port, user, password, sslmode: first.endpoint.sslmode as DbEndpoint["sslmode"] }),
             })),
     );
     return { deployments, retention, valuesYaml };

@@ -10,16 +10,13 @@
  * users this run creates (or rotates); an existing user's password is never touched.
  */
 import { maskUrl } from "../maskUrl";
-import * as fs from "fs";
 import * as path from "path";
-import { adminConnection } from "../../components/astronomer/connections";
-import { manualConnectionValuesYaml } from "../../components/astronomer/values";
 import * as sql from "../../engines/mysql/statements";
 import type { ServerSpec, StackSpec } from "../../stacks/config";
 import type { ApplyOptions, DeploymentApplyResult, StepOutcome } from "../apply";
-import { checkApplyOptions, deploymentOptions, fernetChoice, generatePassword, summarize } from "../apply";
+import { checkApplyOptions, deploymentOptions, fernetChoice, generatePassword, summarize, writeValuesFile } from "../apply";
 import { readStackFile, runStackGraph } from "../graph";
-import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets, writePrivateFile } from "../manifests";
+import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets } from "../manifests";
 import type { DeclarationResult, SqlStep } from "../../engines/model";
 import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/mysql/resources";
 import { translateGraph } from "../sql/registry";
@@ -201,16 +198,7 @@ export async function applyMysqlStack(o: ApplyOptions): Promise<MysqlApplyResult
             if (run?.result.status !== "applied") continue;
             run.result.files = writeDeploymentSecrets(layout, d, { freshPassword: run.passwords.get(d.names.user), endpoint: { engine: "mysql", ...at }, fernetKeysSecret, fernet: fernetChoice(fernetChoices, run.result), notes: run.result.notes });
         }
-        let valuesYaml: FileOutcome | undefined;
-        if (admin.password === "") {
-            warnings.push(`--admin-url carries no password: ${layout.valuesYaml} (the admin connection Houston uses) was not written`);
-        } else {
-            if (spec.servers[0].name !== server.name) warnings.push(`values.yaml points Houston at server "${server.name}"; the stack's program points it at its first server "${spec.servers[0].name}"`);
-            const text = manualConnectionValuesYaml({ layout: spec.valuesLayout, connection: adminConnection({ engine: "mysql", ...at, user: admin.user, password: admin.password }) });
-            const same = fs.existsSync(layout.valuesYaml) && fs.readFileSync(layout.valuesYaml, "utf8") === text;
-            if (!same) writePrivateFile(layout.valuesYaml, text);
-            valuesYaml = { path: layout.valuesYaml, status: same ? "kept" : "written" };
-        }
+        const valuesYaml = writeValuesFile(layout, spec, server, { engine: "mysql", ...at, user: admin.user, password: admin.password }, warnings);
         const deployments = runs.map((r) => r.result);
         return {
             stack: o.stack, server: server.name, engine: "mysql", adminUrl: maskUrl(o.adminUrl), serverVersion: version, admin: { user: currentUser },

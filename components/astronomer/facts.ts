@@ -46,6 +46,19 @@ export const VALUES_LAYOUTS = {
 } as const;
 export type ValuesLayout = keyof typeof VALUES_LAYOUTS;
 
+/**
+ * What `database.connection` holds in the platform's values (seed 000 step 1 gives it as "an example
+ * of the database connection string format"): `placeholder` (the default) the format with
+ * `example_user` / `example_pass`, or `admin` the server's real admin connection. Houston uses that
+ * connection as the root credential to provision the databases of Deployments it provisions itself;
+ * a Deployment whose connections astro-db made is upserted with skipAirflowDatabaseProvisioning, so
+ * Houston needs no credential there.
+ */
+export const VALUES_CONNECTIONS = ["placeholder", "admin"] as const;
+export type ValuesConnection = (typeof VALUES_CONNECTIONS)[number];
+/** The example user and password of seed 000 step 1's `database.connection`. */
+export const VALUES_PLACEHOLDER = { user: "example_user", password: "example_pass" } as const;
+
 /** Houston mutations and the fields that carry the connections (seed 000 steps 5-6). */
 export const HOUSTON = {
     stringFields: { metadata: "metadataConnection", resultBackend: "resultBackendConnection" },

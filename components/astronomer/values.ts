@@ -3,7 +3,8 @@
  * each layout in facts.ts `VALUES_LAYOUTS`. Pure code, no Pulumi.
  */
 import { Document } from "yaml";
-import { VALUES_LAYOUTS, type ValuesLayout } from "./facts";
+import { adminConnection, type DbEndpoint } from "./connections";
+import { VALUES_LAYOUTS, VALUES_PLACEHOLDER, type ValuesConnection, type ValuesLayout } from "./facts";
 
 /** What the values are built from. */
 export interface ManualConnectionValuesInput {
@@ -65,4 +66,16 @@ function ensurePath(node: ValuesTree, path: readonly string[]): ValuesTree {
 
 function setPath(node: ValuesTree, path: readonly string[], value: string | boolean): void {
     ensurePath(node, path.slice(0, -1))[path[path.length - 1]] = value;
+}
+
+/**
+ * `database.connection` for values.yaml: the server's address in seed 000 step 1's format, with its
+ * placeholder user and password (`placeholder`), or the admin's own (`admin`: the most powerful
+ * credential, stored in the platform's Helm values, stale once rotated). Without a password the
+ * admin's URL carries only the user.
+ */
+export function valuesConnectionString(which: ValuesConnection, admin: Omit<DbEndpoint, "database" | "password"> & { password?: string }): string {
+    return which === "admin"
+        ? adminConnection(admin)
+        : adminConnection({ ...admin, user: VALUES_PLACEHOLDER.user, password: VALUES_PLACEHOLDER.password });
 }

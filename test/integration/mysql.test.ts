@@ -96,7 +96,7 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
         }
         for (const dir of [out, path.join(out, "secrets")]) assert.equal(fs.statSync(dir).mode & 0o777, 0o700, dir);
         assert.equal(fs.statSync(path.join(out, "values.yaml")).mode & 0o777, 0o600);
-        assert.match(fs.readFileSync(path.join(out, "values.yaml"), "utf8"), /connection: mysql:\/\/root:[^@]+@127\.0\.0\.1:\d+/);
+        assert.match(fs.readFileSync(path.join(out, "values.yaml"), "utf8"), /connection: mysql:\/\/example_user:example_pass@127\.0\.0\.1:\d+/);
         assert.ok(!r.stdout.includes(server.adminPassword), "the admin password leaked into the report");
 
         const metadata = parseConnection(secretConnection(A.release));

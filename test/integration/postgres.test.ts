@@ -241,7 +241,8 @@ function suite(variant: PgVariant, title: string): void {
             assert.ok(!report.includes(server.adminPassword));
             const values = YAML.parse(fs.readFileSync(outputLayout(out).valuesYaml, "utf8"));
             assert.strictEqual(values.deployments.manualConnectionStrings.enabled, true);
-            assert.match(values.deployments.database.connection, new RegExp(`^postgresql://postgres:.+@127\\.0\\.0\\.1:${server.port}\\?sslmode=disable$`));
+            // No credential by default (valuesConnection: placeholder): seed 000's format with its example user and password.
+            assert.strictEqual(values.deployments.database.connection, `postgresql://example_user:example_pass@127.0.0.1:${server.port}?sslmode=disable`);
         });
 
         it("the Astro user connects with the password from its secret and migrates, writes and reads like Airflow", async () => {

@@ -128,7 +128,8 @@ describe("the mysql-dev stack under Pulumi's mocks", () => {
 
         it("points the values.yaml fragment at the MySQL server", () => {
             assert.match(String(g.outputs.valuesYaml), /manualConnectionStrings:\s*\n\s*enabled: true/);
-            assert.match(String(g.outputs.valuesYaml), /connection: mysql:\/\/astroadmin:[^@]+@astro-dev-airflow-mysql\.[a-z0-9.-]+:3306/);
+            // No credential by default (valuesConnection: placeholder): seed 000's format at the MySQL server.
+            assert.match(String(g.outputs.valuesYaml), /connection: mysql:\/\/example_user:example_pass@astro-dev-airflow-mysql\.[a-z0-9.-]+:3306/);
         });
     });
 

@@ -1,6 +1,10 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { GraphResource, runStackGraph, SECRET_MASK, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
+import { GraphResource, runStackGraph, SECRET_MASK, stackFilePath, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
 import { planJson, planMarkdown, planText } from "../../../cli/plan";
 import { PG_PRIVILEGES } from "../../../engines/postgres/privileges";
 
@@ -203,5 +207,25 @@ describe("data-plane failover with customer-managed users (seed 004)", () => {
         assert.strictEqual(fernet.size, 1, "both planes decrypt with the same fernet key");
         const providers = g.resources.filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => [r.name, r.inputs.renderYamlToDirectory]);
         assert.deepStrictEqual(providers, [["kubernetes", "out/local/manifests"], ["kubernetes-dp1", "out/local/manifests-dp1"], ["kubernetes-dp2", "out/local/manifests-dp2"]]);
+    });
+});
+
+describe("values.yaml for the platform (seed 000 step 1)", () => {
+    it("holds no credential by default: seed 000's format with the placeholder user and password, still a secret output", async () => {
+        const masked = await runStackGraph("prod");
+        assert.strictEqual(masked.outputs.valuesYaml, SECRET_MASK);
+        const g = await runStackGraph("prod", { revealSecrets: true });
+        const text = g.outputs.valuesYaml as string;
+        assert.match(text, /connection: postgresql:\/\/example_user:example_pass@astro-prod-airflow\.abcdefghijkl\.us-east-1\.rds\.amazonaws\.com:5432\?sslmode=require$/m);
+        assert.ok(!text.includes("generated-by-pulumi-up") && !text.includes("astroadmin"), "neither the admin's password nor its name");
+    });
+
+    it("puts the real admin connection there only with valuesConnection: admin", async () => {
+        const doc = YAML.parse(fs.readFileSync(stackFilePath("prod"), "utf8"));
+        doc.config["astro-db:valuesConnection"] = "admin";
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-values-")), "Pulumi.prod.yaml");
+        fs.writeFileSync(file, YAML.stringify(doc));
+        const g = await runStackGraph("prod", { revealSecrets: true, file });
+        assert.match(g.outputs.valuesYaml as string, /connection: postgresql:\/\/astroadmin:generated-by-pulumi-up@astro-prod-airflow\./);
     });
 });
