@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveAdminPassword } from "./adminPassword";
 import { EngineKind } from "./names";
+import { pgSsl, type PgSslMode } from "../engines/postgres/client";
 import { removalStatements } from "../engines/removal";
 
 export { removalStatements };
@@ -37,7 +38,8 @@ async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
     const statements = removalStatements(inputs.engine, inputs.database, inputs.roles);
     if (inputs.engine === "postgres") {
         const { Client } = await import("pg");
-        const ssl = c.sslmode === undefined || c.sslmode === "disable" ? false : { rejectUnauthorized: c.sslmode === "verify-full" || c.sslmode === "verify-ca" };
+        // No sslmode given: no TLS, as before; otherwise libpq's meaning (engines/postgres/client.ts).
+        const ssl = c.sslmode === undefined ? false : pgSsl(c.sslmode as PgSslMode);
         const client = new Client({ host: c.host, port: c.port, user: c.user, password: c.password, database: "postgres", ssl });
         await client.connect();
         try {

@@ -14,6 +14,18 @@ export const PG_PRIVILEGES = {
 
 export type PgObjectType = keyof typeof PG_PRIVILEGES;
 
+/**
+ * What `ALL` stands for per object type (as the catalogs list it, one by one): the table above plus
+ * the object types astro-db itself never grants on. Tables: PostgreSQL <= 16's list; MAINTAIN
+ * (PostgreSQL 17, versions.ts) is not part of it.
+ */
+export const PG_ALL_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
+    ...PG_PRIVILEGES,
+    procedure: PG_PRIVILEGES.function,
+    routine: PG_PRIVILEGES.function,
+    type: ["USAGE"],
+};
+
 /** Object types seed 000 grants on "ALL ... IN SCHEMA" and in default privileges, in that order. */
 export const PG_SCHEMA_OBJECT_TYPES = ["table", "sequence", "function"] as const;
 

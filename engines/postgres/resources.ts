@@ -21,6 +21,7 @@
  *   member of the owner.
  */
 import { bool, fail, num, requiredStr, str, strList } from "../inputs";
+import { PG_ALL_PRIVILEGES } from "./privileges";
 import * as sql from "./statements";
 import { ensureAssumeRoleSql, setAssumeRoleSql, whenNoPlaneConnectsSql } from "./failover";
 import type { PgDefaultObjectType, PgSchemaObjectType, RolesQuery } from "./statements";
@@ -63,18 +64,9 @@ function asOwners(ctx: TranslateContext, owners: RolesQuery[], statements: strin
     return [sql.beginTemporaryMembership(owners, local), ...statements, sql.endTemporaryMembership(local)];
 }
 
-/** `ALL` stands for every privilege of the object type; the catalogs list them one by one. */
-const ALL_PRIVILEGES: Record<string, string[]> = {
-    database: ["CONNECT", "CREATE", "TEMPORARY"],
-    schema: ["CREATE", "USAGE"],
-    table: ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"],
-    sequence: ["SELECT", "UPDATE", "USAGE"],
-    function: ["EXECUTE"], procedure: ["EXECUTE"], routine: ["EXECUTE"],
-    type: ["USAGE"],
-};
-
+/** `ALL` stands for every privilege of the object type (privileges.ts); the catalogs list them one by one. */
 function expandAll(list: string[], objectType: string): string[] {
-    return list.includes("ALL") ? [...(ALL_PRIVILEGES[objectType] ?? [])] : list;
+    return list.includes("ALL") ? [...(PG_ALL_PRIVILEGES[objectType] ?? [])] : list;
 }
 
 const SCHEMA_OBJECT_TYPES: readonly string[] = ["table", "sequence", "function", "procedure", "routine"];
