@@ -308,8 +308,9 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                 state.contents.set(segment.database, await readDatabaseContents(client));
             }
             const outcomes: StepOutcome[] = [];
+            // The transaction begins with the segment's first statement: a segment with nothing to do costs no round trip.
+            let begun = false;
             try {
-                if (segment.transactional) await client.query("BEGIN");
                 for (const step of segment.steps) {
                     const before = combine(step.declares.filter(isPg).map((d) => checkDeclaration(d, state)));
                     const rotating = rotate && step.setsPasswordOf !== undefined && before === "ok";
@@ -331,6 +332,10 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                     const shown = rotating
                         ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: sql.psqlVariable(sql.passwordVariable(step.setsPasswordOf!)) })]
                         : step.statements({ password: (role) => sql.psqlVariable(sql.passwordVariable(role)) });
+                    if (segment.transactional && !begun) {
+                        await client.query("BEGIN");
+                        begun = true;
+                    }
                     for (let i = 0; i < exec.length; i++) {
                         try {
                             // A GRANT/REVOKE that PostgreSQL answers with "no privileges were granted" fails the Deployment.
@@ -354,12 +359,12 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                         ...(stillDiffers.length ? { stillDiffers } : {}),
                     });
                 }
-                if (segment.transactional) await client.query("COMMIT");
+                if (begun) await client.query("COMMIT");
                 committed.push(...outcomes);
                 createdRoles.push(...segment.steps.filter((st) => st.kind === "role" && st.action === "create" && outcomes.some((x) => x.resource === st.resource.name && x.outcome === "created"))
                     .flatMap((st) => st.declares.filter(isPg).flatMap((d) => (d.type === "role" ? [d.name] : []))));
             } catch (err) {
-                if (segment.transactional) await client.query("ROLLBACK").catch(() => undefined);
+                if (begun) await client.query("ROLLBACK").catch(() => undefined);
                 throw err;
             }
         }
