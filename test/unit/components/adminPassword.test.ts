@@ -139,6 +139,15 @@ describe("the admin password of the dynamic providers (RDS rotation)", () => {
         });
     });
 
+    it("the three dynamic providers serialize to code that loads pg and the AWS SDK when it runs (require), capturing no driver and no secret", async () => {
+        for (const [name, provider] of Object.entries({ fenceFunctionProvider, roleMembershipProvider, removalProvider })) {
+            const s = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+            assert.strictEqual(s.containsSecrets, false, name);
+            assert.ok(s.text.includes('require("pg")') && s.text.includes(`require("${SDK}")`), name);
+            assert.ok(!/class Client extends|node_modules/.test(s.text), `${name} carries a driver's code`);
+        }
+    });
+
     describe("the provider functions, called directly", () => {
         it("read the password from the secret at each call, so a rotation is seen at once", async () => {
             let current = "before-rotation";
