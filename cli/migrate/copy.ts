@@ -36,8 +36,10 @@ import {
 export interface MigrateOptions {
     readonly from: string;
     readonly to: string;
-    /** Schema of Airflow's tables in both databases. */
+    /** Schema of Airflow's tables in the target database (and in the source unless `sourceSchema`). */
     readonly schema: string;
+    /** Schema of Airflow's tables in the source database. Defaults to `schema`. */
+    readonly sourceSchema?: string;
     /** Defaults to seed 003's list. */
     readonly tables?: readonly string[];
     /** Migrate even when the target holds DAG runs. */
@@ -67,7 +69,9 @@ const TEXT_VALUES: CustomTypesConfig = { getTypeParser: (() => (value: string) =
 
 /** Copies the tables; returns the per-table counts. Throws MigrateRefused (exit 1) or any other error (exit 2). */
 export async function migrate(o: MigrateOptions, io: MigrateIo): Promise<TableCount[]> {
-    io.out(`from ${maskUrl(o.from)}\nto   ${maskUrl(o.to)}\nschema ${o.schema}\n`);
+    io.out(`from ${maskUrl(o.from)} (schema ${o.sourceSchema ?? o.schema})
+to   ${maskUrl(o.to)} (schema ${o.schema})
+`);
     const source = await connect(o.from, "--from");
     try {
         const target = await connect(o.to, "--to");
@@ -82,10 +86,11 @@ export async function migrate(o: MigrateOptions, io: MigrateIo): Promise<TableCo
 }
 
 async function migrateBetween(source: Client, target: Client, o: MigrateOptions, io: MigrateIo): Promise<TableCount[]> {
+    await refuseSameDatabase(source, target);
     const requested = o.tables ?? SEED_003_TABLES;
     // The target's dag_run is read even when not migrated: the refusal holds for any --tables.
     const [sourceCatalog, targetCatalog] = await Promise.all([
-        readCatalog(source, o.schema, requested),
+        readCatalog(source, o.sourceSchema ?? o.schema, requested),
         readCatalog(target, o.schema, [...requested, GUARD_TABLE]),
     ]);
     const { tables, skipped } = selectTables(requested, sourceCatalog, targetCatalog);
@@ -159,14 +164,14 @@ async function emptyTarget(target: Client, schema: string, order: readonly strin
 
 async function copyTable(source: Client, target: Client, o: MigrateOptions, plan: ColumnPlan, io: MigrateIo): Promise<TableCount> {
     const { table, columns } = plan;
-    const sourceCount = await count(source, o.schema, table);
+    const sourceCount = await count(source, o.sourceSchema ?? o.schema, table);
     const started = Date.now();
     const perInsert = rowsPerInsert(columns.length, o.batchSize);
     const maxBytes = o.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     let copied = 0;
     let avgRowBytes: number | undefined;
     let nextProgress = o.progressEvery;
-    await source.query(cursorSql(CURSOR, o.schema, table, columns));
+    await source.query(cursorSql(CURSOR, o.sourceSchema ?? o.schema, table, columns));
     for (;;) {
         // Never past the next progress mark, so a line comes at every --progress-every rows exactly.
         const fetch = Math.min(nextFetchSize(o.batchSize, maxBytes, avgRowBytes, FIRST_FETCH), nextProgress - copied);
@@ -247,4 +252,18 @@ async function readForeignKeys(client: Client, schema: string): Promise<ForeignK
         [schema],
     );
     return rows;
+}
+
+/**
+ * Refuses two connections to one database (however the URLs spell the host): the same server
+ * (port and start time) and the same database oid. Checked before anything is read or written,
+ * since emptying the target would empty the source.
+ */
+async function refuseSameDatabase(source: Client, target: Client): Promise<void> {
+    const q = "SELECT inet_server_port() AS port, pg_postmaster_start_time()::text AS started, (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS db, current_database() AS name";
+    const [a, b] = await Promise.all([source.query(q), target.query(q)]);
+    const [x, y] = [a.rows[0], b.rows[0]];
+    if (x.port === y.port && x.started === y.started && x.db === y.db) {
+        throw new MigrateRefused(`--from and the target name the same database (${x.name} on one server): migrating would empty the source; point the target at the new Deployment's database`);
+    }
 }

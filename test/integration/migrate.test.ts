@@ -7,8 +7,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { Client } from "pg";
-import { runMigrate, type MigrateCliOptions } from "../../cli/migrate";
-import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as YAML from "yaml";
+import { applyStack, renderApplyResult } from "../../cli/apply";
+import { resolveTarget, runMigrate, type MigrateCliOptions } from "../../cli/migrate";
+import { pgAdmin, requireOrSkip, startPostgres, type PgServer } from "../support/servers";
 
 const REPO = path.join(__dirname, "..", "..");
 
@@ -313,4 +317,73 @@ describe("astro-db migrate between real PostgreSQL servers (17 -> 15)", function
         }
         assert.deepEqual(await targetState(target, "airflow"), before);
     });
+});
+
+describe("astro-db migrate --stack S --deployment R: the target resolved from the stack (17 -> 15, 15 -> 17)", function () {
+    this.timeout(240_000);
+    const RELEASE = "stellar-orbit-4821";
+    let pg17: PgServer;
+    let pg15: PgServer;
+    let dir: string;
+
+    before(async function () {
+        pg17 = await requireOrSkip(this, () => startPostgres("embedded"));
+        pg15 = await requireOrSkip(this, () => startPostgres("15"));
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-migrate-stack-"));
+    });
+    after(async () => {
+        await pg17?.stop();
+        await pg15?.stop();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    // 17 -> 15 applied by the superuser, 15 -> 17 by an RDS-like master user (rds_superuser member, no superuser).
+    for (const [from, to, kind] of [["17", "15", "superuser"], ["15", "17", "rds"]] as const) {
+        it(`PostgreSQL ${from} -> ${to} (admin: ${kind}): into the Deployment's schema as its user, refusing the same database, then seed 003's fernet-key step`, async () => {
+            const [source, target] = from === "17" ? [pg17, pg15] : [pg15, pg17];
+            const admin = await pgAdmin(target, kind);
+            const stack = `migrate-${from}-${to}`;
+            const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
+            fs.writeFileSync(stackFile, YAML.stringify({
+                config: {
+                    "astro-db:servers": [{ name: "db", engine: "postgres", existing: { host: target.host, port: target.port, adminUser: admin.user, sslmode: "disable", superuser: admin.superuser } }],
+                    // The migrated Deployment: schema airflow, its chart's secrets patched (seed 003 edits them in place).
+                    "astro-db:deployments": [{ release: RELEASE, executor: "LocalExecutor", schema: "airflow", secrets: "patch" }],
+                },
+            }));
+            const out = path.join(dir, `out-${stack}`);
+            const applied = await applyStack({ stack, file: stackFile, adminUrl: admin.url, out });
+            assert.ok(applied.ok, renderApplyResult(applied));
+
+            // The old Airflow: seed 003's schema airflow. The new Deployment's tables, made by its own user as Airflow's migrations would.
+            const old = await createDb(source, `airflow_old_${from}_${to}`);
+            await old.exec(airflowDdl("airflow", "source") + sourceRows("airflow", 60));
+            const options = { from: old.url, stack, stackFile, deployment: RELEASE, out, force: false, batchSize: "100", progressEvery: "1000" };
+            const { url: astroUrl, schema } = resolveTarget(options);
+            assert.strictEqual(schema, "airflow", "the Deployment's schema");
+            assert.strictEqual(decodeURIComponent(new URL(astroUrl).username), "astro_stellar_orbit_4821");
+            await withClient(astroUrl, (c) => c.query(airflowDdl("airflow", "target")));
+
+            const run = { out: "", err: "" };
+            const io = { out: (s: string) => void (run.out += s), err: (s: string) => void (run.err += s) };
+            const code = await runMigrate(options, io);
+            assert.strictEqual(code, 0, run.out + run.err);
+            const newDb: Db = { url: astroUrl, exec: async () => undefined, query: (sql, values) => withClient(astroUrl, async (c) => (await c.query(sql, values)).rows) };
+            for (const t of ["dag_run", "task_instance", "xcom", "variable"]) {
+                assert.strictEqual(await fingerprint(newDb, "airflow", t), await fingerprint(old, "airflow", t), t);
+            }
+            assert.match(run.out, /next \(seed 003\): give the Deployment the old Airflow's fernet key, in secret stellar-orbit-4821-fernet-key \(namespace astronomer-stellar-orbit-4821\)/);
+            assert.match(run.out, new RegExp(`pulumi config set --secret --path 'fernetKeys\\.${RELEASE}'`));
+            assert.match(run.out, /kubectl apply --server-side --field-manager=astro-db --force-conflicts -f DIR\/secrets\/stellar-orbit-4821-fernet-key\.yaml/);
+            assert.match(run.out, /kubectl delete --all pods --namespace=astronomer-stellar-orbit-4821/);
+            assert.ok(!(run.out + run.err).includes(new URL(astroUrl).password), "the Astro user's password is never printed");
+
+            // --from naming the Deployment's own database (however spelt) is refused before anything is read.
+            const same = { out: "", err: "" };
+            const selfUrl = astroUrl.replace("127.0.0.1", "localhost");
+            assert.strictEqual(await runMigrate({ ...options, from: selfUrl }, { out: (s) => void (same.out += s), err: (s) => void (same.err += s) }), 1);
+            assert.match(same.err, /refused: --from and the target name the same database/);
+            assert.strictEqual(await fingerprint(newDb, "airflow", "dag_run"), await fingerprint(old, "airflow", "dag_run"), "nothing emptied");
+        });
+    }
 });

@@ -176,8 +176,14 @@ describe("astro-db migrate: report", () => {
         const migrate = program.commands.find((c) => c.name() === "migrate")!;
         assert.deepStrictEqual(
             migrate.options.map((o) => [o.long, o.defaultValue]),
-            [["--from", undefined], ["--to", undefined], ["--schema", "airflow"], ["--tables", undefined], ["--force", false], ["--batch-size", "1000"], ["--progress-every", "10000"], ["--connect-timeout", "15"], ["--statement-timeout", "60"]],
+            [
+                ["--from", undefined], ["--to", undefined], ["--stack", undefined], ["--stack-file", undefined], ["--deployment", undefined], ["--out", undefined], ["--host", undefined], ["--port", undefined],
+                // No schema default here: the source's is seed 003's airflow, the target's the Deployment's (or airflow with --to).
+                ["--from-schema", undefined], ["--to-schema", undefined], ["--schema", undefined],
+                ["--tables", undefined], ["--force", false], ["--batch-size", "1000"], ["--progress-every", "10000"], ["--connect-timeout", "15"], ["--statement-timeout", "60"],
+            ],
         );
-        assert.ok(migrate.options.filter((o) => o.mandatory).map((o) => o.long).join() === "--from,--to");
+        // The target is --to or --stack with --deployment: only --from is mandatory.
+        assert.ok(migrate.options.filter((o) => o.mandatory).map((o) => o.long).join() === "--from");
     });
 });
