@@ -6,7 +6,7 @@ export const registerMigrate: Register = (program, setExit) => {
     timeoutOptions(program
         .command("migrate")
         .description("copy an Airflow's metadata into a new Deployment's database (seed 003) in one transaction, without pg_dump")
-        .requiredOption("--from <url>", "the old Airflow's metadata database, postgresql://user[:password]@host:port/db (or the password in ~/.pgpass); a password with / # ? @ % must be percent-encoded")
+        .requiredOption("--from <url>", "the old Airflow's metadata database, postgresql://user@host:port/db with the password in the URL, PGPASSWORD or ~/.pgpass; a password with / # ? @ % must be percent-encoded")
         .option("--to <url>", "the new Deployment's metadata database (or --stack and --deployment)")
         .option("-s, --stack <name>", "take the target from this stack's Deployment: its server, database, schema and user")
         .option("--stack-file <path>", "read the stack's config from this file instead of stacks/Pulumi.<name>.yaml")
