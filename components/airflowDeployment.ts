@@ -10,6 +10,7 @@ import type { HoustonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
 import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
 import { DeploymentNames, EngineKind } from "./names";
+import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
 import { DeploymentAccess } from "./postgres/deploymentAccess";
 import { FailoverRoles, FailoverUsers } from "./postgres/failoverRoles";
 import { FenceFunction, FenceMechanism } from "./postgres/fenceFunction";
@@ -133,8 +134,9 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         const credentials = args.adminPasswordSecretArn !== undefined ? { passwordSecretArn: args.adminPasswordSecretArn } : { password: args.adminPassword };
         const connection = { host: server.host, port: server.port, user: server.adminUser, ...credentials, database: "postgres", sslmode: (server.sslmode ?? "require") as PgSslMode };
         // Failover with customer-managed users: the Astro role is the data role both planes' login roles use.
-        const customer = args.failover?.users === "customer" && server.engine === "postgres";
-        if (args.failover && server.engine === "postgres") {
+        const features = ENGINE_FEATURES[server.engine];
+        const customer = args.failover?.users === "customer" && features.failover;
+        if (args.failover && features.failover) {
             this.failover = new FailoverRoles(`${name}`, {
                 ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
                 planes: args.failover.planes, orchestratorUser: args.failover.orchestratorUser, users: args.failover.users,
@@ -148,27 +150,33 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         }
         const failover = this.failover;
 
-        this.access = server.engine === "mysql"
-            ? new MysqlDeploymentAccess(`${name}`, {
-                database: names.database,
-                user: names.user,
-                loginEnabled: args.loginEnabled,
-                protect: args.protect,
-            }, { parent: this, provider: args.databaseProvider })
-            : new DeploymentAccess(`${name}`, {
-                database: names.database,
-                user: names.user,
-                schema: args.schema,
-                adminUser: server.adminUser,
-                loginEnabled: args.loginEnabled,
-                protect: args.protect,
-                // Seed 004: the owner role owns the database; the login roles get CONNECT in the grant chain.
-                databaseOwner: failover?.databaseOwner,
-                ownerAccess: failover?.ownerAccess,
-                connectRoles: failover?.connectRoles,
-                sharedDataRole: customer,
-                members: customer ? { roles: failover!.connectRoles, connection } : undefined,
-            }, { parent: this, provider: args.databaseProvider });
+        switch (server.engine) {
+            case "mysql":
+                this.access = new MysqlDeploymentAccess(`${name}`, {
+                    database: names.database,
+                    user: names.user,
+                    loginEnabled: args.loginEnabled,
+                    protect: args.protect,
+                }, { parent: this, provider: args.databaseProvider });
+                break;
+            case "postgres":
+                this.access = new DeploymentAccess(`${name}`, {
+                    database: names.database,
+                    user: names.user,
+                    schema: args.schema,
+                    adminUser: server.adminUser,
+                    loginEnabled: args.loginEnabled,
+                    protect: args.protect,
+                    // Seed 004: the owner role owns the database; the login roles get CONNECT in the grant chain.
+                    databaseOwner: failover?.databaseOwner,
+                    ownerAccess: failover?.ownerAccess,
+                    connectRoles: failover?.connectRoles,
+                    sharedDataRole: customer,
+                    members: customer ? { roles: failover!.connectRoles, connection } : undefined,
+                }, { parent: this, provider: args.databaseProvider });
+                break;
+            default: this.access = unknownEngine(server.engine);
+        }
 
         if (failover && (args.failover!.terminate ?? "function") === "function") {
             // In the database once it exists, and once the admin holds what it needs to signal. It rewrites
@@ -186,7 +194,7 @@ export class AirflowDeploymentDatabase extends pulumi.ComponentResource {
         // Where a role reaches the Deployment's database; the secret connection strings come from components/astronomer.
         const endpointAs = (u: pulumi.Input<string>, p: pulumi.Input<string>): DbEndpointInput => ({
             engine: server.engine, host: server.host, port: server.port, database: names.database, user: u, password: p,
-            sslmode: server.engine === "postgres" ? (server.sslmode ?? "require") as PgSslMode : undefined,
+            sslmode: features.sslmode ? (server.sslmode ?? "require") as PgSslMode : undefined,
         });
         const endpoint = endpointAs(user, password);
         this.metadataConnection = metadataConnectionOutput(endpoint);

@@ -12,6 +12,7 @@
  */
 import { AIRFLOW_CONNECTION_DEFAULTS as AIRFLOW, Executor } from "./astronomer/facts";
 import type { EngineKind } from "./names";
+import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
 
 /** Per-Deployment overrides (config `deployments[].connections`). */
 export interface ConnectionSettings {
@@ -173,9 +174,19 @@ export function sameFamilyClasses(instanceClass: string): string[] {
     return sizes.map((s) => `db.${family}.${s}`);
 }
 
+/** RDS's default parameter group's `max_connections` formula, as RDS writes it. */
+const RDS_MAX_CONNECTIONS_FORMULA: Record<EngineKind, string> = {
+    postgres: "LEAST(DBInstanceClassMemory/9531392, 5000)",
+    mysql: "DBInstanceClassMemory/12582880",
+};
+
 /** RDS's default `max_connections` for a class's memory (the default parameter group's formula). */
 export function rdsDefaultMaxConnections(engine: EngineKind, memoryBytes: number): number {
-    return engine === "postgres" ? Math.min(Math.floor(memoryBytes / 9531392), 5000) : Math.floor(memoryBytes / 12582880);
+    switch (engine) {
+        case "postgres": return Math.min(Math.floor(memoryBytes / 9531392), 5000);
+        case "mysql": return Math.floor(memoryBytes / 12582880);
+        default: return unknownEngine(engine);
+    }
 }
 
 /** PostgreSQL's `superuser_reserved_connections` default. */
@@ -202,9 +213,14 @@ export type ServerInput =
 
 /** Reserved slots by engine; RDS PostgreSQL keeps two more for rds_superuser. */
 export function reservedSlots(engine: EngineKind, rds: boolean): ServerCapacity["reserved"] {
-    if (engine !== "postgres") return [];
-    const r = [{ setting: "superuser_reserved_connections", slots: PG_SUPERUSER_RESERVED }];
-    return rds ? [...r, { setting: "rds.rds_superuser_reserved_connections", slots: RDS_SUPERUSER_RESERVED }] : r;
+    switch (engine) {
+        case "postgres": {
+            const r = [{ setting: "superuser_reserved_connections", slots: PG_SUPERUSER_RESERVED }];
+            return rds ? [...r, { setting: "rds.rds_superuser_reserved_connections", slots: RDS_SUPERUSER_RESERVED }] : r;
+        }
+        case "mysql": return [];
+        default: return unknownEngine(engine);
+    }
 }
 
 export function serverCapacity(s: ServerInput): ServerCapacity {
@@ -221,7 +237,7 @@ export function serverCapacity(s: ServerInput): ServerCapacity {
     if (s.kind === "existing") return withMax(undefined, "unknown", "unknown: set servers[].existing.maxConnections, or run `astro-db audit` to read it from the server");
     const gib = rdsInstanceMemoryGiB(s.instanceClass);
     if (gib === undefined) return withMax(undefined, "unknown", `unknown: ${s.instanceClass} is not in astro-db's instance class table; set servers[].rds.maxConnections`);
-    const formula = s.engine === "postgres" ? "LEAST(DBInstanceClassMemory/9531392, 5000)" : "DBInstanceClassMemory/12582880";
+    const formula = RDS_MAX_CONNECTIONS_FORMULA[s.engine];
     return withMax(rdsDefaultMaxConnections(s.engine, gib * GIB), "rds-formula", `RDS default ${formula} for ${s.instanceClass} (${gib} GiB)`);
 }
 
@@ -284,7 +300,7 @@ export function overMessage(a: ServerAssessment, before?: ServerAssessment): str
     const larger = largerClassThatFits(a);
     const fixes = [
         larger ? `a larger instance class (${larger} fits)` : a.instanceClass ? "a larger instance class (none of this family fits: another family, or set max_connections)" : "a larger max_connections on the server",
-        ...(a.engine === "postgres" && noBouncer.length ? [`PgBouncer (pgbouncer: true: ${pgbouncer} server connections each) for ${noBouncer.slice(0, 3).join(", ")}`] : []),
+        ...(ENGINE_FEATURES[a.engine].pgbouncer && noBouncer.length ? [`PgBouncer (pgbouncer: true: ${pgbouncer} server connections each) for ${noBouncer.slice(0, 3).join(", ")}`] : []),
         "moving Deployments to another server (deployments[].server)",
     ];
     return `server ${a.server}${a.instanceClass ? ` (${a.instanceClass})` : ""}: its ${a.deployments.length} Deployment(s) may hold ${a.total} connections, ` +

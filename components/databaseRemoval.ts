@@ -3,6 +3,7 @@ import { resolveAdminPassword } from "./adminPassword";
 import { EngineKind } from "./names";
 import { pgSsl, type PgSslMode } from "../engines/postgres/client";
 import { removalStatements } from "../engines/removal";
+import { unknownEngine } from "../engines/model";
 
 export { removalStatements };
 
@@ -36,7 +37,8 @@ async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
     // The password as it is now: RDS may have rotated it since the inputs were recorded.
     const c = { ...inputs.connection, password: await resolveAdminPassword(inputs.connection) };
     const statements = removalStatements(inputs.engine, inputs.database, inputs.roles);
-    if (inputs.engine === "postgres") {
+    switch (inputs.engine) {
+    case "postgres": {
         const { Client } = await import("pg");
         // No sslmode given: no TLS, as before; otherwise libpq's meaning (engines/postgres/client.ts).
         const ssl = c.sslmode === undefined ? false : pgSsl(c.sslmode as PgSslMode);
@@ -47,7 +49,9 @@ async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
         } finally {
             await client.end();
         }
-    } else {
+        return;
+    }
+    case "mysql": {
         const mysql = await import("mysql2/promise");
         const conn = await mysql.createConnection({ host: c.host, port: c.port, user: c.user, password: c.password, ssl: c.sslmode === "disable" ? undefined : {} });
         try {
@@ -55,6 +59,9 @@ async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
         } finally {
             await conn.end();
         }
+        return;
+    }
+    default: return unknownEngine(inputs.engine);
     }
 }
 

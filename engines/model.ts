@@ -19,6 +19,26 @@ export function unknownEngine(engine: never): never {
     throw new Error(`unknown database engine ${JSON.stringify(engine)}`);
 }
 
+/**
+ * What callers elsewhere decide by engine, one entry per engine (engines/index.ts ENGINES carries
+ * it too): a new engine is a compile error until it says what it supports.
+ */
+export interface EngineFeatures {
+    /** PgBouncer in front of the Deployment's database (it speaks only the PostgreSQL protocol). */
+    pgbouncer: boolean;
+    /** libpq's sslmode on connections and endpoints. */
+    sslmode: boolean;
+    /** A schema other than the default inside the Deployment's database. */
+    schemas: boolean;
+    /** Failover roles (seed 004): owner, terminator and per-plane login roles. */
+    failover: boolean;
+}
+
+export const ENGINE_FEATURES: Record<EngineKind, EngineFeatures> = {
+    postgres: { pgbouncer: true, sslmode: true, schemas: true, failover: true },
+    mysql: { pgbouncer: false, sslmode: false, schemas: false, failover: false },
+};
+
 /* ---------------------------------------------------------------- translators */
 
 /** What a translator reads of a declared resource (cli/graph.ts GraphResource has it all). */

@@ -18,6 +18,7 @@
  *   database name is only portable if encoding leaves it unchanged, as it does for the names
  *   astro-db derives (`airflow_db_<id>`).
  */
+import { ENGINE_FEATURES } from "../../engines/model";
 import { PG_SSLMODES } from "../../engines/postgres/client";
 import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } from "./facts";
 
@@ -98,7 +99,7 @@ export function adminConnection(e: Omit<DbEndpoint, "database" | "password"> & {
  * PgBouncer speaks only the PostgreSQL protocol.
  */
 export function pgbouncerJson(e: DbEndpoint): HoustonConnectionJson {
-    if (e.engine !== "postgres") {
+    if (!ENGINE_FEATURES[e.engine].pgbouncer) {
         throw new Error(
             `PgBouncer works only with PostgreSQL, and this endpoint is ${e.engine}: turn PgBouncer off for this Deployment and use the connection strings instead`,
         );
@@ -181,7 +182,7 @@ function connectionString(e: DbEndpoint, prefix: string, needsDatabase: boolean,
 
 /** Validates an endpoint and returns the host without brackets. Messages never quote secrets. */
 function checkedEndpoint(e: DbEndpoint, noPassword = false): { host: string } {
-    if (e.engine !== "postgres" && e.engine !== "mysql") {
+    if (!Object.hasOwn(ENGINE_FEATURES, e.engine)) {
         throw new Error(`unknown database engine "${String(e.engine)}": use postgres or mysql`);
     }
     const host = e.host.replace(/^\[(.*)\]$/, "$1");
@@ -201,9 +202,9 @@ function checkedEndpoint(e: DbEndpoint, noPassword = false): { host: string } {
         if (value.includes("\0")) throw new Error(`the ${what} contains a NUL character, which database clients cannot send`);
     }
     if (e.sslmode !== undefined) {
-        if (e.engine === "mysql") {
+        if (!ENGINE_FEATURES[e.engine].sslmode) {
             throw new Error(
-                "sslmode is a PostgreSQL setting and this endpoint is mysql: leave it unset and configure TLS for MySQL through Airflow's sql_alchemy_connect_args",
+                `sslmode is a PostgreSQL setting and this endpoint is ${e.engine}: leave it unset and configure TLS for MySQL through Airflow's sql_alchemy_connect_args`,
             );
         }
         if (!(PG_SSLMODES as readonly string[]).includes(e.sslmode)) {

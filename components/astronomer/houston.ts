@@ -7,6 +7,7 @@
  * `deploymentUuid` to make an upsert an update).
  */
 import { metadataConnection, pgbouncerJson, resultBackendConnection, type DbEndpoint } from "./connections";
+import { ENGINE_FEATURES } from "../../engines/model";
 import { EXECUTORS, HOUSTON, type Executor, type HoustonConnectionJson } from "./facts";
 
 const F = HOUSTON.deploymentFields;
@@ -67,7 +68,7 @@ export function houstonVariables(input: HoustonVariablesInput): HoustonVariables
     if (!(EXECUTORS as readonly string[]).includes(input.executor)) {
         throw new Error(`executor "${String(input.executor)}" is not one of ${EXECUTORS.join(", ")}`);
     }
-    if (input.pgbouncer && input.endpoint.engine !== "postgres") {
+    if (input.pgbouncer && !ENGINE_FEATURES[input.endpoint.engine].pgbouncer) {
         throw new Error(
             `PgBouncer works only with PostgreSQL, and the database of Deployment "${input.releaseName}" is ${input.endpoint.engine}: turn PgBouncer off for it`,
         );
