@@ -29,6 +29,7 @@ const RESERVED_ROLES = new Set(["postgres", "public", "rdsadmin", "rdsrepladmin"
 import { DEFAULT_PORTS, PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
 
 import { ConfigError, PROJECT } from "./configError";
+import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
 
 export { ConfigError, PROJECT };
 
@@ -325,10 +326,10 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
             servers.push({ kind: "rds", name: s.name, engine: s.engine, rds: { ...s.rds, network } });
         } else if (s.existing) {
             const e = s.existing;
-            if (s.engine === "mysql" && e.sslmode) add(`${key}.existing.sslmode`, "sslmode is a PostgreSQL setting: remove it for a MySQL server");
+            if (!ENGINE_FEATURES[s.engine].sslmode && e.sslmode) add(`${key}.existing.sslmode`, "sslmode is a PostgreSQL setting: remove it for a MySQL server");
             servers.push({
                 kind: "existing", name: s.name, engine: s.engine, host: e.host, port: e.port ?? DEFAULT_PORTS[s.engine],
-                adminUser: e.adminUser, adminPassword: cfg.serverPasswords[s.name], sslmode: s.engine === "postgres" ? e.sslmode ?? "require" : undefined, superuser: e.superuser,
+                adminUser: e.adminUser, adminPassword: cfg.serverPasswords[s.name], sslmode: ENGINE_FEATURES[s.engine].sslmode ? e.sslmode ?? "require" : undefined, superuser: e.superuser,
                 maxConnections: e.maxConnections,
             });
         }
@@ -363,16 +364,7 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         }
         const engine = server.engine;
         const names = deploymentNames(d.release, cfg.platformRelease, d.overrides);
-        const nameChecks: [string, string[]][] = engine === "postgres"
-            ? [
-                [`${key}.overrides.database`, checkPgIdentifier(names.database)],
-                [`${key}.overrides.user`, checkPgIdentifier(names.user)],
-                [`${key}.schema`, checkPgSchema(d.schema)],
-            ]
-            : [
-                [`${key}.overrides.database`, checkMysqlDatabase(names.database)],
-                [`${key}.overrides.user`, checkMysqlUser(names.user)],
-            ];
+        const nameChecks: [string, string[]][] = engineNameChecks(engine, key, names, d.schema);
         nameChecks.push([`${key}.overrides.namespace`, checkK8sNamespace(names.namespace)]);
         for (const secretName of Object.values(names.secrets)) nameChecks.push([`${key}.release`, checkK8sName(secretName)]);
         if (d.failover) {
@@ -396,13 +388,13 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
         claim(`database on server ${serverName}`, names.database, `${key}`);
         claim(`user on server ${serverName}`, names.user, `${key}`);
 
-        if (d.pgbouncer && engine !== "postgres") {
+        if (d.pgbouncer && !ENGINE_FEATURES[engine].pgbouncer) {
             add(`${key}.pgbouncer`, `PgBouncer (and its *ConnectionJson form) applies to PostgreSQL only; server "${serverName}" is ${engine}: set pgbouncer: false`);
         }
-        if (engine !== "postgres" && d.schema !== "public") {
+        if (!ENGINE_FEATURES[engine].schemas && d.schema !== "public") {
             add(`${key}.schema`, "schemas are a PostgreSQL setting: remove it for a MySQL Deployment");
         }
-        if (d.failover && engine !== "postgres") {
+        if (d.failover && !ENGINE_FEATURES[engine].failover) {
             add(`${key}.failover`, "data-plane failover roles are PostgreSQL only: remove failover for a MySQL Deployment");
         }
         for (const [k, m] of checkConnectionSettings({ release: d.release, executor: d.executor, pgbouncer: d.pgbouncer, connections: d.connections })) add(`${key}.connections.${k}`, m);
@@ -480,6 +472,22 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
 }
 
 /** Pulumi stores structured config as JSON text and scalars as plain text. */
+/** A Deployment's database, user and schema names as its engine spells them. */
+function engineNameChecks(engine: EngineKind, key: string, names: DeploymentNames, schema: string): [string, string[]][] {
+    switch (engine) {
+        case "postgres": return [
+            [`${key}.overrides.database`, checkPgIdentifier(names.database)],
+            [`${key}.overrides.user`, checkPgIdentifier(names.user)],
+            [`${key}.schema`, checkPgSchema(schema)],
+        ];
+        case "mysql": return [
+            [`${key}.overrides.database`, checkMysqlDatabase(names.database)],
+            [`${key}.overrides.user`, checkMysqlUser(names.user)],
+        ];
+        default: return unknownEngine(engine);
+    }
+}
+
 function parseRaw(text: string): unknown {
     try {
         return JSON.parse(text);

@@ -14,6 +14,7 @@ import { RdsServer } from "../components/aws";
 import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../components/mysql";
 import { DatabaseRemoval } from "../components/databaseRemoval";
 import { isoDay, retentionState, RetentionState } from "../components/retention";
+import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
 import { ConfigError, DeploymentSpec, KubernetesSpec, rdsServerArgs, ServerSpec, StackSpec } from "./config";
 
 /** A server as the rest of the program uses it: where it is, who administers it, and its provider. */
@@ -56,7 +57,7 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         // protect goes to the instance only (RdsServer's `protect` arg), not to the groups an upgrade or a rename replaces.
         rds = new RdsServer(spec.name, { ...rdsServerArgs(spec, retentionDays, network), protect });
         // The master user is a member of rds_superuser, which holds pg_signal_backend.
-        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: spec.engine === "postgres" ? "require" : undefined, adminSignals: true };
+        endpoint = { engine: spec.engine, host: rds.address, port: rds.port, adminUser: rds.adminUser, sslmode: ENGINE_FEATURES[spec.engine].sslmode ? "require" : undefined, adminSignals: true };
         adminPassword = rds.adminPassword;
         if (rds.passwordMode === "secretsManager") adminPasswordSecretArn = rds.masterUserSecretArn as pulumi.Output<string>;
         superuser = false; // the RDS master user is no superuser
@@ -66,24 +67,31 @@ export function createServer(spec: ServerSpec, protect: boolean, retentionDays: 
         adminPassword = spec.adminPassword === undefined ? undefined : pulumi.secret(spec.adminPassword);
         superuser = spec.superuser;
     }
-    const provider = spec.engine === "mysql"
-        ? new mysql.Provider(`${spec.name}-mysql`, {
-            endpoint: pulumi.all([endpoint.host, endpoint.port]).apply(([host, port]) => mysqlProviderEndpoint(host, port)),
-            username: endpoint.adminUser,
-            password: adminPassword,
-            // TLS always (RDS refuses plain connections anyway: require_secure_transport=1).
-            tls: MYSQL_PROVIDER_TLS,
-        })
-        : new postgresql.Provider(`${spec.name}-postgresql`, {
-            host: endpoint.host,
-            port: endpoint.port,
-            username: endpoint.adminUser,
-            password: adminPassword,
-            database: "postgres",
-            sslmode: endpoint.sslmode,
-            superuser,
-            connectTimeout: 15,
-        });
+    let provider: pulumi.ProviderResource;
+    switch (spec.engine) {
+        case "mysql":
+            provider = new mysql.Provider(`${spec.name}-mysql`, {
+                endpoint: pulumi.all([endpoint.host, endpoint.port]).apply(([host, port]) => mysqlProviderEndpoint(host, port)),
+                username: endpoint.adminUser,
+                password: adminPassword,
+                // TLS always (RDS refuses plain connections anyway: require_secure_transport=1).
+                tls: MYSQL_PROVIDER_TLS,
+            });
+            break;
+        case "postgres":
+            provider = new postgresql.Provider(`${spec.name}-postgresql`, {
+                host: endpoint.host,
+                port: endpoint.port,
+                username: endpoint.adminUser,
+                password: adminPassword,
+                database: "postgres",
+                sslmode: endpoint.sslmode,
+                superuser,
+                connectTimeout: 15,
+            });
+            break;
+        default: return unknownEngine(spec.engine);
+    }
     return { spec, endpoint, adminPassword, adminPasswordSecretArn, provider, rds };
 }
 
