@@ -4,8 +4,10 @@
  * carry the password.
  */
 import { maskUrl } from "./maskUrl";
-import { Client, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
-import { connectionLimits, parseServerUrl } from "./input";
+import * as fs from "fs";
+import { Client, type ClientConfig, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
+import { connectionLimits, InputError, parseServerUrl } from "./input";
+import { isPgSslMode, PG_SSLMODES, pgSsl } from "../engines/postgres/client";
 export { PrivilegeWarningError, queryChecked } from "../engines/postgres/checkedQuery";
 
 export interface AdminUrl {
@@ -45,7 +47,7 @@ export { maskUrl };
 export async function connectPg(url: string, o: { option: string; applicationName: string; statementTimeout?: boolean }): Promise<Client> {
     const bounded = o.statementTimeout ?? true;
     const client = new Client({
-        connectionString: url,
+        ...urlClientConfig(url, o.option),
         connectionTimeoutMillis: connectionLimits().connectSeconds * 1000,
         ...(bounded ? { statement_timeout: connectionLimits().statementSeconds * 1000, query_timeout: (connectionLimits().statementSeconds + connectionLimits().connectSeconds) * 1000 } : {}),
         application_name: o.applicationName,
@@ -59,6 +61,35 @@ export async function connectPg(url: string, o: { option: string; applicationNam
         throw new Error(`cannot connect to ${maskUrl(url)} (${o.option}): ${pgErrorMessage(err)}`);
     }
     return client;
+}
+
+/**
+ * pg's settings for a connection URL: the URL's `sslmode` takes libpq's meaning through the one mapping
+ * the dynamic providers use too (engines/postgres/client.ts pgSsl), not pg's own parsing of it (which
+ * differs on allow and verify-ca); `sslrootcert`/`sslcert`/`sslkey` files go into that TLS setting.
+ * A URL without sslmode is left to pg as before (no TLS unless PGSSLMODE says otherwise).
+ */
+export function urlClientConfig(url: string, option: string): Pick<ClientConfig, "connectionString" | "ssl"> {
+    let u: URL;
+    try {
+        u = new URL(url);
+    } catch {
+        return { connectionString: url };
+    }
+    const mode = u.searchParams.get("sslmode");
+    if (mode === null) return { connectionString: url };
+    if (!isPgSslMode(mode)) throw new InputError(`${option}: sslmode=${mode} is not one of ${PG_SSLMODES.join(", ")}`);
+    const files: Record<string, string> = {};
+    for (const [param, key] of [["sslrootcert", "ca"], ["sslcert", "cert"], ["sslkey", "key"]] as const) {
+        const file = u.searchParams.get(param);
+        u.searchParams.delete(param);
+        if (file !== null) files[key] = file;
+    }
+    u.searchParams.delete("sslmode");
+    const ssl = pgSsl(mode);
+    const withFiles = ssl === false || ssl === undefined || ssl === true || Object.keys(files).length === 0 ? ssl
+        : { ...ssl, ...Object.fromEntries(Object.entries(files).map(([k, f]) => [k, fs.readFileSync(f, "utf8")])) };
+    return { connectionString: u.toString(), ssl: withFiles };
 }
 
 /** A catalog read bounded by the statement timeout even on a client whose other statements are not. */

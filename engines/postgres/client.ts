@@ -16,8 +16,18 @@ export type PgSslMode = (typeof PG_SSLMODES)[number];
 export function pgSsl(sslmode: PgSslMode | undefined): ClientConfig["ssl"] {
     return sslmode === "disable" || sslmode === "allow" ? false
         : sslmode === "verify-full" ? { rejectUnauthorized: true }
-            : sslmode === "verify-ca" ? { rejectUnauthorized: true, checkServerIdentity: () => undefined }
+            : sslmode === "verify-ca" ? { rejectUnauthorized: true, checkServerIdentity: anyHostName }
                 : { rejectUnauthorized: false };
+}
+
+/** verify-ca's host name check: none (one function, so two configs for the same sslmode compare equal). */
+function anyHostName(): undefined {
+    return undefined;
+}
+
+/** Whether `s` is one of libpq's sslmode values. */
+export function isPgSslMode(s: string): s is PgSslMode {
+    return (PG_SSLMODES as readonly string[]).includes(s);
 }
 
 /** Where and as whom to connect. */
