@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import { checkHost, checkPort, EngineKind } from "../components/names";
 import { safeDecode, urlPasswordProblem } from "./maskUrl";
+import { DEFAULT_PORTS } from "../components/astronomer/connections";
 
 /** A bad option or option value: exit code 2, nothing was done. */
 export class InputError extends Error {
@@ -22,7 +23,7 @@ export const URL_SCHEMES: Record<EngineKind, readonly string[]> = { postgres: ["
 /** The engine an admin URL's scheme names; PostgreSQL for any other (its parser then names the schemes it takes). */
 export function engineOfUrl(url: string): EngineKind {
     const scheme = /^\s*([a-z][a-z0-9+.-]*:)\/\//i.exec(url)?.[1].toLowerCase();
-    return (Object.keys(URL_SCHEMES) as EngineKind[]).find((e) => e !== "postgres" && scheme !== undefined && URL_SCHEMES[e].includes(scheme)) ?? "postgres";
+    return (Object.keys(URL_SCHEMES) as EngineKind[]).find((e) => scheme !== undefined && URL_SCHEMES[e].includes(scheme)) ?? "postgres";
 }
 const URL_EXAMPLES: Record<EngineKind, string> = {
     postgres: "postgresql://user:<password>@host:5432/postgres",
@@ -62,7 +63,7 @@ export function parseServerUrl(option: string, text: string, engines: readonly E
     if (host === "") throw new InputError(`${option} names no host: expected ${URL_EXAMPLES[engine]}`);
     const hostProblems = checkHost(safeDecode(host));
     if (hostProblems.length) throw new InputError(`${option}: its host is ${hostProblems[0]}`);
-    const port = url.port === "" ? (engine === "postgres" ? 5432 : 3306) : Number(url.port);
+    const port = url.port === "" ? DEFAULT_PORTS[engine] : Number(url.port);
     const portProblems = checkPort(port);
     if (portProblems.length) throw new InputError(`${option}: the port ${portProblems[0]}`);
     return { engine, url, host, port };

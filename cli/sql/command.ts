@@ -7,6 +7,7 @@ import * as sql from "../../engines/postgres/statements";
 import { mysqlSqlSections } from "../mysql/script";
 import { translateGraph, stackServerContext } from "./registry";
 import { renderPsql } from "../../engines/postgres/render";
+import type { EngineKind, SqlStep } from "../../engines/model";
 
 export interface SqlOptions {
     deployment?: string;
@@ -31,6 +32,21 @@ export function graphSql(graph: StackGraph, o: SqlOptions = {}): string {
         throw new Error(`stack "${stack}" has no Deployment "${o.deployment}" (Deployments: ${graph.spec.deployments.map((d) => d.release).join(", ")})`);
     }
     const { steps, warnings } = translateGraph(graph, { deployment: o.deployment, server: o.server });
+    const sections = (Object.keys(SQL_SECTIONS) as EngineKind[]).flatMap((engine) => SQL_SECTIONS[engine](stack, graph, steps, warnings, o));
+    if (sections.length === 0) {
+        return `-- astro-db sql --stack ${stack}: no SQL${o.deployment ? ` for Deployment ${o.deployment}` : ""}\n${warnings.map((w) => `-- WARNING: ${w}\n`).join("")}`;
+    }
+    return sections.join("\n");
+}
+
+/** Per engine, its servers' scripts from the stack's translated steps; `sql` prints them in this order. */
+const SQL_SECTIONS: Record<EngineKind, (stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: SqlOptions) => string[]> = {
+    postgres: postgresSqlSections,
+    mysql: mysqlSqlSections,
+};
+
+/** Per PostgreSQL server of the stack, its psql script. */
+function postgresSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: SqlOptions): string[] {
     const sections: string[] = [];
     for (const server of graph.spec.servers) {
         const mine = steps.filter((s) => s.server === server.name && s.engine === "postgres");
@@ -55,9 +71,5 @@ export function graphSql(graph: StackGraph, o: SqlOptions = {}): string {
             ].filter(Boolean),
         }));
     }
-    sections.push(...mysqlSqlSections(stack, graph, steps, warnings, o));
-    if (sections.length === 0) {
-        return `-- astro-db sql --stack ${stack}: no SQL${o.deployment ? ` for Deployment ${o.deployment}` : ""}\n${warnings.map((w) => `-- WARNING: ${w}\n`).join("")}`;
-    }
-    return sections.join("\n");
+    return sections;
 }

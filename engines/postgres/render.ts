@@ -46,7 +46,7 @@ export interface PsqlScriptOptions {
     maintenanceDatabase: string;
     /** Passwords to print in clear (role -> password); every other password is a psql variable. */
     passwords?: ReadonlyMap<string, string>;
-    warnings?: string[];
+    warnings?: readonly string[];
 }
 
 const RUN_VARIABLE = "astro_db_run";
