@@ -13,6 +13,8 @@
  * replace) and a later refresh or delete logs in with it.
  */
 
+import type * as pulumi from "@pulumi/pulumi";
+
 /** Where a provider finds the admin password (see the module comment). */
 export interface AdminPasswordSource {
     password?: string;
@@ -21,6 +23,11 @@ export interface AdminPasswordSource {
 }
 
 /** `c` without `passwordSecretArn`, for a diff. */
+/** A dynamic resource's options with its stored admin `connection` output a secret too (masked in diffs, encrypted in state). */
+export function connectionSecretOptions(opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+    return { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] };
+}
+
 export function withoutSecretArn<T extends AdminPasswordSource>(c: T): Omit<T, "passwordSecretArn"> {
     const { passwordSecretArn: _arn, ...rest } = c;
     return rest;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { resolveAdminPassword } from "./adminPassword";
+import { connectionSecretOptions, resolveAdminPassword } from "./adminPassword";
 import { EngineKind } from "./names";
 import { pgSsl, type PgSslMode } from "../engines/postgres/client";
 import { removalStatements } from "../engines/removal";
@@ -112,6 +112,6 @@ export class DatabaseRemoval extends pulumi.dynamic.Resource {
             removeOn: args.removeOn,
             removedAt: undefined,
             // The connection (a password the stack gives included) is stored with the removal: encrypted, as every credential.
-        }, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] });
+        }, connectionSecretOptions(opts));
     }
 }

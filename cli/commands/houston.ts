@@ -1,20 +1,10 @@
 /** `astro-db houston`: the Houston mutation and variables that hand a Deployment's database to the platform (seed 000 step 6; cli/houston.ts). */
 import { Option } from "commander";
 import { type Register, stackCommandOptions } from "../command";
+import type { HoustonOptions } from "../houston";
 
-interface HoustonCliOptions {
-    stack: string;
-    stackFile?: string;
-    deployment: string;
-    create?: boolean;
-    workspace?: string;
-    deploymentUuid?: string;
-    label?: string;
-    outputs?: string;
-    out?: string;
-    showSecrets: boolean;
-    format: string;
-}
+/** commander's names for HoustonOptions: --stack-file for `file`, --create for `mutation`, plus --format. */
+type HoustonCliOptions = Omit<HoustonOptions, "file" | "mutation"> & { stackFile?: string; create?: boolean; format: string };
 
 export const registerHouston: Register = (program, setExit) => {
     stackCommandOptions(program.command("houston").description("print the Houston GraphQL mutation (createDeployment or upsertDeployment) and its variables that hand a Deployment's database to the platform (seed 000 step 6); credentials masked unless --show-secrets"))

@@ -27,7 +27,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { withoutSecretArn } from "../adminPassword";
+import { connectionSecretOptions, withoutSecretArn } from "../adminPassword";
 import { queryChecked } from "../../engines/postgres/checkedQuery";
 import { dropFenceFunctionSql, FENCE_FUNCTION, FENCE_FUNCTION_KIND, FenceFunctionNames, fenceFunctionProblems, fenceFunctionSetupSql, readFenceFunction } from "../../engines/postgres/fence";
 import { PgConnection, PgConnectionArgs, pgConnectionOutput, withAdminClient } from "./roleMembership";
@@ -153,6 +153,6 @@ export class FenceFunction extends pulumi.dynamic.Resource {
             connection: pulumi.secret(connection),
             owner: undefined,
             problems: undefined,
-        }, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"] });
+        }, connectionSecretOptions(opts));
     }
 }

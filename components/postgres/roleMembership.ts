@@ -24,7 +24,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
-import { resolveAdminPassword, withoutSecretArn } from "../adminPassword";
+import { connectionSecretOptions, resolveAdminPassword, withoutSecretArn } from "../adminPassword";
 import { queryChecked } from "../../engines/postgres/checkedQuery";
 import { pgClientConfig, type PgSslMode } from "../../engines/postgres/client";
 import {
@@ -276,9 +276,6 @@ export class RoleMembership extends pulumi.dynamic.Resource {
             connection: pulumi.secret(connection),
             grants: undefined,
             serverVersion: undefined,
-        }, {
-            ...opts,
-            additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "connection"],
-        });
+        }, connectionSecretOptions(opts));
     }
 }
