@@ -70,7 +70,7 @@ describe("the stack program under Pulumi's mocks", function () {
             });
 
             it("grants exactly seed 000's privileges; the grants on the database one after another, the others once the database and the role exist", () => {
-                // A Deployment without failover: failover's CONNECT grants join the chain (test/unit/postgres/failoverRoles.test.ts).
+                // A Deployment without failover: failover's CONNECT grants join the chain (test/unit/components/postgres/failoverRoles.test.ts).
                 const d = g.spec.deployments.find((x) => !x.failover)!;
                 const chain = g.resources.filter((r) => r.parent === d.release && /grant|default|public-connect/.test(r.name));
                 assert.deepStrictEqual(chain.map((r) => r.name), [

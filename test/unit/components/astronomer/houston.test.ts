@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { type DbEndpoint, metadataConnection, pgbouncerJson, resultBackendConnection } from "../../../components/astronomer/connections";
-import { houstonVariables } from "../../../components/astronomer/houston";
+import { type DbEndpoint, metadataConnection, pgbouncerJson, resultBackendConnection } from "../../../../components/astronomer/connections";
+import { houstonVariables } from "../../../../components/astronomer/houston";
 
 const endpoint: DbEndpoint = {
     engine: "postgres",

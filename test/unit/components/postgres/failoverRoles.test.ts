@@ -4,8 +4,8 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { deploymentNames } from "../../../components/names";
-import { ROLE_MEMBERSHIP_KIND } from "../../../components/postgres/roleMembership";
+import { deploymentNames } from "../../../../components/names";
+import { ROLE_MEMBERSHIP_KIND } from "../../../../components/postgres/roleMembership";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const ADMIN_PASSWORD = "admin-pw-never-in-the-provider";
@@ -23,8 +23,8 @@ for (const preview of [false, true]) {
     describe(`FailoverRoles (${preview ? "preview" : "update"} mode)`, () => {
         let seen: Seen[];
         let registered: Registered[];
-        let mod: typeof import("../../../components/postgres/failoverRoles");
-        let deploymentMod: typeof import("../../../components/airflowDeployment");
+        let mod: typeof import("../../../../components/postgres/failoverRoles");
+        let deploymentMod: typeof import("../../../../components/airflowDeployment");
         let postgresql: typeof import("@pulumi/postgresql");
 
         beforeEach(async () => {
@@ -38,8 +38,8 @@ for (const preview of [false, true]) {
                 },
                 call: (a) => { throw new Error(`Mock not implemented: ${a.token}`); },
             }, "astro-db", "test", preview);
-            mod = await import("../../../components/postgres/failoverRoles");
-            deploymentMod = await import("../../../components/airflowDeployment");
+            mod = await import("../../../../components/postgres/failoverRoles");
+            deploymentMod = await import("../../../../components/airflowDeployment");
             postgresql = await import("@pulumi/postgresql");
         });
 
@@ -51,7 +51,7 @@ for (const preview of [false, true]) {
         const nameOf = (r: pulumi.Input<pulumi.Resource>) => registered.find((x) => x.resource === r)?.name;
         const settle = () => new Promise((r) => setTimeout(r, 50));
 
-        function make(users: "customer" | "apc", extra: Partial<import("../../../components/postgres/failoverRoles").FailoverRolesArgs> = {}) {
+        function make(users: "customer" | "apc", extra: Partial<import("../../../../components/postgres/failoverRoles").FailoverRolesArgs> = {}) {
             return new mod.FailoverRoles(release, {
                 ownerRole: names.ownerRole, terminatorRole: names.terminatorRole, loginRoles: names.loginRoles,
                 orchestratorUser: "commander_user", users, adminUser: "admin",

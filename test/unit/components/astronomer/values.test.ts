@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { parse } from "yaml";
-import { manualConnectionValues, manualConnectionValuesYaml } from "../../../components/astronomer/values";
-import { VALUES_LAYOUTS, type ValuesLayout } from "../../../components/astronomer/facts";
+import { manualConnectionValues, manualConnectionValuesYaml } from "../../../../components/astronomer/values";
+import { VALUES_LAYOUTS, type ValuesLayout } from "../../../../components/astronomer/facts";
 
 const SEED_EXAMPLE = "postgresql://example_user:example_pass@host:5432?sslmode=prefer";
 const NASTY = "postgresql://u:it's: #not a comment@host:5432?sslmode=prefer";

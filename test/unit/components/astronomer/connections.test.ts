@@ -6,7 +6,7 @@ import {
     pgbouncerJson,
     resultBackendConnection,
     type DbEndpoint,
-} from "../../../components/astronomer/connections";
+} from "../../../../components/astronomer/connections";
 
 const NASTY = "p@ss:w/o?r#d%+& x";
 const UNICODE = "пароль-密码-🔑-é";

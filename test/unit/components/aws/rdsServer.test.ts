@@ -9,7 +9,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import type * as AwsComponents from "../../../components/aws";
+import type * as AwsComponents from "../../../../components/aws";
 
 type Components = typeof AwsComponents;
 let C: Components;
@@ -151,7 +151,7 @@ const ENGINES = [
 describe("components/aws RdsServer", () => {
 before(async () => {
     await pulumi.runtime.setMocks(new Recorder().mocks(false), "astro-db", "unit", false);
-    C = await import("../../../components/aws");
+    C = await import("../../../../components/aws");
 });
 
 describe("RdsServer (update)", () => {

@@ -21,8 +21,8 @@ import {
     pgbouncerJsonOutput,
     resultBackendConnectionOutput,
     type DbEndpointInput,
-} from "../../../components/astronomer/outputs";
-import { metadataConnection, parseConnection, type DbEndpoint } from "../../../components/astronomer/connections";
+} from "../../../../components/astronomer/outputs";
+import { metadataConnection, parseConnection, type DbEndpoint } from "../../../../components/astronomer/connections";
 import { parse } from "yaml";
 
 function value<T>(out: pulumi.Output<T>): Promise<T> {

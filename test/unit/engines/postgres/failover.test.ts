@@ -3,11 +3,11 @@
  * reviewer compares with the seed, and what `astro-db sql` prints for a RoleMembership.
  */
 import * as assert from "assert";
-import type { GraphResource } from "../../../cli/graph";
-import { roleMembershipTranslator } from "../../../engines/postgres/dynamicResources";
-import type { TranslateContext } from "../../../cli/sql/registry";
-import { ensureAssumeRoleSql, failoverSetupSql, fenceConnectSql, whenNoPlaneConnectsSql, type FailoverNames } from "../../../components/postgres/failoverRoles";
-import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../components/postgres/roleMembership";
+import type { GraphResource } from "../../../../cli/graph";
+import { roleMembershipTranslator } from "../../../../engines/postgres/dynamicResources";
+import type { TranslateContext } from "../../../../cli/sql/registry";
+import { ensureAssumeRoleSql, failoverSetupSql, fenceConnectSql, whenNoPlaneConnectsSql, type FailoverNames } from "../../../../components/postgres/failoverRoles";
+import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../../components/postgres/roleMembership";
 
 const n: FailoverNames = {
     database: "airflow_db_x", ownerRole: "airflow_db_x_owner", terminatorRole: "airflow_conn_killer_x",

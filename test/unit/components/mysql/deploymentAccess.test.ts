@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import type * as MysqlComponents from "../../../components/mysql";
+import type * as MysqlComponents from "../../../../components/mysql";
 
 const GENERATED = "Generated-Pa55word-0123456789abcd";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -57,7 +57,7 @@ describe("MysqlDeploymentAccess under Pulumi's mocks", () => {
                 throw new Error(`Mock not implemented: ${args.token}`);
             },
         }, "astro-db", "unit", false);
-        M = await import("../../../components/mysql");
+        M = await import("../../../../components/mysql");
         const mysql = await import("@pulumi/mysql");
         provider = new mysql.Provider("server-mysql", { endpoint: "db.example.com:3306", username: "astroadmin", password: pulumi.secret("admin-pw"), tls: M.MYSQL_PROVIDER_TLS });
     });
@@ -163,7 +163,7 @@ describe("MysqlDeploymentAccess under Pulumi's mocks", () => {
 describe("MySQL naming and provider helpers", () => {
     let M: typeof MysqlComponents;
     before(async () => {
-        M = await import("../../../components/mysql");
+        M = await import("../../../../components/mysql");
     });
 
     it("escapes the GRANT wildcards so a grant matches exactly one database", () => {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { randomBytes } from "crypto";
-import { checkFernetKey, fernetKeyFromBase64, fernetKeyFromBytes, isFernetKey } from "../../../components/astronomer/fernet";
+import { checkFernetKey, fernetKeyFromBase64, fernetKeyFromBytes, isFernetKey } from "../../../../components/astronomer/fernet";
 
 // 32 bytes whose standard base64 contains both + and /.
 const BYTES = Buffer.from("fbef" + "ff".repeat(29) + "fe", "hex");
