@@ -25,14 +25,16 @@ import { readStackFile, runStackGraph } from "./graph";
 import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFernetKeyFile, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
 
 export type { FileOutcome } from "./manifests";
-import { connectAdmin, maskUrl, parseAdminUrl, pgErrorMessage, queryChecked } from "./pgClient";
+import { connectAdmin, parseAdminUrl, pgErrorMessage } from "../engines/postgres/client";
+import { maskUrl } from "../engines/url";
+import { queryChecked } from "../engines/postgres/checkedQuery";
 import { type PgState, readDatabaseContents, readState, refreshServerState, type StateScope } from "../engines/postgres/catalog";
 import { checkDeclaration } from "../engines/postgres/check";
 import type { DeclarationResult, PgDeclaration, SqlStep } from "../engines/model";
 import { stackServerContext, translateGraph } from "./sql/registry";
 import { byDeployment, segmentSteps } from "../engines/postgres/render";
 import { checkOutputDir, parseHost, parsePort } from "./input";
-import { registerSecret } from "./maskUrl";
+import { registerSecret } from "./redact";
 
 export interface ApplyOptions {
     stack: string;

@@ -5,7 +5,8 @@
  * every declared role membership with the ADMIN, INHERIT and SET options the server gives it.
  */
 import { runStackGraph } from "./graph";
-import { connectAdmin, maskUrl, parseAdminUrl } from "./pgClient";
+import { connectAdmin, parseAdminUrl } from "../engines/postgres/client";
+import { maskUrl } from "../engines/url";
 import { pickServer } from "./apply";
 import { readDatabaseContents, readServerState } from "../engines/postgres/catalog";
 import { checkDeclaration, undeclaredFindings } from "../engines/postgres/check";

@@ -5,7 +5,7 @@
 import { type Command, Option } from "commander";
 import { parseDay } from "../components/retention";
 import { ConfigError } from "../stacks/configError";
-import { DEFAULT_LIMITS, MAX_TIMEOUT_SECONDS } from "./input";
+import { DEFAULT_LIMITS, MAX_TIMEOUT_SECONDS } from "../engines/limits";
 
 /**
  * Any error as the CliError main() prints: a bad stack config reads as its own message (it names the

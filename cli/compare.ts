@@ -11,7 +11,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { parameterGroupFamily, replacementInputs } from "../components/aws";
 import type { RdsEngine } from "../components/aws";
-import { InputError } from "./input";
+import { InputError } from "../engines/url";
 import { ConfigError } from "../stacks/config";
 import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "./graph";
 import type { PlanFormat } from "./plan";

@@ -14,8 +14,9 @@ import { applyStack, renderApplyResult } from "./apply";
 import { auditStack, renderAudit } from "./audit";
 import { runStackGraph } from "./graph";
 import { outputLayout, writePrivateFile } from "./manifests";
-import { registerSecret } from "./maskUrl";
-import { connectAdmin, maskUrl } from "./pgClient";
+import { registerSecret } from "./redact";
+import { connectAdmin } from "../engines/postgres/client";
+import { maskUrl } from "../engines/url";
 import { renderPlan } from "./plan";
 import { stackSql } from "./sql/command";
 

@@ -16,7 +16,9 @@
  */
 import type { Client } from "pg";
 import { readStackFile } from "./graph";
-import { connectAdmin, maskUrl, pgErrorMessage, queryChecked } from "./pgClient";
+import { connectAdmin, pgErrorMessage } from "../engines/postgres/client";
+import { maskUrl } from "../engines/url";
+import { queryChecked } from "../engines/postgres/checkedQuery";
 import { parseStackConfig } from "../stacks/config";
 import {
     ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,

@@ -10,8 +10,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
-import { checkInputFile, InputError } from "./input";
-import { registerCredentialsIn, registerSecretsIn } from "./maskUrl";
+import { checkInputFile, InputError } from "../engines/url";
+import { registerCredentialsIn, registerSecretsIn } from "./redact";
 
 import { GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK } from "../engines/model";
 
@@ -88,7 +88,7 @@ export function stackFilePath(stack: string, dir = stacksDir()): string {
  * A credential key (SECRET_KEYS: serverPasswords, fernetKeys, kubeconfig) is marked secret only when
  * EVERY leaf of its value is a `secure:` value: a plaintext password beside an encrypted one leaves
  * the key unmarked, so parseStackConfig refuses it ("holds credentials in plain text"). Every
- * plaintext leaf of a credential key is registered as a secret (cli/maskUrl.ts): nothing prints it.
+ * plaintext leaf of a credential key is registered as a secret (cli/redact.ts): nothing prints it.
  *
  * A file that is missing, a directory, not YAML or not shaped like a stack file is refused here,
  * naming the file; so is a key without the `astro-db:` namespace.

@@ -12,8 +12,7 @@ import { parseConnection, type DbEndpoint } from "../components/astronomer/conne
 import { houstonMutation, houstonVariables, type HoustonMutation, type HoustonVariables } from "../components/astronomer/houston";
 import { GENERATED_PLACEHOLDER, runStackGraph } from "./graph";
 import { outputLayout, planeLayout, readDeploymentPassword } from "./manifests";
-import { checkInputFile, InputError } from "./input";
-import { maskUrl } from "./maskUrl";
+import { checkInputFile, InputError, maskUrl } from "../engines/url";
 
 export interface HoustonOptions {
     stack: string;

@@ -12,8 +12,9 @@ import { registerHouston } from "./commands/houston";
 import { registerMigrate } from "./commands/migrate";
 import { registerPlan } from "./commands/plan";
 import { registerSql } from "./commands/sql";
-import { forgetSecrets, registerSecret, registerUrlSecrets, withRedactedOutput } from "./maskUrl";
-import { MAX_TIMEOUT_SECONDS, parseSeconds, setConnectionLimits } from "./input";
+import { forgetSecrets, registerSecret, registerUrlSecrets, withRedactedOutput } from "./redact";
+import { MAX_TIMEOUT_SECONDS, setConnectionLimits } from "../engines/limits";
+import { parseSeconds } from "./input";
 
 /** Every subcommand, in the order `astro-db --help` lists them; each loads its implementation only when it runs. */
 const COMMANDS: Register[] = [registerPlan, registerMigrate, registerSql, registerApply, registerAudit, registerFence, registerHouston, registerDemo];
@@ -23,7 +24,7 @@ const SECRET_ENV = ["ASTRO_DB_ADMIN_URL", "PGPASSWORD", "MYSQL_PWD"] as const;
 
 /**
  * Runs the CLI; returns the exit code (0 done, 1 drift/refused as each command says, 2 bad input or
- * error). Everything it prints goes through cli/maskUrl.ts's redaction, with the credentials of
+ * error). Everything it prints goes through cli/redact.ts's redaction, with the credentials of
  * this command line and environment registered first; an error is printed here as one message.
  */
 export async function main(argv: string[]): Promise<number> {

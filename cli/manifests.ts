@@ -17,8 +17,8 @@ import { houstonVariables } from "../components/astronomer/houston";
 import { chartSecretValues, secretData, secretsHandOff } from "../components/astronomer/secretOwnership";
 import type { DeploymentNames } from "../components/names";
 import type { DeploymentSpec } from "../stacks/config";
-import { checkInputFile } from "./input";
-import { registerCredentialsIn } from "./maskUrl";
+import { checkInputFile } from "../engines/url";
+import { registerCredentialsIn } from "./redact";
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;

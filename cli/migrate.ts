@@ -10,7 +10,8 @@ import { adminConnection, metadataConnection, parseConnection } from "../compone
 import { parseStackConfig, type DeploymentSpec } from "../stacks/config";
 import { checkPgIdentifier } from "../components/names";
 import { readStackFile, stackFilePath } from "./graph";
-import { InputError, parseHost, parsePort, parseServerUrl } from "./input";
+import { InputError, parseServerUrl } from "../engines/url";
+import { parseHost, parsePort } from "./input";
 import { outputLayout, planeLayout, readDeploymentPassword } from "./manifests";
 import { migrate, type MigrateIo } from "./migrate/copy";
 import { MigrateRefused, parsePositiveInt, parseTableList, redact } from "./migrate/plan";

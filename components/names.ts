@@ -3,7 +3,6 @@
  * and the limits each system puts on them. Pure code: no Pulumi here.
  */
 import { DEFAULT_PLATFORM_RELEASE, SECRETS } from "./astronomer/facts";
-import { isIP } from "net";
 
 /** PostgreSQL truncates identifiers longer than NAMEDATALEN-1 = 63 bytes; we refuse them instead. */
 export const PG_IDENTIFIER_MAX_BYTES = 63;
@@ -133,24 +132,4 @@ export function checkPgSchema(name: string): string[] {
         problems.push(`"${name}" is a PostgreSQL system schema, not one a Deployment may own: use public (the default) or a name of your own such as airflow`);
     }
     return problems;
-}
-
-const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-
-/** A server address: a host name (letters, digits, '-' and '.', labels of at most 63, 253 in all) or an IPv4 / IPv6 address. */
-export function checkHost(host: string): string[] {
-    if (isIP(host) !== 0) return [];
-    const name = host.endsWith(".") ? host.slice(0, -1) : host;
-    if (host.length === 0 || name.length > 253 || !name.split(".").every((l) => HOST_LABEL.test(l)) || /^[\d.]+$/.test(name)) {
-        return [`not a host name or IP address: use a name such as db.example.com (letters, digits, '-' and '.'), an IPv4 address such as 10.0.0.5 or an IPv6 address such as ::1, without scheme, port or spaces`];
-    }
-    return [];
-}
-
-export const PORT_MIN = 1;
-export const PORT_MAX = 65535;
-
-/** A TCP port: an integer from 1 to 65535. */
-export function checkPort(port: number): string[] {
-    return Number.isInteger(port) && port >= PORT_MIN && port <= PORT_MAX ? [] : [`${port} is not a TCP port: use a whole number from ${PORT_MIN} to ${PORT_MAX}`];
 }

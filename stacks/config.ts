@@ -9,8 +9,9 @@ import { FENCE_MECHANISMS, FenceMechanism } from "../components/postgres/fenceFu
 import { z } from "zod";
 import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, SECRET_OWNERS, SecretOwner, VALUES_CONNECTIONS, ValuesConnection, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
 import { checkSecretOwner } from "../components/astronomer/secretOwnership";
+import { checkHost, DEFAULT_PORTS, PORT_MAX, PORT_MIN } from "../engines/url";
 import {
-    checkHost, checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkPgSchema, checkReleaseName, PORT_MAX, PORT_MIN,
+    checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkPgSchema, checkReleaseName,
     deploymentNames, DeploymentNames, EngineKind,
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
@@ -26,7 +27,7 @@ const RDS_MAX_BACKUP_DAYS = 35;
 /** Databases and roles that belong to the server (PostgreSQL, RDS, MySQL), never to a Deployment. */
 const RESERVED_DATABASES = new Set(["postgres", "template0", "template1", "rdsadmin", "mysql", "information_schema", "performance_schema", "sys"]);
 const RESERVED_ROLES = new Set(["postgres", "public", "rdsadmin", "rdsrepladmin", "root", "mysql.sys", "mysql.session", "mysql.infoschema"]);
-import { DEFAULT_PORTS, PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
+import { PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
 
 import { ConfigError, PROJECT } from "./configError";
 import { ENGINE_FEATURES, unknownEngine } from "../engines/model";

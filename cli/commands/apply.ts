@@ -2,7 +2,8 @@
 import { type Command, Option } from "commander";
 import { unknownEngine } from "../../engines/model";
 import { type Register, serverCommandOptions } from "../command";
-import { engineOfUrl, parsePort } from "../input";
+import { engineOfUrl } from "../../engines/url";
+import { parsePort } from "../input";
 
 export const registerApply: Register = (program: Command, setExit) => {
     serverCommandOptions(program.command("apply").description("run the stack's SQL on a PostgreSQL or MySQL server (by the --admin-url scheme; creates what is missing, a second run changes nothing) and write the Deployments' secrets and values.yaml"))

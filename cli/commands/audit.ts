@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { unknownEngine } from "../../engines/model";
 import type { AuditOptions } from "../audit";
 import { type Register, serverCommandOptions } from "../command";
-import { engineOfUrl } from "../input";
+import { engineOfUrl } from "../../engines/url";
 
 export const registerAudit: Register = (program: Command, setExit) => {
     serverCommandOptions(program.command("audit").description("compare a live PostgreSQL or MySQL server (by the --admin-url scheme) with the stack: missing, extra and different privileges, roles, memberships (exit 0 clean, 1 drift, 2 error)"))

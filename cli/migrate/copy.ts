@@ -3,7 +3,7 @@
  * target from one REPEATABLE READ snapshot of the source. What to do is decided in ./plan.ts.
  */
 import type { Client, CustomTypesConfig } from "pg";
-import { catalogQuery, connectPg } from "../pgClient";
+import { catalogQuery, connectPg } from "../../engines/postgres/client";
 import { quoteIdent } from "../../engines/postgres/statements";
 import {
     type Catalog,

@@ -3,7 +3,7 @@
  * which SQL, and how the result is reported. No I/O here; cli/migrate/copy.ts talks to the servers.
  */
 import { quoteIdent, quoteLiteral } from "../../engines/postgres/statements";
-import { maskUrl } from "../maskUrl";
+import { maskUrl } from "../../engines/url";
 
 /** The tables seed 003's pg_dump command lists (`--table=...`), in its order. The user table is not migrated. */
 export const SEED_003_TABLES = [

@@ -9,7 +9,7 @@
  * Then it writes the Deployments' secrets and values.yaml (0600). Passwords are generated only for
  * users this run creates (or rotates); an existing user's password is never touched.
  */
-import { maskUrl } from "../maskUrl";
+import { maskUrl } from "../../engines/url";
 import * as path from "path";
 import * as sql from "../../engines/mysql/statements";
 import type { ServerSpec, StackSpec } from "../../stacks/config";
@@ -24,7 +24,7 @@ import { byDeployment } from "../../engines/postgres/render";
 import type { Connection } from "mysql2/promise";
 import { MysqlState, readMysqlState, showGrants } from "../../engines/mysql/catalog";
 import { checkMysqlDeclaration, mysqlNeedsRun, requireClause } from "../../engines/mysql/check";
-import { connectMysqlAdmin, mysqlErrorMessage, parseMysqlAdminUrl } from "./client";
+import { connectMysqlAdmin, mysqlErrorMessage, parseMysqlAdminUrl } from "../../engines/mysql/client";
 
 export interface MysqlApplyResult {
     stack: string;

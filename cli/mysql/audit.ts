@@ -4,7 +4,7 @@
  * and reports every difference as missing, extra or different; SHOW GRANTS of each declared user is
  * attached to the report. Exit 0 clean, 1 drift, 2 error (the caller's).
  */
-import { maskUrl } from "../maskUrl";
+import { maskUrl } from "../../engines/url";
 import type { AuditOptions } from "../audit";
 import { runStackGraph } from "../graph";
 import type { Finding, SqlStep } from "../../engines/model";
@@ -13,7 +13,7 @@ import { translateGraph } from "../sql/registry";
 import * as sql from "../../engines/mysql/statements";
 import { readMysqlState, showGrants } from "../../engines/mysql/catalog";
 import { checkMysqlDeclaration, undeclaredMysqlFindings } from "../../engines/mysql/check";
-import { connectMysqlAdmin, parseMysqlAdminUrl } from "./client";
+import { connectMysqlAdmin, parseMysqlAdminUrl } from "../../engines/mysql/client";
 import { pickMysqlServer } from "./apply";
 import { LiveCapacity, liveCapacity, liveCapacityText, readMysqlSessions } from "../capacityLive";
 

@@ -20,12 +20,10 @@
  */
 import { ENGINE_FEATURES } from "../../engines/model";
 import { PG_SSLMODES } from "../../engines/postgres/client";
+import { DEFAULT_PORTS } from "../../engines/url";
 import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } from "./facts";
 
 export { PG_SSLMODES, type PgSslMode } from "../../engines/postgres/client";
-
-/** Default ports when a parsed connection string names none. */
-export const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 } as const;
 
 /** Where a Deployment's metadata database is and how to log in to it. */
 export interface DbEndpoint {

@@ -1,7 +1,7 @@
 /** Public surface of the Astronomer module: connection strings, Houston variables, values, fernet keys. */
 export * from "./facts";
+export { DEFAULT_PORTS } from "../../engines/url";
 export {
-    DEFAULT_PORTS,
     PG_SSLMODES,
     adminConnection,
     metadataConnection,

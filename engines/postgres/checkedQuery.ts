@@ -1,7 +1,7 @@
 /**
  * The one check that a GRANT or REVOKE took effect: PostgreSQL answers one by a role that neither owns
  * the object nor holds a grant option on it with a WARNING ("no privileges were granted/revoked",
- * SQLSTATE 01007/01006), not an error. Used by `astro-db apply` and `fence` (cli/pgClient.ts) and by
+ * SQLSTATE 01007/01006), not an error. Used by `astro-db apply` and `fence` (engines/postgres/client.ts) and by
  * the dynamic providers (RoleMembership, FenceFunction). It takes the client as an argument and
  * imports nothing of `pg`, so a serialized dynamic provider captures no driver.
  */

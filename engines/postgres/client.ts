@@ -1,8 +1,12 @@
 /**
- * How astro-db reaches a PostgreSQL server: libpq's sslmode mapped onto the pg driver (the only
- * such mapping).
+ * How astro-db reaches a PostgreSQL server: libpq's sslmode mapped onto the pg driver (the only such
+ * mapping, also the dynamic providers'), admin URLs, bounded connections and error messages that name
+ * the fix. pg is required only when connecting, so a provider importing this module captures no driver.
  */
-import type { ClientConfig } from "pg";
+import * as fs from "fs";
+import type { Client, ClientConfig, QueryConfig, QueryResult, QueryResultRow } from "pg";
+import { connectionLimits } from "../limits";
+import { InputError, maskUrl, parseServerUrl } from "../url";
 
 /** libpq's `sslmode` values (PostgreSQL docs, "SSL Mode Descriptions"). */
 export const PG_SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
@@ -46,4 +50,125 @@ export function pgClientConfig(c: PgTarget): ClientConfig {
         host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, ssl: pgSsl(c.sslmode),
         connectionTimeoutMillis: 15_000, application_name: "astro-db",
     };
+}
+
+/* ---------------------------------------------------------------- the CLI's admin connections */
+
+export interface AdminUrl {
+    host: string;
+    port: number;
+    user: string;
+    /** The database the URL names (the maintenance database); `postgres` when it names none. */
+    database: string;
+    /** Whether the URL carries a password (else libpq's PGPASSWORD / .pgpass rules apply in pg too). */
+    hasPassword: boolean;
+}
+
+function parse(url: string): URL {
+    return parseServerUrl("--admin-url", url, ["postgres"]).url;
+}
+
+export function parseAdminUrl(url: string): AdminUrl {
+    const u = parse(url);
+    const database = decodeURIComponent(u.pathname.replace(/^\//, "")) || "postgres";
+    return {
+        host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: u.port === "" ? 5432 : Number(u.port),
+        user: decodeURIComponent(u.username) || process.env.PGUSER || "postgres",
+        database,
+        hasPassword: u.password !== "",
+    };
+}
+
+/**
+ * A connected pg client with bounded waits: connecting and logging in within the connect timeout,
+ * each statement within the statement timeout (set on the server, and a client-side read timeout a
+ * little longer for a server that stops answering). `statementTimeout: false` leaves statements
+ * unbounded (migrate's copy, which bounds its catalog reads itself with `catalogQuery`).
+ */
+export async function connectPg(url: string, o: { option: string; applicationName: string; statementTimeout?: boolean }): Promise<Client> {
+    const bounded = o.statementTimeout ?? true;
+    const { Client: PgClient } = require("pg") as typeof import("pg");
+    const client = new PgClient({
+        ...urlClientConfig(url, o.option),
+        connectionTimeoutMillis: connectionLimits().connectSeconds * 1000,
+        ...(bounded ? { statement_timeout: connectionLimits().statementSeconds * 1000, query_timeout: (connectionLimits().statementSeconds + connectionLimits().connectSeconds) * 1000 } : {}),
+        application_name: o.applicationName,
+    });
+    // An idle client whose server goes away emits 'error'; the next query reports it instead.
+    client.on("error", () => undefined);
+    try {
+        await client.connect();
+    } catch (err) {
+        await client.end().catch(() => undefined);
+        throw new Error(`cannot connect to ${maskUrl(url)} (${o.option}): ${pgErrorMessage(err)}`);
+    }
+    return client;
+}
+
+/**
+ * pg's settings for a connection URL: the URL's `sslmode` takes libpq's meaning through the one mapping
+ * the dynamic providers use too (engines/postgres/client.ts pgSsl), not pg's own parsing of it (which
+ * differs on allow and verify-ca); `sslrootcert`/`sslcert`/`sslkey` files go into that TLS setting.
+ * A URL without sslmode is left to pg as before (no TLS unless PGSSLMODE says otherwise).
+ */
+export function urlClientConfig(url: string, option: string): Pick<ClientConfig, "connectionString" | "ssl"> {
+    let u: URL;
+    try {
+        u = new URL(url);
+    } catch {
+        return { connectionString: url };
+    }
+    const mode = u.searchParams.get("sslmode");
+    if (mode === null) return { connectionString: url };
+    if (!isPgSslMode(mode)) throw new InputError(`${option}: sslmode=${mode} is not one of ${PG_SSLMODES.join(", ")}`);
+    const files: Record<string, string> = {};
+    for (const [param, key] of [["sslrootcert", "ca"], ["sslcert", "cert"], ["sslkey", "key"]] as const) {
+        const file = u.searchParams.get(param);
+        u.searchParams.delete(param);
+        if (file !== null) files[key] = file;
+    }
+    u.searchParams.delete("sslmode");
+    const ssl = pgSsl(mode);
+    const withFiles = ssl === false || ssl === undefined || ssl === true || Object.keys(files).length === 0 ? ssl
+        : { ...ssl, ...Object.fromEntries(Object.entries(files).map(([k, f]) => [k, fs.readFileSync(f, "utf8")])) };
+    return { connectionString: u.toString(), ssl: withFiles };
+}
+
+/** A catalog read bounded by the statement timeout even on a client whose other statements are not. */
+export async function catalogQuery<R extends QueryResultRow>(client: Client, text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    // pg reads query_timeout from a query's config too; its types do not list it.
+    const config = { text, values, query_timeout: connectionLimits().statementSeconds * 1000 } as QueryConfig;
+    return client.query<R>(config);
+}
+
+/** A connected client for `database` (default: the URL's own), as the URL's user. */
+export async function connectAdmin(url: string, database?: string): Promise<Client> {
+    const u = parse(url);
+    if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
+    return connectPg(u.toString(), { option: "--admin-url", applicationName: "astro-db" });
+}
+
+/** A pg error as one line: message, then detail and hint when PostgreSQL gives them. */
+export function pgErrorMessage(err: unknown): string {
+    const e = err as { message?: string; detail?: string; hint?: string; code?: string };
+    const parts = [e.message ?? String(err)];
+    // The timeouts, in words that say which limit it was and how to change it.
+    if (/^(timeout expired|Connection terminated due to connection timeout)$/.test(parts[0])) {
+        return `no answer within ${connectionLimits().connectSeconds} s (--connect-timeout): check the host and port, and that the server and any firewall let you through`;
+    }
+    // pg's words for "no password anywhere" and for a server that does not speak PostgreSQL's protocol, with the fix.
+    if (/client password must be a string/.test(parts[0])) {
+        return "the server asks for a password and none was given: put it in the URL (percent-encoded), or set PGPASSWORD, or add a line to ~/.pgpass (or the file PGPASSFILE names, mode 0600)";
+    }
+    if (/^Received unexpected .* message from backend|^Received invalid response|^Unknown authenticationOk message type/.test(parts[0])) {
+        return `${parts[0]}: the server does not speak PostgreSQL's protocol; if it is a MySQL or MariaDB server, use a mysql://admin:<password>@host:3306/ URL`;
+    }
+    if (parts[0] === "Query read timeout") return `the server did not answer within ${connectionLimits().statementSeconds + connectionLimits().connectSeconds} s (--statement-timeout ${connectionLimits().statementSeconds} s, plus the connect timeout)`;
+    if (e.code === "57014" && /statement timeout/.test(parts[0])) parts[0] += ` (--statement-timeout ${connectionLimits().statementSeconds} s)`;
+    if (e.detail) parts.push(`DETAIL: ${e.detail}`);
+    if (e.hint) parts.push(`HINT: ${e.hint}`);
+    // A PrivilegeWarningError names its SQLSTATE in its message already.
+    if (e.code && !parts[0].includes(`SQLSTATE ${e.code}`)) parts.push(`(SQLSTATE ${e.code})`);
+    return parts.join(" ");
 }

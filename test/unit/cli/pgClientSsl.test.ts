@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { urlClientConfig } from "../../../cli/pgClient";
-import { InputError } from "../../../cli/input";
+import { urlClientConfig } from "../../../engines/postgres/client";
+import { InputError } from "../../../engines/url";
 import { PG_SSLMODES, pgClientConfig } from "../../../engines/postgres/client";
 
 describe("the CLI's --admin-url sslmode takes the providers' libpq meaning (engines/postgres/client.ts)", () => {

@@ -2,7 +2,7 @@
  * MySQL admin URLs (--admin-url mysql://...): defaults and refusals.
  */
 import * as assert from "assert";
-import { parseMysqlAdminUrl } from "../../../../cli/mysql/client";
+import { parseMysqlAdminUrl } from "../../../../engines/mysql/client";
 
 describe("MySQL admin URLs", () => {
     it("default to TLS required and port 3306, and refuse unknown parameters", () => {

@@ -1,70 +1,9 @@
 /**
- * The one rule for everything astro-db prints (stdout, stderr, help, errors, progress, JSON): no
- * password, connection-string password, kubeconfig credential, fernet key or token, however it was
- * written. Two layers, both here:
- *   - URLs: `maskUrl` replaces a URL's password by ****, also in a URL that does not parse as meant
- *     (a password with `/`, `#`, `?`), and `urlPasswordProblem` refuses such a URL without echoing it;
- *   - known secrets: every credential the run was given (URL passwords from the command line and
- *     ASTRO_DB_ADMIN_URL / PGPASSWORD / MYSQL_PWD, credential values of the stack file, generated
- *     passwords) is registered, and `redact` hides it raw, percent-encoded, base64-encoded and
- *     JSON-escaped. cli/main.ts passes every byte the commands write through `redact`.
+ * Everything astro-db prints passes through `redact` (cli/main.ts): URL passwords masked (engines/url.ts
+ * maskUrl) and every credential this run registered hidden, raw, percent-, base64- or JSON-encoded
+ * (README "Secrets in what the tool prints, bad input, time limits").
  */
-
-export const MASK = "****";
-
-/** Characters that end or change a URL's user-info part when written raw, with their escapes. */
-const URL_USERINFO_BREAKERS: Record<string, string> = { "/": "%2F", "#": "%23", "?": "%3F", "@": "%40", "%": "%25", " ": "%20" };
-
-/**
- * The user-info (`user:password`) a URL was meant to carry: everything between `scheme://` and the
- * last `@` of the authority as the user wrote it, even where a raw `/`, `#` or `?` makes a URL parser
- * end the host part early. Undefined when the text has no `scheme://…@`.
- */
-export function meantUserinfo(url: string): { user: string; password?: string; start: number; end: number } | undefined {
-    const m = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url.trim());
-    if (!m) return undefined;
-    const offset = url.indexOf(m[0]) + m[0].length;
-    const rest = url.slice(offset);
-    // The host part after the last '@' never holds '@'; a query (ssl-ca=<file>) may hold '/' but rarely '@'.
-    const at = rest.lastIndexOf("@");
-    if (at < 0) return undefined;
-    const info = rest.slice(0, at);
-    const colon = info.indexOf(":");
-    return { user: colon < 0 ? info : info.slice(0, colon), password: colon < 0 ? undefined : info.slice(colon + 1), start: offset, end: offset + at };
-}
-
-/**
- * Why a URL does not carry its user name and password as the user meant, or undefined when it does:
- * a raw `/ # ? @ % space` in them (a `%` that does not start an escape like %2F) must be
- * percent-encoded. The message names the characters and their codes, never the URL.
- */
-export function urlPasswordProblem(option: string, url: string): string | undefined {
-    const info = meantUserinfo(url);
-    if (!info) return undefined;
-    const found = new Set<string>();
-    for (const [i, c] of [...`${info.user}:${info.password ?? ""}`].entries()) {
-        if (c === "%") {
-            if (!/^%[0-9a-f]{2}/i.test(`${info.user}:${info.password ?? ""}`.slice(i))) found.add(c);
-        } else if (c in URL_USERINFO_BREAKERS) found.add(c);
-    }
-    if (found.size === 0) return undefined;
-    const list = [...found].map((c) => `"${c}" as ${URL_USERINFO_BREAKERS[c]}`).join(", ");
-    return `${option}: the user name or password holds characters a URL cannot carry raw, so the URL does not say what you meant: ` +
-        `percent-encode them (${list}; e.g. node -e 'console.log(encodeURIComponent(process.argv[1]))' '<password>'). ` +
-        "The URL is not shown: it holds a password";
-}
-
-/** A connection URL as it may be printed: the password replaced by ****. One masking for every command. */
-export function maskUrl(url: string): string {
-    const info = meantUserinfo(url);
-    if (info?.password !== undefined) {
-        // As the user meant it (last '@'), which also covers a URL a parser would read differently.
-        return url.slice(0, info.start) + `${info.user}:${MASK}` + url.slice(info.end);
-    }
-    if (info) return url;
-    // Not a URL (e.g. "host=... password=..."): mask what looks like a password anyway.
-    return url.replace(/(password\s*=\s*)('[^']*'|\S+)/gi, `$1${MASK}`);
-}
+import { MASK, maskUrl, meantUserinfo, safeDecode } from "../engines/url";
 
 /* ---------------------------------------------------------------- known secrets */
 
@@ -181,14 +120,5 @@ export async function withRedactedOutput<T>(run: () => Promise<T>): Promise<T> {
         return await run();
     } finally {
         streams.forEach((stream, i) => (stream.write = originals[i]));
-    }
-}
-
-/** decodeURIComponent, or the text itself where it holds a `%` that starts no escape. */
-export function safeDecode(s: string): string {
-    try {
-        return decodeURIComponent(s);
-    } catch {
-        return s;
     }
 }
