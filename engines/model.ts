@@ -165,6 +165,22 @@ export type PgDeclaration =
      */
     | { engine: "postgres"; type: "fence-function"; database: string; owner: string; loginRoles: string[]; terminatorRole: string };
 
+/* ---------------------------------------------------------------- declarations (MySQL) */
+
+/** What a MySQL server must have for a stack: `apply` creates it, `audit` compares it. */
+export type MysqlDeclaration =
+    | { engine: "mysql"; type: "database"; name: string }
+    | { engine: "mysql"; type: "database-charset"; name: string; characterSet: string; collation: string }
+    | { engine: "mysql"; type: "user"; user: string; host: string }
+    /** The account's REQUIRE clause: NONE, SSL or X509. */
+    | { engine: "mysql"; type: "user-tls"; user: string; host: string; tlsOption: string }
+    /** The account holds `privileges` on `<database>.<table>`, `database` being the GRANT pattern as written (`\_` escaped). */
+    | { engine: "mysql"; type: "privileges"; user: string; host: string; database: string; table: string; privileges: string[] };
+
+export function isMysqlDeclaration(d: { engine: string }): d is MysqlDeclaration {
+    return d.engine === "mysql";
+}
+
 /** Facts of other engines are added by their translators; each engine's checker reads only its own. */
 export type Declaration = PgDeclaration | { engine: Exclude<EngineKind, "postgres">; type: string; [key: string]: unknown };
 

@@ -18,7 +18,7 @@ import { checkApplyOptions, deploymentOptions, fernetChoice, generatePassword, s
 import { readStackFile, runStackGraph } from "../graph";
 import { ensurePrivateDir, FileOutcome, outputLayout, writeDeploymentSecrets } from "../manifests";
 import type { DeclarationResult, SqlStep } from "../../engines/model";
-import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/mysql/resources";
+import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/model";
 import { translateGraph } from "../sql/registry";
 import { byDeployment } from "../../engines/postgres/render";
 import type { Connection } from "mysql2/promise";

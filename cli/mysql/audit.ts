@@ -8,7 +8,7 @@ import { maskUrl } from "../../engines/url";
 import type { AuditOptions } from "../audit";
 import { runStackGraph } from "../graph";
 import type { Finding, SqlStep } from "../../engines/model";
-import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/mysql/resources";
+import { isMysqlDeclaration, MysqlDeclaration } from "../../engines/model";
 import { translateGraph } from "../sql/registry";
 import * as sql from "../../engines/mysql/statements";
 import { readMysqlState, showGrants } from "../../engines/mysql/catalog";

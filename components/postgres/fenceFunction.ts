@@ -29,7 +29,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
 import { connectionSecretOptions, withoutSecretArn } from "../adminPassword";
 import { queryChecked } from "../../engines/postgres/checkedQuery";
-import { dropFenceFunctionSql, FENCE_FUNCTION, FENCE_FUNCTION_KIND, FenceFunctionNames, fenceFunctionProblems, fenceFunctionSetupSql, readFenceFunction } from "../../engines/postgres/fence";
+import { dropFenceFunctionSql, FENCE_FUNCTION, FENCE_FUNCTION_KIND, FenceFunctionNames, fenceFunctionProblems, fenceFunctionSetupSql } from "../../engines/postgres/fence";
+import { readFenceFunction } from "../../engines/postgres/resources/fenceFunction";
 import { PgConnection, PgConnectionArgs, pgConnectionOutput, withAdminClient } from "./roleMembership";
 
 export * from "../../engines/postgres/fence";

@@ -6,6 +6,9 @@
  * may read; columns that exist only on one engine are not used.
  */
 import type { Connection, RowDataPacket } from "mysql2/promise";
+import { READ_DATABASES } from "./resources/database";
+import { READ_PRIVILEGES } from "./resources/grant";
+import { READ_ACCOUNTS } from "./resources/user";
 
 export type PrivilegeLevel = "global" | "database" | "table" | "column" | "routine" | "proxy" | "role";
 
@@ -68,10 +71,10 @@ export async function readMysqlState(c: Connection): Promise<MysqlState> {
         accounts: new Map(),
         privileges: [],
     };
-    for (const r of await rows(c, "SELECT SCHEMA_NAME AS name, DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA")) {
+    for (const r of await rows(c, READ_DATABASES)) {
         state.databases.set(String(r.name), { characterSet: String(r.cs), collation: String(r.co) });
     }
-    for (const r of await rows(c, "SELECT User AS user, Host AS host, ssl_type AS sslType FROM mysql.user")) {
+    for (const r of await rows(c, READ_ACCOUNTS)) {
         state.accounts.set(accountKey(String(r.user), String(r.host)), { user: String(r.user), host: String(r.host), sslType: String(r.sslType ?? "") });
     }
     const add = (grantee: string, level: PrivilegeLevel, privilege: string, grantable: boolean, database?: string, object?: string) => {
@@ -79,32 +82,32 @@ export async function readMysqlState(c: Connection): Promise<MysqlState> {
         state.privileges.push({ user, host, level, database, object, privilege: privilege.toUpperCase(), grantable });
     };
     const yes = (v: unknown) => String(v).toUpperCase() === "YES";
-    for (const r of await rows(c, "SELECT GRANTEE AS g, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS gr FROM information_schema.USER_PRIVILEGES")) {
+    for (const r of await rows(c, READ_PRIVILEGES.global)) {
         add(String(r.g), "global", String(r.p), yes(r.gr));
     }
-    for (const r of await rows(c, "SELECT GRANTEE AS g, TABLE_SCHEMA AS db, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS gr FROM information_schema.SCHEMA_PRIVILEGES")) {
+    for (const r of await rows(c, READ_PRIVILEGES.database)) {
         add(String(r.g), "database", String(r.p), yes(r.gr), String(r.db));
     }
-    for (const r of await rows(c, "SELECT GRANTEE AS g, TABLE_SCHEMA AS db, TABLE_NAME AS t, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS gr FROM information_schema.TABLE_PRIVILEGES")) {
+    for (const r of await rows(c, READ_PRIVILEGES.table)) {
         add(String(r.g), "table", String(r.p), yes(r.gr), String(r.db), String(r.t));
     }
-    for (const r of await rows(c, "SELECT GRANTEE AS g, TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS col, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS gr FROM information_schema.COLUMN_PRIVILEGES")) {
+    for (const r of await rows(c, READ_PRIVILEGES.column)) {
         add(String(r.g), "column", String(r.p), yes(r.gr), String(r.db), `${r.t}.${r.col}`);
     }
     const account = (user: unknown, host: unknown) => ({ user: String(user), host: String(host) });
-    for (const r of await rows(c, "SELECT User AS u, Host AS h, Db AS db, Routine_name AS n, Proc_priv AS p FROM mysql.procs_priv")) {
+    for (const r of await rows(c, READ_PRIVILEGES.routine)) {
         for (const p of String(r.p).split(",").filter(Boolean)) {
             state.privileges.push({ ...account(r.u, r.h), level: "routine", database: String(r.db), object: String(r.n), privilege: p.toUpperCase(), grantable: p.toUpperCase() === "GRANT" });
         }
     }
-    for (const r of await rows(c, "SELECT User AS u, Host AS h, Proxied_user AS pu, Proxied_host AS ph, With_grant AS wg FROM mysql.proxies_priv")) {
+    for (const r of await rows(c, READ_PRIVILEGES.proxy)) {
         state.privileges.push({ ...account(r.u, r.h), level: "proxy", object: `'${r.pu}'@'${r.ph}'`, privilege: "PROXY", grantable: Number(r.wg) === 1 });
     }
     // Roles: MySQL 8 keeps them in role_edges, MariaDB in roles_mapping.
-    for (const r of await optionalRows(c, "SELECT TO_USER AS u, TO_HOST AS h, FROM_USER AS ru, FROM_HOST AS rh, WITH_ADMIN_OPTION AS a FROM mysql.role_edges")) {
+    for (const r of await optionalRows(c, READ_PRIVILEGES.mysqlRoles)) {
         state.privileges.push({ ...account(r.u, r.h), level: "role", object: `'${r.ru}'@'${r.rh}'`, privilege: "ROLE", grantable: String(r.a) === "Y" });
     }
-    for (const r of await optionalRows(c, "SELECT User AS u, Host AS h, Role AS role, Admin_option AS a FROM mysql.roles_mapping")) {
+    for (const r of await optionalRows(c, READ_PRIVILEGES.mariadbRoles)) {
         state.privileges.push({ ...account(r.u, r.h), level: "role", object: `'${r.role}'`, privilege: "ROLE", grantable: String(r.a) === "Y" });
     }
     return state;

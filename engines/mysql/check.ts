@@ -9,8 +9,7 @@
  * right outside its own database) and any other account's privilege on a declared database.
  */
 import { databaseOfGrantPattern } from "./privileges";
-import type { MysqlDeclaration } from "./resources";
-import type { DeclarationResult, Finding } from "../model";
+import type { DeclarationResult, Finding, MysqlDeclaration } from "../model";
 import { accountKey, MysqlState, PrivilegeRow } from "./catalog";
 
 type Decl<T extends MysqlDeclaration["type"]> = Extract<MysqlDeclaration, { type: T }>;

@@ -5,8 +5,30 @@
  * sequences and functions with their ACLs, and the default privileges.
  */
 import type { ClientBase } from "pg";
-import { CATALOG } from "./statements";
-import { FenceFunctionState, readFenceFunction } from "./fence";
+import type { FenceFunctionState } from "./fence";
+import { READ_DATABASES } from "./resources/database";
+import { READ_DEFAULT_ACLS } from "./resources/defaultPrivileges";
+import { readFenceFunction } from "./resources/fenceFunction";
+import { READ_OBJECTS } from "./resources/grant";
+import { READ_ROLE_SETTINGS, READ_ROLES } from "./resources/role";
+import { readMemberships } from "./resources/roleMembership";
+import { READ_SCHEMAS } from "./resources/schema";
+
+/**
+ * The read-only catalog queries, each resource type's from its file in resources/: the server's
+ * shared catalogs in one pass, then each database's contents in one pass (one connection each).
+ */
+export const CATALOG = {
+    server: "SELECT current_setting('server_version_num')::int AS version, current_user AS current_user, current_database() AS database, " +
+        "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser",
+    roles: READ_ROLES,
+    roleSettings: READ_ROLE_SETTINGS,
+    memberships: readMemberships,
+    databases: READ_DATABASES,
+    schemas: READ_SCHEMAS,
+    objects: READ_OBJECTS,
+    defaultAcls: READ_DEFAULT_ACLS,
+} as const;
 
 export interface AclEntry {
     grantor: string;
@@ -138,9 +160,6 @@ export function parseSearchPath(setting: string | null | undefined): string[] {
     return value.split(", ").map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p));
 }
 
-/** Each role's own `role` setting (ALTER ROLE ... SET ROLE), as the provider reads assume_role. */
-const ROLE_SETTINGS = "SELECT rolname, (SELECT c FROM unnest(rolconfig) AS c WHERE c LIKE 'role=%') AS role_setting FROM pg_catalog.pg_roles";
-
 /** Which roles and databases to read again (refreshServerState). */
 export interface StateScope {
     roles: readonly string[];
@@ -163,7 +182,7 @@ async function readShared(client: ClientBase, version: number, scope?: StateScop
         q(CATALOG.roles, scope?.roles, "rolname"),
         q(CATALOG.memberships(version), scope?.roles, "role", "member"),
         q(CATALOG.databases, scope?.databases, "name"),
-        q(ROLE_SETTINGS, scope?.roles, "rolname"),
+        q(CATALOG.roleSettings, scope?.roles, "rolname"),
     ]);
     const assumed = new Map((settings.rows as Row[]).map((r) => [String(r.rolname), typeof r.role_setting === "string" ? r.role_setting.slice("role=".length) : ""]));
     return {

@@ -1,9 +1,8 @@
 /**
- * The fencing function (seed 004): its SQL, its catalog read and what is wrong with a live one.
- * Why it exists and who owns it: README "Data-plane failover"; the dynamic resource is
- * components/postgres/fenceFunction.ts.
+ * The fencing function (seed 004): its SQL and what is wrong with a live one (its catalog read and
+ * translator: resources/fenceFunction.ts). Why it exists and who owns it: README "Data-plane failover";
+ * the dynamic resource is components/postgres/fenceFunction.ts.
  */
-import type { Client } from "pg";
 import * as sql from "./statements";
 
 /** `__kind` input of the FenceFunction dynamic resource (see roleMembership.ts ROLE_MEMBERSHIP_KIND). */
@@ -119,18 +118,7 @@ export function dropFenceFunctionSql(): string[] {
     return [`DROP FUNCTION IF EXISTS ${fenceFunctionSignature()}`, `DROP SCHEMA IF EXISTS ${sql.quoteIdent(FENCE_FUNCTION.schema)}`];
 }
 
-/** One row: the live function as audit and read() compare it, or no row when it does not exist. */
-export const FENCE_FUNCTION_STATE_SQL =
-    "SELECT pg_catalog.pg_get_userbyid(p.proowner) AS owner, p.prosecdef AS security_definer, p.proconfig AS config, p.prosrc AS source, " +
-    "pg_catalog.pg_get_userbyid(n.nspowner) AS schema_owner, " +
-    "(SELECT coalesce(pg_catalog.array_agg((CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END) ORDER BY 1), '{}')::text[] " +
-    " FROM pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a WHERE a.privilege_type = 'EXECUTE') AS executors, " +
-    "(SELECT coalesce(pg_catalog.array_agg(DISTINCT (CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END)), '{}')::text[] " +
-    " FROM pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a) AS schema_grantees " +
-    "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
-    "WHERE n.nspname = $1 AND p.proname = $2 AND pg_catalog.pg_get_function_identity_arguments(p.oid) = $3";
-
-/** The live function (FENCE_FUNCTION_STATE_SQL's row). */
+/** The live function (resources/fenceFunction.ts FENCE_FUNCTION_STATE_SQL's row). */
 export interface FenceFunctionState {
     owner: string;
     securityDefiner: boolean;
@@ -142,16 +130,6 @@ export interface FenceFunctionState {
     executors: string[];
     /** Who holds anything on the schema, owner included. */
     schemaGrantees: string[];
-}
-
-export async function readFenceFunction(client: Pick<Client, "query">): Promise<FenceFunctionState | undefined> {
-    const r = await client.query(FENCE_FUNCTION_STATE_SQL, [FENCE_FUNCTION.schema, FENCE_FUNCTION.name, FENCE_FUNCTION.args]);
-    const row = r.rows[0] as Record<string, unknown> | undefined;
-    if (!row) return undefined;
-    return {
-        owner: String(row.owner), securityDefiner: row.security_definer === true, config: (row.config as string[] | null) ?? [],
-        source: String(row.source), schemaOwner: String(row.schema_owner), executors: row.executors as string[], schemaGrantees: row.schema_grantees as string[],
-    };
 }
 
 /** What is wrong with the live function, one sentence each; empty when it is what the stack declares. */

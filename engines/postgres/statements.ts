@@ -52,6 +52,11 @@ const PLURAL: Record<PgSchemaObjectType | PgDefaultObjectType, string> = {
     table: "TABLES", sequence: "SEQUENCES", function: "FUNCTIONS", procedure: "PROCEDURES", routine: "ROUTINES", type: "TYPES", schema: "SCHEMAS",
 };
 
+/** pg_class relkinds that `ALL TABLES` / `ALL SEQUENCES` cover. */
+export const RELKINDS: Record<"table" | "sequence", string> = { table: "'r', 'p', 'v', 'm', 'f'", sequence: "'S'" };
+/** pg_proc kinds `ALL FUNCTIONS` / `PROCEDURES` / `ROUTINES` cover. */
+const PROKIND: Record<"function" | "procedure" | "routine", string> = { function: "prokind <> 'p'", procedure: "prokind = 'p'", routine: "true" };
+
 /** `pg_default_acl.defaclobjtype` per default-privileges object type. */
 export const DEFAULT_ACL_OBJTYPE: Record<PgDefaultObjectType, string> = {
     table: "r", sequence: "S", function: "f", routine: "f", type: "T", schema: "n",
@@ -469,57 +474,6 @@ export function psqlVariable(name: string): string {
 export function psqlConnect(database: string): string {
     return `\\connect ${quoteIdent(database)}`;
 }
-
-/* ------------------------------------------------------------------ catalog queries (audit, apply) */
-
-/** pg_class relkinds that `ALL TABLES` / `ALL SEQUENCES` cover. */
-const RELKINDS: Record<"table" | "sequence", string> = { table: "'r', 'p', 'v', 'm', 'f'", sequence: "'S'" };
-/** pg_proc kinds `ALL FUNCTIONS` / `PROCEDURES` / `ROUTINES` cover. */
-const PROKIND: Record<"function" | "procedure" | "routine", string> = { function: "prokind <> 'p'", procedure: "prokind = 'p'", routine: "true" };
-
-/** One ACL entry per row: grantor, grantee (`public` for PUBLIC), privilege, grantable. `acl` is an aclitem[] expression. */
-function aclColumns(acl: string): string {
-    return `CROSS JOIN LATERAL pg_catalog.aclexplode(${acl}) AS a ` +
-        `CROSS JOIN LATERAL (SELECT pg_catalog.pg_get_userbyid(a.grantor) AS grantor, ` +
-        `CASE WHEN a.grantee = 0 THEN '${PUBLIC_ROLE}' ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable) AS e`;
-}
-
-/** Read-only queries of the catalogs; the rows are what engines/postgres/catalog.ts turns into a state. */
-export const CATALOG = {
-    server: "SELECT current_setting('server_version_num')::int AS version, current_user AS current_user, current_database() AS database, " +
-        "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser",
-    roles: "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, " +
-        "coalesce(rolvaliduntil, 'infinity')::text AS rolvaliduntil, (SELECT c FROM unnest(rolconfig) AS c WHERE c LIKE 'search_path=%') AS search_path " +
-        "FROM pg_catalog.pg_roles",
-    /** PostgreSQL 16 added the INHERIT and SET options of a membership. */
-    memberships(version: number): string {
-        const options = version >= 160000 ? "m.inherit_option, m.set_option" : "NULL::boolean AS inherit_option, NULL::boolean AS set_option";
-        return "SELECT pg_catalog.pg_get_userbyid(m.roleid) AS role, pg_catalog.pg_get_userbyid(m.member) AS member, " +
-            `pg_catalog.pg_get_userbyid(m.grantor) AS grantor, m.admin_option, ${options} FROM pg_catalog.pg_auth_members m`;
-    },
-    /** Every database with its effective ACL (NULL datacl means the built-in default, so acldefault). */
-    databases: "SELECT d.datname AS name, pg_catalog.pg_get_userbyid(d.datdba) AS owner, e.* FROM pg_catalog.pg_database d " +
-        `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns("coalesce(d.datacl, pg_catalog.acldefault('d', d.datdba))")}) AS e ON true`,
-    /** Schemas of the current database with owner (pg_database_owner resolved) and effective ACL. */
-    schemas: "SELECT n.nspname AS name, CASE WHEN pg_catalog.pg_get_userbyid(n.nspowner) = 'pg_database_owner' THEN pg_catalog.pg_get_userbyid(d.datdba) ELSE pg_catalog.pg_get_userbyid(n.nspowner) END AS owner, " +
-        "pg_catalog.pg_get_userbyid(n.nspowner) AS owner_role, e.* FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_database d ON d.datname = current_database() " +
-        `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns("coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))")}) AS e ON true ` +
-        "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'",
-    /** Tables (and views etc.), sequences and functions in the schemas `$1` (text[]), with effective ACLs. */
-    objects: "SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS kind, " +
-        "pg_catalog.pg_get_userbyid(c.relowner) AS owner, e.* FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
-        `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns(`coalesce(c.relacl, pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))`)}) AS e ON true ` +
-        `WHERE n.nspname = ANY($1::text[]) AND c.relkind IN (${RELKINDS.table}, ${RELKINDS.sequence}) ` +
-        "UNION ALL " +
-        "SELECT n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END, " +
-        "pg_catalog.pg_get_userbyid(p.proowner), e.* FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
-        `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns("coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))")}) AS e ON true ` +
-        "WHERE n.nspname = ANY($1::text[])",
-    /** Default privileges of the current database (schema NULL: for the whole database). */
-    defaultAcls: "SELECT pg_catalog.pg_get_userbyid(d.defaclrole) AS owner, CASE WHEN d.defaclnamespace = 0 THEN NULL ELSE n.nspname END AS schema, " +
-        "d.defaclobjtype AS objtype, e.* FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace " +
-        `${aclColumns("d.defaclacl")}`,
-} as const;
 
 /** Dollar-quote tag of the removal's DO block; a name containing it is refused. */
 const REMOVAL_TAG = "$astro_db_removal$";

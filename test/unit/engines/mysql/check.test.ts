@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import type { MysqlState, PrivilegeRow } from "../../../../engines/mysql/catalog";
 import { checkMysqlDeclaration, mysqlNeedsRun, patternMatches, undeclaredMysqlFindings } from "../../../../engines/mysql/check";
-import type { MysqlDeclaration } from "../../../../engines/mysql/resources";
+import type { MysqlDeclaration } from "../../../../engines/model";
 
 describe("MySQL drift checks", () => {
     const user = "astro_a";

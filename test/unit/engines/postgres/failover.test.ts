@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import type { GraphResource } from "../../../../cli/graph";
-import { roleMembershipTranslator } from "../../../../engines/postgres/dynamicResources";
+import { translate as roleMembershipTranslator } from "../../../../engines/postgres/resources/roleMembership";
 import type { TranslateContext } from "../../../../cli/sql/registry";
 import { ensureAssumeRoleSql, failoverSetupSql, fenceConnectSql, whenNoPlaneConnectsSql, type FailoverNames } from "../../../../components/postgres/failoverRoles";
 import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../../components/postgres/roleMembership";
