@@ -95,6 +95,7 @@ export async function connectPg(url: string, o: { option: string; applicationNam
         ...(bounded ? { statement_timeout: connectionLimits().statementSeconds * 1000, query_timeout: (connectionLimits().statementSeconds + connectionLimits().connectSeconds) * 1000 } : {}),
         application_name: o.applicationName,
     });
+    usePgpassFile(client);
     // An idle client whose server goes away emits 'error'; the next query reports it instead.
     client.on("error", () => undefined);
     try {
@@ -104,6 +105,19 @@ export async function connectPg(url: string, o: { option: string; applicationNam
         throw new Error(`cannot connect to ${maskUrl(url)} (${o.option}): ${pgErrorMessage(err)}`);
     }
     return client;
+}
+
+/**
+ * No password in the URL, PGPASSWORD or pg's defaults: read ~/.pgpass (or PGPASSFILE) as libpq does, with
+ * the `pgpass` package itself, pg's own fallback to it being deprecated (it warns on stderr).
+ */
+function usePgpassFile(client: Client): void {
+    const c = client as unknown as { password: unknown };
+    if (c.password !== null) return;
+    const pgpass = require("pgpass") as (params: unknown, cb: (password: string | undefined) => void) => void;
+    // pg calls it with its resolved connection parameters (pg/lib/client.js _getPassword); undefined leaves
+    // no password, and pg's "client password must be a string" follows (pgErrorMessage names the fix).
+    c.password = (params: unknown) => new Promise<string | undefined>((resolve) => pgpass(params, resolve));
 }
 
 /**

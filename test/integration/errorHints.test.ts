@@ -4,6 +4,10 @@
  * other engine's scheme (mysql://, postgresql://). On real servers, through the CLI, exit 2.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { captureCli } from "../support/cli";
 import { type MySqlServer, type PgServer, requireOrSkip, startMariaDb, startPostgres } from "../support/servers";
 
@@ -31,6 +35,24 @@ describe("connection errors name the fix", function () {
         assert.match(r.err, /PGPASSWORD/);
         assert.match(r.err, /~\/\.pgpass/);
         assert.doesNotMatch(r.err, /SASL|must be a string/);
+    });
+
+    it("a PostgreSQL URL without a password, the password in PGPASSFILE: connects, and pg's pgpass deprecation warning is not printed", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-pgpass-"));
+        const file = path.join(dir, "pgpass");
+        fs.writeFileSync(file, `127.0.0.1:${pg.port}:*:postgres:${pg.adminPassword.replace(/[\\:]/g, "\\$&")}\n`, { mode: 0o600 });
+        try {
+            // A process of its own: node prints a deprecation once per process, to its real stderr.
+            const bin = path.join(__dirname, "..", "..", "bin", "astro-db.js");
+            const env: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: file, ASTRO_DB_FROM_SOURCES: "1" };
+            delete env.PGPASSWORD;
+            const r = spawnSync(process.execPath, [bin, "audit", "--stack", "local", "--admin-url", `postgresql://postgres@127.0.0.1:${pg.port}/postgres`], { env, encoding: "utf8" });
+            assert.notEqual(r.status, 2, r.stderr);
+            assert.match(r.stdout, /audit/i);
+            assert.doesNotMatch(r.stderr, /DeprecationWarning|pgpass support is deprecated/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("a mysql:// URL to a server without TLS: says to add ?ssl-mode=DISABLED", async () => {
