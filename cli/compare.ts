@@ -12,15 +12,13 @@ import * as YAML from "yaml";
 import { parameterGroupFamily, replacementInputs } from "../components/aws";
 import type { RdsEngine } from "../components/aws";
 import { InputError } from "../engines/url";
-import { ConfigError } from "../stacks/config";
+import { ConfigError } from "../stacks/configError";
 import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "./graph";
 import type { PlanFormat } from "./plan";
 import { assessStack, capacityFindings } from "./capacity";
 
 import { Finding, Severity, SEVERITIES } from "./findings";
 
-export { SEVERITIES };
-export type { Finding, Severity };
 
 /** The outcome of `plan --against <rev>`. */
 export interface Comparison {

@@ -21,9 +21,10 @@ import { maskUrl } from "../engines/url";
 import { queryChecked } from "../engines/postgres/checkedQuery";
 import { parseStackConfig } from "../stacks/config";
 import {
-    ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, PG_GRANT_OPTIONS_MIN_VERSION_NUM, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
-} from "../components/postgres/failoverRoles";
-import { CALL_FENCE_FUNCTION_SQL, FENCE_FUNCTION, FenceMechanism } from "../components/postgres/fenceFunction";
+    ACTS_AS_SQL, FENCE_STATE_SQL, fenceConnectSql, setRoleSql, SIGNAL_BACKEND_ROLE, TERMINATE_SESSIONS_SQL,
+} from "../engines/postgres/failover";
+import { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "../engines/postgres/versions";
+import { CALL_FENCE_FUNCTION_SQL, FENCE_FUNCTION, FenceMechanism } from "../engines/postgres/fence";
 
 export interface FenceOptions {
     stack: string;

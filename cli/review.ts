@@ -8,13 +8,13 @@ import * as fs from "fs";
 import { checkResources, exposedOutputs, Violation } from "../policy/rules";
 import { assessStack, capacityFindings } from "./capacity";
 import type { ServerAssessment } from "../components/capacity";
-import { compareGraphs, compareWithRevision, failsOn, Finding, Severity, SEVERITIES, sortFindings } from "./compare";
+import { compareGraphs, compareWithRevision, failsOn, sortFindings } from "./compare";
+import { Finding, Severity, SEVERITIES } from "./findings";
 import { Action, countActions, diffPlans, DiffInput, InputChange, ResourceChange } from "./diff";
 import { GraphResource, StackGraph } from "./graph";
 
 import { PR_COMMENT_MAX_CHARS } from "./command";
 
-export { PR_COMMENT_MAX_CHARS };
 
 /** The first line of every comment: CI finds it to update one comment per stack instead of adding one per push. */
 export const commentMarker = (stack: string) => `<!-- astro-db plan --against: stack=${stack} -->`;

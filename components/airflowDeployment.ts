@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { PgSslMode } from "./astronomer/connections";
+import { PgSslMode } from "../engines/postgres/client";
 import { DbEndpointInput, houstonVariablesOutput, metadataConnectionOutput, resultBackendConnectionOutput } from "./astronomer/outputs";
 import { Executor, SecretOwner } from "./astronomer/facts";
 import { checkSecretOwner, secretsHandOff, type SecretsHandOff } from "./astronomer/secretOwnership";
@@ -9,11 +9,13 @@ import { FERNET_KEY_BYTES, fernetKeyFromBase64 } from "./astronomer/fernet";
 import type { HoustonVariables } from "./astronomer/houston";
 import { DeploymentSecrets } from "./kubernetes/deploymentSecrets";
 import { MysqlDeploymentAccess } from "./mysql/deploymentAccess";
-import { DeploymentNames, EngineKind } from "./names";
-import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
+import { DeploymentNames } from "./names";
+import { ENGINE_FEATURES, EngineKind, unknownEngine } from "../engines/model";
 import { DeploymentAccess } from "./postgres/deploymentAccess";
-import { FailoverRoles, FailoverUsers } from "./postgres/failoverRoles";
-import { FenceFunction, FenceMechanism } from "./postgres/fenceFunction";
+import { FailoverRoles } from "./postgres/failoverRoles";
+import { FailoverUsers } from "../engines/postgres/failover";
+import { FenceFunction } from "./postgres/fenceFunction";
+import { FenceMechanism } from "../engines/postgres/fence";
 
 /** Where a Deployment's database server is, as the Deployment's clients reach it. */
 export interface ServerEndpoint {

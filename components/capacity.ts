@@ -11,8 +11,7 @@
  *   class's memory here; `astro-db audit` reads the live one.
  */
 import { AIRFLOW_CONNECTION_DEFAULTS as AIRFLOW, Executor } from "./astronomer/facts";
-import type { EngineKind } from "./names";
-import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
+import { ENGINE_FEATURES, EngineKind, unknownEngine } from "../engines/model";
 
 /** Per-Deployment overrides (config `deployments[].connections`). */
 export interface ConnectionSettings {

@@ -1,11 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { connectionSecretOptions, resolveAdminPassword } from "./adminPassword";
-import { EngineKind } from "./names";
 import { pgSsl, type PgSslMode } from "../engines/postgres/client";
 import { removalStatements } from "../engines/removal";
-import { unknownEngine } from "../engines/model";
+import { EngineKind, unknownEngine } from "../engines/model";
 
-export { removalStatements };
 
 /** How to reach the server as its admin. Passed as a secret input, never captured by the provider. */
 export interface AdminConnection {

@@ -19,7 +19,6 @@ export const RELEASE_NAME_PATTERN = /^[a-z]([a-z0-9]*)(-[a-z0-9]+)*$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export type { EngineKind } from "../engines/model";
 
 export interface DeploymentNames {
     /** Release name with `-` turned into `_` (`amateur-sunspot-5075` -> `amateur_sunspot_5075`). */

@@ -4,8 +4,9 @@ import * as random from "@pulumi/random";
 /** Length of every password the stack generates. */
 export const GENERATED_PASSWORD_LENGTH = 32;
 /**
- * The only punctuation in generated passwords: URL-unreserved, so nothing to encode in connection
- * strings, nothing to quote in YAML or in a provider's SQL, and accepted by RDS.
+ * The only punctuation in generated passwords: URL-unreserved (RFC 3986), so nothing to encode in
+ * connection strings, nothing to quote in YAML, a shell or a provider's SQL, and accepted by RDS.
+ * 32 characters drawn from 66 symbols still carry about 193 bits.
  */
 export const GENERATED_PASSWORD_SPECIALS = "-_.~";
 

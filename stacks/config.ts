@@ -5,14 +5,14 @@
  *
  * Every problem is reported in ONE error that names the stack, each config key at fault and the fix.
  */
-import { FENCE_MECHANISMS, FenceMechanism } from "../components/postgres/fenceFunction";
+import { FENCE_MECHANISMS, FenceMechanism } from "../engines/postgres/fence";
 import { z } from "zod";
 import { DEFAULT_PLATFORM_RELEASE, DEFAULT_RETENTION_DAYS, EXECUTORS, SECRET_OWNERS, SecretOwner, VALUES_CONNECTIONS, ValuesConnection, VALUES_LAYOUTS, ValuesLayout, Executor } from "../components/astronomer/facts";
 import { checkSecretOwner } from "../components/astronomer/secretOwnership";
 import { checkHost, DEFAULT_PORTS, PORT_MAX, PORT_MIN } from "../engines/url";
 import {
     checkK8sName, checkK8sNamespace, checkMysqlDatabase, checkMysqlUser, checkPgIdentifier, checkPgSchema, checkReleaseName,
-    deploymentNames, DeploymentNames, EngineKind,
+    deploymentNames, DeploymentNames,
 } from "../components/names";
 import { checkFernetKey } from "../components/astronomer/fernet";
 import { parseDay } from "../components/retention";
@@ -27,11 +27,12 @@ const RDS_MAX_BACKUP_DAYS = 35;
 /** Databases and roles that belong to the server (PostgreSQL, RDS, MySQL), never to a Deployment. */
 const RESERVED_DATABASES = new Set(["postgres", "template0", "template1", "rdsadmin", "mysql", "information_schema", "performance_schema", "sys"]);
 const RESERVED_ROLES = new Set(["postgres", "public", "rdsadmin", "rdsrepladmin", "root", "mysql.sys", "mysql.session", "mysql.infoschema"]);
-import { PG_SSLMODES, PgSslMode } from "../components/astronomer/connections";
+import { PG_SSLMODES, PgSslMode } from "../engines/postgres/client";
 
 import { ConfigError, PROJECT } from "./configError";
-import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
+import { ENGINE_FEATURES, EngineKind, unknownEngine } from "../engines/model";
 
+/** Still re-exported for cli/graph.ts only (its imports are another change's); every other module imports ./configError. */
 export { ConfigError, PROJECT };
 
 /** Config keys whose values are credentials: they must be stored with `pulumi config set --secret`. */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, PROJECT, StackSpec } from "./config";
+import { parseStackConfig, StackSpec } from "./config";
+import { PROJECT } from "./configError";
 
 /** The running stack's config (as the Pulumi engine or the mocks set it) parsed into a StackSpec. */
 export function loadStackSpec(stack: string): StackSpec {

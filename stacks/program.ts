@@ -11,11 +11,12 @@ import { AirflowDeploymentDatabase, ServerEndpoint } from "../components/airflow
 import { DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml, valuesConnectionString } from "../components/astronomer/values";
 import { RdsServer } from "../components/aws";
-import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../components/mysql";
+import { MYSQL_PROVIDER_TLS, mysqlProviderEndpoint } from "../engines/mysql/privileges";
 import { DatabaseRemoval } from "../components/databaseRemoval";
 import { isoDay, retentionState, RetentionState } from "../components/retention";
 import { ENGINE_FEATURES, unknownEngine } from "../engines/model";
-import { ConfigError, DeploymentSpec, KubernetesSpec, rdsServerArgs, ServerSpec, StackSpec } from "./config";
+import { DeploymentSpec, KubernetesSpec, rdsServerArgs, ServerSpec, StackSpec } from "./config";
+import { ConfigError } from "./configError";
 
 /** A server as the rest of the program uses it: where it is, who administers it, and its provider. */
 export interface ServerHandle {

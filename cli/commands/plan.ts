@@ -1,6 +1,6 @@
 /** `astro-db plan`: the stack offline, or with --against the diff a reviewer reads (cli/plan.ts, cli/review.ts). */
 import { Option } from "commander";
-import type { Severity } from "../compare";
+import type { Severity } from "../findings";
 import type { PlanFormat } from "../plan";
 import { parseTodayOption, PR_COMMENT_MAX_CHARS, type Register, stackCommandOptions } from "../command";
 

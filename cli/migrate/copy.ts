@@ -21,7 +21,6 @@ import {
     foreignKeyOrder,
     insertChunks,
     insertSql,
-    maskUrl,
     nextFetchSize,
     planColumns,
     qualified,
@@ -32,6 +31,7 @@ import {
     selectTables,
     setvalSql,
 } from "./plan";
+import { maskUrl } from "../../engines/url";
 
 export interface MigrateOptions {
     readonly from: string;

@@ -257,7 +257,6 @@ export function rowBytes(row: readonly (string | null)[]): number {
 // Reporting
 // ---------------------------------------------------------------------------
 
-export { maskUrl };
 
 /** `text` with every password in `urls` replaced by ****, for error messages that might echo one. */
 export function redact(text: string, urls: readonly string[]): string {

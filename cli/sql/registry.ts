@@ -9,7 +9,6 @@ import { ALL_TRANSLATORS, ENGINES } from "../../engines";
 import { DYNAMIC_TYPE, SqlStep, TranslateContext, Translator, Translators } from "../../engines/model";
 import { REMOVAL_KIND } from "../../engines/removal";
 
-export { DYNAMIC_TYPE };
 export type { TranslateContext, Translator };
 
 export function translatorFor(r: GraphResource, translators: Translators = ALL_TRANSLATORS): Translator | undefined {

@@ -23,7 +23,6 @@ import { PG_SSLMODES } from "../../engines/postgres/client";
 import { DEFAULT_PORTS } from "../../engines/url";
 import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } from "./facts";
 
-export { PG_SSLMODES, type PgSslMode } from "../../engines/postgres/client";
 
 /** Where a Deployment's metadata database is and how to log in to it. */
 export interface DbEndpoint {

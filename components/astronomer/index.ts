@@ -2,7 +2,6 @@
 export * from "./facts";
 export { DEFAULT_PORTS } from "../../engines/url";
 export {
-    PG_SSLMODES,
     adminConnection,
     metadataConnection,
     parseConnection,
@@ -10,8 +9,8 @@ export {
     resultBackendConnection,
     type DbEndpoint,
     type ParsedConnection,
-    type PgSslMode,
 } from "./connections";
+export { PG_SSLMODES, type PgSslMode } from "../../engines/postgres/client";
 export {
     houstonVariables,
     type HoustonConnectionVariables,

@@ -13,8 +13,6 @@ export {
     RDS_STORAGE_TYPES,
     RDS_MONITORING_INTERVALS,
     RDS_PASSWORD_FORBIDDEN_CHARS,
-    RANDOM_PASSWORD_SPECIALS,
-    RANDOM_PASSWORD_LENGTH,
 } from "./rdsInstance";
 export type { RdsServerArgs, RdsEngine, RdsPasswordMode, RdsStorageType, RdsDefaults, RdsEngineDefaults } from "./rdsInstance";
 export { RDS_TLS_PARAMETER, isProductionStack } from "./facts";

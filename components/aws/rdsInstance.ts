@@ -14,7 +14,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { passwordFromSecretString } from "../adminPassword";
 import { DEFAULT_RETENTION_DAYS } from "../astronomer/facts";
-import type { EngineKind } from "../names";
+import type { EngineKind } from "../../engines/model";
 import { RDS_TLS_PARAMETER } from "./facts";
 
 export type RdsEngine = EngineKind;
@@ -37,14 +37,6 @@ export const RDS_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
 
 /** Characters RDS refuses in a master password (CreateDBInstance MasterUserPassword). */
 export const RDS_PASSWORD_FORBIDDEN_CHARS = ["/", '"', "@", " "] as const;
-
-/**
- * Special characters of generated passwords: RFC 3986 "unreserved" ones only, so the password goes into
- * a connection URI, values.yaml, a shell or an SQL literal without escaping. 32 characters drawn from
- * 66 symbols still carry about 193 bits.
- */
-export const RANDOM_PASSWORD_SPECIALS = GENERATED_PASSWORD_SPECIALS;
-export const RANDOM_PASSWORD_LENGTH = GENERATED_PASSWORD_LENGTH;
 
 /**
  * aws.rds.Instance inputs whose change makes the provider replace the instance (delete it, taking the
@@ -602,9 +594,9 @@ export class RdsServer extends pulumi.ComponentResource {
         let password: pulumi.Output<string> | undefined;
         if (passwordMode === "random") {
             password = new random.RandomPassword(`${name}-admin-password`, {
-                length: RANDOM_PASSWORD_LENGTH,
+                length: GENERATED_PASSWORD_LENGTH,
                 special: true,
-                overrideSpecial: RANDOM_PASSWORD_SPECIALS,
+                overrideSpecial: GENERATED_PASSWORD_SPECIALS,
                 minLower: 1,
                 minUpper: 1,
                 minNumeric: 1,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { generatedPassword } from "../password";
-import { DATA_ROLE_MEMBERSHIP } from "./failoverRoles";
+import { DATA_ROLE_MEMBERSHIP } from "../../engines/postgres/failover";
 import { PG_PRIVILEGES, PG_PUBLIC_KEEPS_ON_DATABASE, PG_SCHEMA_OBJECT_TYPES } from "../../engines/postgres/privileges";
 import { PgConnectionArgs, RoleMembership } from "./roleMembership";
 

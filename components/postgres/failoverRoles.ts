@@ -52,8 +52,6 @@ import { ADMIN_OWNER_MEMBERSHIP, failoverMemberships, FailoverUsers } from "../.
 import type { FenceMechanism } from "../../engines/postgres/fence";
 import { PgConnectionArgs, RoleMembership } from "./roleMembership";
 
-export * from "../../engines/postgres/failover";
-export { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "../../engines/postgres/versions";
 
 /* ------------------------------------------------------------------ the component */
 

@@ -33,7 +33,6 @@ import { dropFenceFunctionSql, FENCE_FUNCTION, FENCE_FUNCTION_KIND, FenceFunctio
 import { readFenceFunction } from "../../engines/postgres/resources/fenceFunction";
 import { PgConnection, PgConnectionArgs, pgConnectionOutput, withAdminClient } from "./roleMembership";
 
-export * from "../../engines/postgres/fence";
 
 /* ------------------------------------------------------------------ the dynamic provider */
 

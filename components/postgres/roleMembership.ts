@@ -34,9 +34,6 @@ import {
 import { quoteIdent, revokeRoleMembership } from "../../engines/postgres/statements";
 import { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "../../engines/postgres/versions";
 
-export * from "../../engines/postgres/membership";
-export { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "../../engines/postgres/versions";
-export { pgClientConfig } from "../../engines/postgres/client";
 
 /** How the provider reaches the server: the admin role that may grant the role (superuser or ADMIN on it). */
 export interface PgConnection {

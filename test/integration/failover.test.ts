@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { fence, FenceRefused, renderFence, type FenceResult } from "../../cli/fence";
 import { main } from "../../cli/main";
 import { deploymentNames } from "../../components/names";
-import { failoverSetupSql, type FailoverNames } from "../../components/postgres/failoverRoles";
+import { failoverSetupSql, type FailoverNames } from "../../engines/postgres/failover";
 import * as sql from "../../engines/postgres/statements";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";

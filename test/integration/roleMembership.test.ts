@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import Module from "node:module";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    membershipId, roleMembershipProvider as provider, ROLE_MEMBERSHIP_KIND, type RoleMembershipInputs, type RoleMembershipOutputs,
-} from "../../components/postgres/roleMembership";
+import { roleMembershipProvider as provider, type RoleMembershipInputs, type RoleMembershipOutputs } from "../../components/postgres/roleMembership";
+import { membershipId, ROLE_MEMBERSHIP_KIND } from "../../engines/postgres/membership";
 import { adminConnection, adminSql, failureOf, withPg } from "../support/pgSessions";
 import { pgAdmin, requireOrSkip, startPostgres, type PgServer } from "../support/servers";
 

@@ -8,7 +8,8 @@ import { assessStack, capacityFindings } from "../../../cli/capacity";
 import { printPlanAgainst } from "../../../cli/compare";
 import { runStackGraph, stackFilePath } from "../../../cli/graph";
 import { planJson, planMarkdown, planText } from "../../../cli/plan";
-import { ConfigError, parseStackConfig } from "../../../stacks/config";
+import { parseStackConfig } from "../../../stacks/config";
+import { ConfigError } from "../../../stacks/configError";
 
 /** The dev stack (one db.t4g.medium) with `extra` KubernetesExecutor Deployments without PgBouncer (124 connections each). */
 function devText(extra: number, edit: (config: Record<string, any>) => void = () => undefined): string {

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { compareGraphs, compareWithRevision, failsOn, Finding, printPlanAgainst, renderFindings, withFindings } from "../../../cli/compare";
+import { compareGraphs, compareWithRevision, failsOn, printPlanAgainst, renderFindings, withFindings } from "../../../cli/compare";
+import { Finding } from "../../../cli/findings";
 import { runStackGraph, stackFilePath } from "../../../cli/graph";
 
 /** A stack's file, edited, as YAML text. */

@@ -10,7 +10,6 @@ import {
     foreignKeyOrder,
     insertChunks,
     insertSql,
-    maskUrl,
     nextFetchSize,
     parsePositiveInt,
     parseTableList,
@@ -21,6 +20,7 @@ import {
     selectTables,
     setvalSql,
 } from "../../../cli/migrate/plan";
+import { maskUrl } from "../../../engines/url";
 
 function col(name: string, extra: Partial<ColumnInfo> = {}): ColumnInfo {
     return { name, type: "text", notNull: false, hasDefault: false, identity: false, generated: false, ...extra };

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { readStackFile } from "../../../cli/graph";
-import { ConfigError, parseStackConfig } from "../../../stacks/config";
+import { parseStackConfig } from "../../../stacks/config";
+import { ConfigError } from "../../../stacks/configError";
 
 const SERVERS = [
     { name: "local", engine: "postgres", existing: { host: "127.0.0.1", adminUser: "postgres" } },

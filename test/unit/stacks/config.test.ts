@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, parseStackConfig } from "../../../stacks/config";
+import { parseStackConfig } from "../../../stacks/config";
+import { ConfigError } from "../../../stacks/configError";
 
 /** A valid existing-server config as raw Pulumi config values (objects as JSON text). */
 function base(overrides: Record<string, unknown> = {}): Record<string, string> {

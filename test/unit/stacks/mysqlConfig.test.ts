@@ -4,7 +4,8 @@
  * PgBouncer of these).
  */
 import * as assert from "assert";
-import { ConfigError, parseStackConfig } from "../../../stacks/config";
+import { parseStackConfig } from "../../../stacks/config";
+import { ConfigError } from "../../../stacks/configError";
 
 function mysqlStack(deployments: unknown[], extra: Record<string, unknown> = {}): Record<string, string> {
     const values: Record<string, unknown> = {

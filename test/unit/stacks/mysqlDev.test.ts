@@ -8,7 +8,7 @@ import * as path from "path";
 import { GraphResource, runStackGraph, SECRET_MASK, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
 import { planJson } from "../../../cli/plan";
 import { parseConnection } from "../../../components/astronomer/connections";
-import { MYSQL_PRIVILEGES } from "../../../components/mysql";
+import { MYSQL_PRIVILEGES } from "../../../engines/mysql/privileges";
 
 const of = (g: StackGraph, type: string) => g.resources.filter((r) => r.type === type);
 const named = (g: StackGraph, name: string): GraphResource => {

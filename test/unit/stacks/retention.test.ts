@@ -6,7 +6,7 @@ import * as YAML from "yaml";
 import { runStackGraph, stackFilePath, StackGraph } from "../../../cli/graph";
 import { planMarkdown, planText } from "../../../cli/plan";
 import { graphSql } from "../../../cli/sql/command";
-import { removalStatements } from "../../../components/databaseRemoval";
+import { removalStatements } from "../../../engines/removal";
 import { retentionState } from "../../../components/retention";
 
 const RELEASE = "quasar-nebula-1234";

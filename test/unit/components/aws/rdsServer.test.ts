@@ -523,9 +523,10 @@ describe("RdsServer (update)", () => {
             }
         });
 
-        it("generates passwords only from characters RDS accepts", () => {
-            for (const c of C.RDS_PASSWORD_FORBIDDEN_CHARS) assert.ok(!C.RANDOM_PASSWORD_SPECIALS.includes(c));
-            assert.strictEqual(C.RANDOM_PASSWORD_LENGTH, 32);
+        it("generates passwords only from characters RDS accepts", async () => {
+            const { GENERATED_PASSWORD_LENGTH, GENERATED_PASSWORD_SPECIALS } = await import("../../../../components/password");
+            for (const c of C.RDS_PASSWORD_FORBIDDEN_CHARS) assert.ok(!GENERATED_PASSWORD_SPECIALS.includes(c));
+            assert.strictEqual(GENERATED_PASSWORD_LENGTH, 32);
         });
 
         it("fails loudly on a provider function it does not expect", async () => {

@@ -5,7 +5,8 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import type * as MysqlComponents from "../../../../components/mysql";
+import type * as MysqlComponents from "../../../../components/mysql/deploymentAccess";
+import { MYSQL_PRIVILEGES, MYSQL_PROVIDER_TLS } from "../../../../engines/mysql/privileges";
 
 const GENERATED = "Generated-Pa55word-0123456789abcd";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -57,9 +58,9 @@ describe("MysqlDeploymentAccess under Pulumi's mocks", () => {
                 throw new Error(`Mock not implemented: ${args.token}`);
             },
         }, "astro-db", "unit", false);
-        M = await import("../../../../components/mysql");
+        M = await import("../../../../components/mysql/deploymentAccess");
         const mysql = await import("@pulumi/mysql");
-        provider = new mysql.Provider("server-mysql", { endpoint: "db.example.com:3306", username: "astroadmin", password: pulumi.secret("admin-pw"), tls: M.MYSQL_PROVIDER_TLS });
+        provider = new mysql.Provider("server-mysql", { endpoint: "db.example.com:3306", username: "astroadmin", password: pulumi.secret("admin-pw"), tls: MYSQL_PROVIDER_TLS });
     });
 
     describe("a Deployment with defaults", () => {
@@ -108,11 +109,11 @@ describe("MysqlDeploymentAccess under Pulumi's mocks", () => {
                 host: "%",
                 database: "airflow\\_db\\_amateur\\_sunspot\\_5075",
                 table: "*",
-                privileges: [...M.MYSQL_PRIVILEGES],
+                privileges: [...MYSQL_PRIVILEGES],
                 grant: false,
             });
-            assert.strictEqual(M.MYSQL_PRIVILEGES.length, 18);
-            assert.ok(!(M.MYSQL_PRIVILEGES as readonly string[]).some((p) => /ALL|GRANT|SUPER|FILE|PROCESS|SHOW DATABASES|CREATE USER/.test(p)));
+            assert.strictEqual(MYSQL_PRIVILEGES.length, 18);
+            assert.ok(!(MYSQL_PRIVILEGES as readonly string[]).some((p) => /ALL|GRANT|SUPER|FILE|PROCESS|SHOW DATABASES|CREATE USER/.test(p)));
         });
 
         it("keeps the database and user on delete, and replaces the grant delete-first", () => {
@@ -157,32 +158,5 @@ describe("MysqlDeploymentAccess under Pulumi's mocks", () => {
     it("refuses names the provider would put into its SQL unescaped", () => {
         assert.throws(() => new M.MysqlDeploymentAccess("bad-user", { database: "ok_db", user: "o'brien" }, record()), /user "o'brien" contains a quote/);
         assert.throws(() => new M.MysqlDeploymentAccess("bad-db", { database: "db`x", user: "ok" }, record()), /database "db`x" contains/);
-    });
-});
-
-describe("MySQL naming and provider helpers", () => {
-    let M: typeof MysqlComponents;
-    before(async () => {
-        M = await import("../../../../components/mysql");
-    });
-
-    it("escapes the GRANT wildcards so a grant matches exactly one database", () => {
-        assert.strictEqual(M.grantDatabasePattern("airflow_db_a_b"), "airflow\\_db\\_a\\_b");
-        assert.strictEqual(M.grantDatabasePattern("100%_sure"), "100\\%\\_sure");
-        assert.strictEqual(M.databaseOfGrantPattern("airflow\\_db\\_a\\_b"), "airflow_db_a_b");
-        assert.strictEqual(M.databaseOfGrantPattern("airflow_db"), undefined, "an unescaped _ matches other databases");
-        assert.strictEqual(M.databaseOfGrantPattern("air%"), undefined);
-    });
-
-    it("writes the provider endpoint as host:port, IPv6 in brackets", () => {
-        assert.strictEqual(M.mysqlProviderEndpoint("db.example.com", 3306), "db.example.com:3306");
-        assert.strictEqual(M.mysqlProviderEndpoint("::1", 3307), "[::1]:3307");
-        assert.strictEqual(M.mysqlProviderEndpoint("[fd00::5]", 3306), "[fd00::5]:3306");
-    });
-
-    it("refuses passwords with a quote or backslash", () => {
-        assert.deepStrictEqual(M.checkMysqlProviderPassword("Abc-_.~123"), []);
-        assert.match(M.checkMysqlProviderPassword("it's").join(), /unescaped/);
-        assert.match(M.checkMysqlProviderPassword("back\\slash").join(), /unescaped/);
     });
 });

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { deploymentNames } from "../../../../components/names";
-import { ROLE_MEMBERSHIP_KIND } from "../../../../components/postgres/roleMembership";
+import { ROLE_MEMBERSHIP_KIND } from "../../../../engines/postgres/membership";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const ADMIN_PASSWORD = "admin-pw-never-in-the-provider";

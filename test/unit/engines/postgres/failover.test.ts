@@ -6,8 +6,8 @@ import * as assert from "assert";
 import type { GraphResource } from "../../../../cli/graph";
 import { translate as roleMembershipTranslator } from "../../../../engines/postgres/resources/roleMembership";
 import type { TranslateContext } from "../../../../cli/sql/registry";
-import { ensureAssumeRoleSql, failoverSetupSql, fenceConnectSql, whenNoPlaneConnectsSql, type FailoverNames } from "../../../../components/postgres/failoverRoles";
-import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../../components/postgres/roleMembership";
+import { ensureAssumeRoleSql, failoverSetupSql, fenceConnectSql, whenNoPlaneConnectsSql, type FailoverNames } from "../../../../engines/postgres/failover";
+import { grantMembershipSql, legacyRefusal, membershipId, ROLE_MEMBERSHIP_KIND } from "../../../../engines/postgres/membership";
 
 const n: FailoverNames = {
     database: "airflow_db_x", ownerRole: "airflow_db_x_owner", terminatorRole: "airflow_conn_killer_x",
