@@ -12,6 +12,7 @@ import * as YAML from "yaml";
 import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
 import { checkInputFile, InputError } from "../engines/url";
 import { registerCredentialsIn, registerSecretsIn } from "./redact";
+import { offlineRuntime } from "./offlineRuntime";
 
 import { GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK } from "../engines/model";
 
@@ -252,40 +253,6 @@ export async function runStackGraph(stack: string, options: GraphOptions = {}): 
     }
 }
 
-/**
- * Switches off, while the program runs under mocks, work the Pulumi runtime does for every resource
- * and promise that nothing offline reads, and returns how to switch it back on:
- * - every resource's call stack (all frames, parsed and turned into file URLs), which the engine
- *   shows as the resource's source position;
- * - the leak bookkeeping around each of the runtime's promises, reported when `pulumi up` exits;
- * - a dynamic provider's serialized code (the `__provider` input, which the graph leaves out).
- * What the program registers, and so every output, is the same.
- */
-function offlineRuntime(): () => void {
-    const undo: (() => void)[] = [];
-    const swap = <T extends object, K extends keyof T>(target: T | undefined, key: K, value: T[K]) => {
-        if (!target || typeof target[key] !== "function") return;
-        const original = target[key];
-        target[key] = value;
-        undo.push(() => { target[key] = original; });
-    };
-    const resource = pulumi.Resource as unknown as { callsites(): unknown[] };
-    swap(resource, "callsites", () => []);
-    swap(optional<{ debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> }>("@pulumi/pulumi/runtime/debuggable"), "debuggablePromise", <T>(p: Promise<T>) => p);
-    swap(optional<{ serializeFunction(f: unknown, o?: unknown): Promise<{ text: string; containsSecrets: boolean }> }>("@pulumi/pulumi/runtime/closure/serializeClosure"), "serializeFunction",
-        async () => ({ text: "/* a dynamic provider's code: not serialized offline */", containsSecrets: false }));
-    return () => undo.reverse().forEach((u) => u());
-}
-
-/** One of the Pulumi SDK's internal modules, or undefined when a version has moved it. */
-function optional<T>(id: string): T | undefined {
-    try {
-        return require(id) as T;
-    } catch {
-        return undefined;
-    }
-}
-
 async function buildGraph(stack: string, options: GraphOptions): Promise<StackGraph> {
     const { raw, secretKeys, file } = readStackFile(stack, options.file, options.fileLabel);
     // Validate first, exactly as the program does: bad config never reaches the mocks.
@@ -345,17 +312,18 @@ async function describe(
     for (const [key, value] of Object.entries(props ?? {})) {
         // A dynamic resource's serialized provider is code (tens of kB each), not configuration.
         if (value === undefined || key === "__provider") continue;
-        const out = pulumi.output(value);
-        if (await pulumi.isSecret(out)) {
+        // One walk in clear, noting whether any Output in it is secret (as pulumi.isSecret(pulumi.output(value)) would).
+        const found = { secret: false };
+        const clear = await resolveValue(value, true, found);
+        if (found.secret) {
             secretInputs.push(key);
-            const clear = await resolveValue(value, true);
             secretDigests[key] = digest(clear);
             // Per field too, so a diff can tell which part of a secret object changed (a connection's host).
             if (clear && typeof clear === "object" && !Array.isArray(clear)) {
                 for (const [k, v] of Object.entries(clear)) secretDigests[`${key}.${k}`] = digest(v);
             }
         }
-        inputs[key] = await resolveValue(value, reveal);
+        inputs[key] = found.secret && !reveal ? await resolveValue(value, false) : clear;
     }
     // The component resource's own name is not in the map until its transformation ran; resolve names late.
     await new Promise((r) => setImmediate(r));
@@ -391,20 +359,25 @@ function digest(value: unknown): string {
     return createHash("sha256").update(JSON.stringify(value) ?? "undefined").digest("hex").slice(0, 12);
 }
 
-/** Resolve an Input deeply, masking secrets and unknowns. */
-export async function resolveValue(value: unknown, reveal: boolean): Promise<unknown> {
+/**
+ * Resolve an Input deeply, masking secrets and unknowns. `found.secret` is set when an Output met on
+ * the way is secret (an unknown one too).
+ */
+export async function resolveValue(value: unknown, reveal: boolean, found?: { secret: boolean }): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
         const out = value as pulumi.Output<unknown>;
         const internal = out as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+        const secret = await internal.isSecret;
+        if (secret && found) found.secret = true;
         if (!(await internal.isKnown)) return UNKNOWN_MASK;
-        if ((await internal.isSecret) && !reveal) return SECRET_MASK;
-        return resolveValue(await internal.promise(), reveal);
+        if (secret && !reveal) return SECRET_MASK;
+        return resolveValue(await internal.promise(), reveal, found);
     }
-    if (value instanceof Promise) return resolveValue(await value, reveal);
+    if (value instanceof Promise) return resolveValue(await value, reveal, found);
     if (pulumi.Resource.isInstance(value)) return "[resource]";
-    if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValue(v, reveal)));
+    if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValue(v, reveal, found)));
     if (value && typeof value === "object") {
-        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveValue(v, reveal)] as const));
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveValue(v, reveal, found)] as const));
         return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
     }
     return value;

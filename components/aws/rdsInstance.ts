@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GENERATED_PASSWORD_LENGTH, GENERATED_PASSWORD_SPECIALS } from "../password";
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { passwordFromSecretString } from "../adminPassword";
 import { DEFAULT_RETENTION_DAYS } from "../astronomer/facts";
@@ -519,6 +519,9 @@ export class RdsServer extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`RdsServer "${name}": ${problems.join("; ")}`, this);
         }
 
+        // Loaded here, not at the top: @pulumi/aws takes about half a second to load, and every run of
+        // the CLI loads this module (config validation uses its pure helpers) whether a stack has RDS or not.
+        const sdk = require("@pulumi/aws") as typeof aws;
         const d = rdsDefaults(args.engine);
         const engine = args.engine;
         const identifier = args.identifier;
@@ -536,7 +539,7 @@ export class RdsServer extends pulumi.ComponentResource {
         const tags = { ...d.tags, ...args.tags };
         this.engine = engine;
 
-        const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
+        const subnetGroup = new sdk.rds.SubnetGroup(`${name}-subnets`, {
             name: identifier,
             description: `astro-db: private subnets of RDS ${engine} ${identifier}`,
             subnetIds: args.subnetIds,
@@ -567,7 +570,7 @@ export class RdsServer extends pulumi.ComponentResource {
                 }
                 return rules;
             });
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+        const securityGroup = new sdk.ec2.SecurityGroup(`${name}-sg`, {
             name: `astro-db-${identifier}`,
             description: `astro-db: clients of RDS ${engine} ${identifier}`,
             vpcId: args.vpcId,
@@ -581,7 +584,7 @@ export class RdsServer extends pulumi.ComponentResource {
         const parameters: Record<string, string> = { ...d.parameters, ...args.parameters, [d.tlsParameter.name]: d.tlsParameter.value };
         // The family is part of the name, so a major upgrade creates the new group before dropping the
         // old one (a group in use cannot be deleted).
-        const parameterGroup = new aws.rds.ParameterGroup(`${name}-params`, {
+        const parameterGroup = new sdk.rds.ParameterGroup(`${name}-params`, {
             name: `${identifier}-${family.replace(/\./g, "-")}`,
             family,
             description: `astro-db: RDS ${engine} ${identifier} (TLS required)`,
@@ -661,7 +664,7 @@ export class RdsServer extends pulumi.ComponentResource {
             instanceArgs.finalSnapshotIdentifier = pulumi.interpolate`${identifier}-final-${suffix.hex}`;
         }
 
-        this.instance = new aws.rds.Instance(`${name}-instance`, instanceArgs, {
+        this.instance = new sdk.rds.Instance(`${name}-instance`, instanceArgs, {
             parent: this,
             protect,
             retainOnDelete,
@@ -688,7 +691,7 @@ export class RdsServer extends pulumi.ComponentResource {
             });
             this.masterUserSecretArn = secretArn;
             // Read at every deployment, so a rotation by Secrets Manager reaches the providers that use it.
-            const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn }, { parent: this });
+            const version = sdk.secretsmanager.getSecretVersionOutput({ secretId: secretArn }, { parent: this });
             // Secret before it is parsed, so no plain Output ever holds the password.
             this.adminPassword = pulumi
                 .all([pulumi.secret(version.secretString), secretArn])
