@@ -14,11 +14,8 @@ import type { RdsEngine } from "../components/aws";
 import { InputError } from "../engines/url";
 import { ConfigError } from "../stacks/configError";
 import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "./graph";
-import type { PlanFormat } from "./plan";
 import { assessStack, capacityFindings } from "./capacity";
-
 import { Finding, Severity, SEVERITIES } from "./findings";
-
 
 /** The outcome of `plan --against <rev>`. */
 export interface Comparison {
@@ -248,54 +245,8 @@ export async function compareWithRevision(stack: string, rev: string, o: Compare
     return { rev, base: "compared", baseGraph, findings: [...compareGraphs(baseGraph, head), ...capacityFindings(assessStack(baseGraph.spec), assessStack(head.spec))] };
 }
 
-export interface AgainstOptions extends CompareOptions {
-    stack: string;
-    rev: string;
-    format: PlanFormat;
-    /** Exit 1 when a finding has this severity or worse. */
-    failOn?: Severity;
-}
-
-/**
- * `plan --against <rev>`: prints the current plan (already rendered) with the comparison, the
- * findings on stdout (in JSON under `findings`). Returns the exit code: 2 when the base could not be
- * compared (the plan is printed all the same), 1 when `failOn` is met, else 0.
- */
-export async function printPlanAgainst(plan: string, o: AgainstOptions, io: { out(s: string): void; err(s: string): void }): Promise<number> {
-    // Text and Markdown: the plan first, so it is printed even if the comparison fails.
-    if (o.format !== "json") io.out(plan);
-    const c = await compareWithRevision(o.stack, o.rev, o);
-    io.out(o.format === "json" ? withFindings(plan, c) : renderComparison(c));
-    if (c.error) {
-        io.err(`astro-db plan --against ${o.rev}: ${c.error}\nThe plan printed is the current stack file's; nothing was compared.\n`);
-        return 2;
-    }
-    return o.failOn && failsOn(c.findings, o.failOn) ? 1 : 0;
-}
-
 /** True when a finding has severity `level` or worse (drop > replace > capacity > forget > change). */
 export function failsOn(findings: readonly Finding[], level: Severity): boolean {
     const rank = (s: Severity) => SEVERITIES.indexOf(s);
     return findings.some((f) => rank(f.severity) <= rank(level));
-}
-
-export function renderFindings(rev: string, findings: Finding[]): string {
-    if (findings.length === 0) return `Against ${rev}: no replacement, no database or role leaves the stack, nothing is dropped.\n`;
-    return [`Against ${rev}: ${findings.length} change(s) a reviewer must see:`, ...findings.map((f) => `  ! [${f.severity}] ${f.resource}: ${f.message}`)].join("\n") + "\n";
-}
-
-/** The text form of a comparison (the invalid base's error is the caller's to print on stderr). */
-export function renderComparison(c: Comparison): string {
-    if (c.base === "invalid") return `Against ${c.rev}: not compared (the stack file at ${c.rev} is invalid; see the error).\n`;
-    const absent = c.base === "absent" ? `Against ${c.rev}: the stack file did not exist there, so everything above is new.\n` : "";
-    return absent + renderFindings(c.rev, c.findings);
-}
-
-/** The plan's JSON document with the comparison added: top-level `against` and `findings`. */
-export function withFindings(planJsonText: string, c: Comparison): string {
-    const doc = JSON.parse(planJsonText) as Record<string, unknown>;
-    doc.against = { rev: c.rev, base: c.base, ...(c.error === undefined ? {} : { error: c.error }) };
-    doc.findings = c.findings.map((f) => ({ message: f.message, resource: f.resource, severity: f.severity }));
-    const sorted = Object.fromEntries(Object.keys(doc).sort().map((k) => [k, doc[k]]));
-    return JSON.stringify(sorted, null, 2) + "\n";
 }

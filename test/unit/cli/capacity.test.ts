@@ -5,11 +5,11 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { assessStack, capacityFindings } from "../../../cli/capacity";
-import { printPlanAgainst } from "../../../cli/compare";
 import { runStackGraph, stackFilePath } from "../../../cli/graph";
 import { planJson, planMarkdown, planText } from "../../../cli/plan";
 import { parseStackConfig } from "../../../stacks/config";
 import { ConfigError } from "../../../stacks/configError";
+import { captureCli } from "../../support/cli";
 
 /** The dev stack (one db.t4g.medium) with `extra` KubernetesExecutor Deployments without PgBouncer (124 connections each). */
 function devText(extra: number, edit: (config: Record<string, any>) => void = () => undefined): string {
@@ -88,17 +88,13 @@ describe("plan: connection capacity under Pulumi's mocks", () => {
         fs.writeFileSync(file, devText(0));
         git("add", ".");
         git("commit", "-qm", "base");
-        const run = async () => {
-            const io = { stdout: "", stderr: "", out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-            const code = await printPlanAgainst("", { stack: "dev", rev: "HEAD", format: "text", failOn: "capacity", file }, io);
-            return { code, io };
-        };
+        const run = () => captureCli(["plan", "--stack", "dev", "--stack-file", file, "--against", "HEAD", "--fail-on", "capacity"]);
         fs.writeFileSync(file, devText(1));
         assert.strictEqual((await run()).code, 0);
         fs.writeFileSync(file, devText(2));
-        const { code, io } = await run();
+        const { code, out } = await run();
         assert.strictEqual(code, 1);
-        assert.match(io.stdout, /! \[capacity\] main: server main \(db\.t4g\.medium\).*372 connections/);
+        assert.match(out, /! \[capacity\] main: server main \(db\.t4g\.medium\).*372 connections/);
     });
 });
 

@@ -4,9 +4,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { compareGraphs, compareWithRevision, failsOn, printPlanAgainst, renderFindings, withFindings } from "../../../cli/compare";
+import { compareGraphs, compareWithRevision, failsOn } from "../../../cli/compare";
 import { Finding } from "../../../cli/findings";
 import { runStackGraph, stackFilePath } from "../../../cli/graph";
+import { renderReviewText, type Review, reviewJson } from "../../../cli/review";
+import { captureCli } from "../../support/cli";
 
 /** A stack's file, edited, as YAML text. */
 function stackText(edit: (config: Record<string, any>) => void = () => undefined, stack = "prod"): string {
@@ -49,10 +51,11 @@ function repoWith(commits: { file?: string; text: string }[], workTree?: string,
     return { file, revs };
 }
 
-function capture() {
-    const io = { stdout: "", stderr: "", out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
-    return io;
-}
+/** Findings compared with `main`, as `plan --against main` holds them (cli/review.ts). */
+const reviewOf = (findings: Finding[]): Review => ({ stack: "prod", against: { rev: "main", base: "compared" }, findings, changes: [] });
+
+/** `astro-db plan --stack <stack> --stack-file <file> --against <rev>` and more options, in-process. */
+const planAgainst = (stack: string, file: string, rev: string, ...more: string[]) => captureCli(["plan", "--stack", stack, "--stack-file", file, "--against", rev, ...more]);
 
 describe("plan --against: what a reviewer must see", () => {
     it("flags an input change that makes AWS replace the RDS instance", async () => {
@@ -100,7 +103,7 @@ describe("plan --against: what a reviewer must see", () => {
         const findings = compareGraphs(base, head);
         // One finding for the Deployment: its database and role are not flagged again as "forget".
         assert.deepStrictEqual(findings.map((f) => f.resource), ["quasar-nebula-1234-removal"]);
-        assert.match(renderFindings("main", findings), /! \[drop\] quasar-nebula-1234-removal: drops database airflow_db_quasar_nebula_1234/);
+        assert.match(renderReviewText(reviewOf(findings)), /! \[drop\] quasar-nebula-1234-removal: drops database airflow_db_quasar_nebula_1234/);
         // prod is protected: the one message says what happens and what the operator must do first.
         assert.match(findings[0].message, /quasar-nebula-1234-database, quasar-nebula-1234-user are protected in the base plan.*pulumi state unprotect/);
     });
@@ -122,8 +125,8 @@ describe("plan --against: what a reviewer must see", () => {
             ["forget", "amateur-sunspot-5075-user"],
             ["change", "main-instance"],
         ]);
-        assert.deepStrictEqual([...renderFindings("main", findings).matchAll(/\[(\w+)\]/g)].map((m) => m[1]), ["drop", "replace", "forget", "forget", "change"]);
-        const json = JSON.parse(withFindings("{}", { rev: "main", base: "compared", findings }));
+        assert.deepStrictEqual([...renderReviewText(reviewOf(findings)).matchAll(/\[(\w+)\]/g)].map((m) => m[1]), ["drop", "replace", "forget", "forget", "change"]);
+        const json = JSON.parse(reviewJson("{}", reviewOf(findings)));
         assert.deepStrictEqual(json.findings.map((f: Finding) => f.severity), ["drop", "replace", "forget", "forget", "change"]);
     });
 
@@ -185,9 +188,9 @@ describe("plan --against: what a reviewer must see", () => {
             const c = await compareWithRevision("prod", revs[0], { file });
             assert.strictEqual(c.base, "absent");
             assert.deepStrictEqual(c.findings.map((f) => [f.severity, f.resource]), [["drop", "quasar-nebula-1234-removal"]]);
-            const io = capture();
-            assert.strictEqual(await printPlanAgainst("PLAN\n", { stack: "prod", rev: revs[0], format: "text", file }, io), 0);
-            assert.match(io.stdout, /^PLAN\nAgainst [0-9a-f]+: the stack file did not exist there, so everything above is new\./);
+            const run = await planAgainst("prod", file, revs[0]);
+            assert.strictEqual(run.code, 0);
+            assert.match(run.out, new RegExp(`^astro-db plan prod against ${revs[0]}: .*\\n\\(the stack file did not exist at ${revs[0]}: everything is new\\)\\n`));
         });
 
         it("says an invalid base is the stack file at the revision, and still prints the current plan", async () => {
@@ -198,12 +201,16 @@ describe("plan --against: what a reviewer must see", () => {
             assert.match(c.error!, new RegExp(`^the stack file at ${revs[0]} is invalid: Stack "prod" has invalid config[^]*astro-db:retentionDays`));
 
             for (const format of ["text", "json"] as const) {
-                const io = capture();
-                const plan = format === "json" ? JSON.stringify({ stack: "prod", resources: [] }) : "PLAN\n";
-                assert.strictEqual(await printPlanAgainst(plan, { stack: "prod", rev: revs[0], format, file }, io), 2);
-                assert.match(io.stderr, new RegExp(`the stack file at ${revs[0]} is invalid`));
-                if (format === "text") assert.match(io.stdout, /^PLAN\n/);
-                else assert.deepStrictEqual(JSON.parse(io.stdout).against, { rev: revs[0], base: "invalid", error: c.error });
+                const run = await planAgainst("prod", file, revs[0], "--format", format);
+                assert.strictEqual(run.code, 2);
+                assert.match(run.err, new RegExp(`the stack file at ${revs[0]} is invalid`));
+                // The current plan all the same: its resources listed as new (text), its document (JSON).
+                if (format === "text") assert.match(run.out, /^astro-db plan prod against [0-9a-f]+: Not compared: [^]*\n {4}\+ {2}\d+ to create\n/);
+                else {
+                    const doc = JSON.parse(run.out);
+                    assert.deepStrictEqual(doc.against, { rev: revs[0], base: "invalid", error: c.error });
+                    assert.ok(doc.resources.length > 0);
+                }
             }
         });
 
@@ -214,16 +221,15 @@ describe("plan --against: what a reviewer must see", () => {
 
         it("JSON: the findings are in the plan's document under `findings`; --fail-on sets the exit code", async () => {
             const { file, revs } = repoWith([{ text: prodText() }], prodText((c) => c["astro-db:deployments"].pop()));
-            const plan = JSON.stringify({ stack: "prod", resources: [], outputs: {} }, null, 2) + "\n";
             const run = async (failOn?: Finding["severity"]) => {
-                const io = capture();
-                const code = await printPlanAgainst(plan, { stack: "prod", rev: revs[0], format: "json", file, failOn }, io);
-                assert.strictEqual(io.stderr, "");
-                return { code, doc: JSON.parse(io.stdout) };
+                const r = await planAgainst("prod", file, revs[0], "--format", "json", ...(failOn ? ["--fail-on", failOn] : []));
+                assert.strictEqual(r.err, "");
+                return { code: r.code, doc: JSON.parse(r.out) };
             };
             const { code, doc } = await run();
             assert.strictEqual(code, 0);
-            assert.deepStrictEqual(Object.keys(doc), ["against", "findings", "outputs", "resources", "stack"]);
+            assert.deepStrictEqual(Object.keys(doc), [...Object.keys(doc)].sort());
+            for (const key of ["against", "findings", "outputs", "resources", "stack"]) assert.ok(key in doc, key);
             assert.deepStrictEqual(doc.against, { rev: revs[0], base: "compared" });
             assert.deepStrictEqual(doc.findings.map((f: Finding) => [f.severity, f.resource]).sort(), [["forget", "quasar-nebula-1234-database"], ["forget", "quasar-nebula-1234-user"]]);
             assert.deepStrictEqual(Object.keys(doc.findings[0]), ["message", "resource", "severity"]);
