@@ -3,10 +3,11 @@
  * with the number of Deployments. A script, not a test: timings depend on the machine.
  *
  * For each size N it writes a stack of N Deployments (plain, PgBouncer and failover with
- * customer-managed users, in turn) into a temporary directory and measures, as whole processes,
- * wall time, CPU time and peak memory of `astro-db plan --format json`, `astro-db sql` and the
- * stack program alone (scripts/bench/program.js). From the plan it counts the resources per
- * Deployment by type and the longest dependsOn chain, per Deployment and for the whole stack.
+ * customer-managed users, in turn; half of them with `secrets: patch`) into a temporary directory
+ * and measures, as whole processes, wall time, CPU time and peak memory of `astro-db plan --format
+ * json`, `astro-db sql` and the stack program alone (scripts/bench/program.js). From the plan it
+ * counts the resources per Deployment by type and the longest dependsOn chain, per Deployment and
+ * for the whole stack.
  *
  * For the apply sizes it starts a real PostgreSQL 17 (test/support/servers.ts) and times
  * `astro-db apply`, a second (no-op) apply and `audit`, against two baselines run in the same
@@ -58,6 +59,12 @@ function parseArgs(argv: string[]): Options {
 }
 
 const kindOf = (i: number): Kind => KINDS[i % KINDS.length];
+/**
+ * Half the Deployments, each kind in turn (the first of each kind included), have the stack own
+ * their secrets' data keys (`secrets: patch`, three SecretPatch resources each); the others keep the
+ * default `houston` (the platform's chart makes them): a platform with both.
+ */
+const patchesSecrets = (i: number) => Math.floor(i / KINDS.length) % 2 === 0;
 const releaseOf = (i: number) => `bench-${String(i).padStart(4, "0")}`;
 
 /** A stack of n Deployments on one existing PostgreSQL server; Kubernetes secrets rendered to files. */
@@ -73,6 +80,7 @@ function stackFile(dir: string, n: number, server: { host: string; port: number;
             release: releaseOf(i),
             ...(kindOf(i) === "pgbouncer" ? { pgbouncer: true } : {}),
             ...(kindOf(i) === "failover" ? { failover: { users: "customer", orchestratorUser: ORCHESTRATOR } } : {}),
+            ...(patchesSecrets(i) ? { secrets: "patch" } : {}),
         })),
     };
     const file = path.join(dir, `Pulumi.bench-${n}.yaml`);
@@ -286,7 +294,7 @@ async function main() {
     }
     const perKind = offline.find((r) => Object.keys(r.perKind).length === KINDS.length)?.perKind ?? offline[offline.length - 1]?.perKind;
     if (perKind) {
-        console.log("\nResources per Deployment by type:");
+        console.log("\nResources per Deployment by type (the first Deployment of each kind, secrets: patch):");
         const types = [...new Set(Object.values(perKind).flatMap((c) => Object.keys(c!)))].sort();
         console.table(types.map((t) => ({ type: t, ...Object.fromEntries(KINDS.map((k) => [k, perKind[k]?.[t] ?? 0])) })));
     }
