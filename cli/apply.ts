@@ -20,6 +20,7 @@ import type { Client } from "pg";
 import type { DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml, valuesConnectionString } from "../components/astronomer/values";
 import * as sql from "../engines/postgres/statements";
+import { quoteLiteral } from "../engines/postgres/quote";
 import type { ServerSpec, StackSpec } from "../stacks/config";
 import { readStackFile, runStackGraph } from "./graph";
 import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFernetKeyFile, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
@@ -328,8 +329,8 @@ async function applyGroup(o: ApplyOptions, maintenanceDb: string, maintenance: C
                     }
                     if (step.setsPasswordOf !== undefined) passwords.set(step.setsPasswordOf, step.declaredPassword ?? generatePassword());
                     const exec = rotating
-                        ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: sql.quoteLiteral(passwords.get(step.setsPasswordOf!)!) })]
-                        : step.statements({ password: (role) => sql.quoteLiteral(passwordOf(passwords, role)) });
+                        ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: quoteLiteral(passwords.get(step.setsPasswordOf!)!) })]
+                        : step.statements({ password: (role) => quoteLiteral(passwordOf(passwords, role)) });
                     // What a report may show: the same statements with passwords as psql variables.
                     const shown = rotating
                         ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: sql.psqlVariable(sql.passwordVariable(step.setsPasswordOf!)) })]

@@ -10,6 +10,7 @@ import { maskUrl } from "../engines/url";
 import { pickServer } from "./apply";
 import { readDatabaseContents, readServerState } from "../engines/postgres/catalog";
 import { checkDeclaration, undeclaredFindings } from "../engines/postgres/check";
+import { pgSupports } from "../engines/postgres/versions";
 import type { Finding, PgDeclaration, SqlStep } from "../engines/model";
 import { translateGraph } from "./sql/registry";
 import { LiveCapacity, liveCapacity, liveCapacityText, readPgSessions } from "./capacityLive";
@@ -103,7 +104,7 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
         listed.add(`${d.role}\0${d.member}`);
         const rows = state.memberships.filter((m) => m.role === d.role && m.member === d.member);
         const any = (f: (m: (typeof rows)[number]) => boolean | undefined) => rows.some((m) => f(m) === true);
-        const before16 = state.version < 160000;
+        const before16 = !pgSupports(state.version, "grantOptions");
         return [{
             role: d.role, member: d.member, deployment: step.deployment, present: rows.length > 0,
             admin: any((m) => m.admin), inherit: before16 ? undefined : any((m) => m.inherit), set: before16 ? undefined : any((m) => m.set),

@@ -9,6 +9,7 @@ import { randomBytes } from "crypto";
 import * as path from "path";
 import { SECRETS } from "../components/astronomer/facts";
 import * as sql from "../engines/postgres/statements";
+import { quoteLiteral } from "../engines/postgres/quote";
 import { startPostgres } from "./localServers";
 import { applyStack, renderApplyResult } from "./apply";
 import { auditStack, renderAudit } from "./audit";
@@ -62,7 +63,7 @@ export async function demo(o: DemoOptions = {}): Promise<number> {
                 for (const { user, password } of orchestrators) {
                     registerSecret(password);
                     const exists = await admin.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [user]);
-                    if (!exists.rowCount) await admin.query(sql.createRole({ name: user, login: true, passwordSql: sql.quoteLiteral(password) }));
+                    if (!exists.rowCount) await admin.query(sql.createRole({ name: user, login: true, passwordSql: quoteLiteral(password) }));
                 }
             } finally {
                 await admin.end();

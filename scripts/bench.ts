@@ -22,6 +22,7 @@ import * as path from "path";
 import { Client } from "pg";
 import * as YAML from "yaml";
 import * as sql from "../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../engines/postgres/quote";
 import { runStackGraph } from "../cli/graph";
 import { translateGraph } from "../cli/sql/registry";
 import { startPostgres, PgServer } from "../cli/localServers";
@@ -186,9 +187,9 @@ async function reset(server: PgServer): Promise<void> {
     await c.connect();
     try {
         const dbs = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'airflow_db_bench%'");
-        for (const { datname } of dbs.rows) await c.query(`DROP DATABASE ${sql.quoteIdent(datname)} WITH (FORCE)`);
+        for (const { datname } of dbs.rows) await c.query(`DROP DATABASE ${quoteIdent(datname)} WITH (FORCE)`);
         const roles = await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname ~ '_bench_[0-9]+'");
-        for (const { rolname } of roles.rows) await c.query(`DROP ROLE ${sql.quoteIdent(rolname)}`);
+        for (const { rolname } of roles.rows) await c.query(`DROP ROLE ${quoteIdent(rolname)}`);
         await c.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${ORCHESTRATOR}') THEN CREATE ROLE ${ORCHESTRATOR} LOGIN; END IF; END $$`);
     } finally {
         await c.end();
@@ -206,7 +207,7 @@ async function benchApply(n: number, dir: string, server: PgServer, psql: string
     // The same SQL: the statements apply runs on an empty server, with generated passwords.
     const graph = await runStackGraph(`bench-${n}`, { file, revealSecrets: true });
     const steps = translateGraph(graph, {}).steps.filter((s) => s.engine === "postgres");
-    const password = (role: string) => sql.quoteLiteral(`bench-${role}`);
+    const password = (role: string) => quoteLiteral(`bench-${role}`);
     const statements = steps.flatMap((s) => s.statements({ password }).map((text) => ({ database: s.database ?? "postgres", text })));
     const variables = steps.filter((s) => s.setsPasswordOf !== undefined).flatMap((s) => ["-v", `${sql.passwordVariable(s.setsPasswordOf!)}=bench-${s.setsPasswordOf}`]);
 

@@ -4,7 +4,8 @@
  */
 import type { Client, CustomTypesConfig } from "pg";
 import { catalogQuery, connectPg } from "../../engines/postgres/client";
-import { quoteIdent } from "../../engines/postgres/statements";
+import { quoteIdent } from "../../engines/postgres/quote";
+import { pgSupports } from "../../engines/postgres/versions";
 import {
     type Catalog,
     type ColumnInfo,
@@ -225,8 +226,8 @@ async function setSequences(target: Client, schema: string, tables: readonly str
 async function readCatalog(client: Client, schema: string, tables: readonly string[]): Promise<Catalog> {
     const version = Number((await catalogQuery(client, "SHOW server_version_num")).rows[0].server_version_num);
     // attidentity is PostgreSQL 10+, attgenerated 12+: an old Airflow's server may predate them.
-    const identity = version >= 100000 ? "a.attidentity <> ''" : "false";
-    const generated = version >= 120000 ? "a.attgenerated <> ''" : "false";
+    const identity = pgSupports(version, "identityColumns") ? "a.attidentity <> ''" : "false";
+    const generated = pgSupports(version, "generatedColumns") ? "a.attgenerated <> ''" : "false";
     const { rows } = await catalogQuery<{ table: string } & ColumnInfo>(client, 
         `SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
                 a.attnotnull AS "notNull", a.atthasdef AS "hasDefault", ${identity} AS identity, ${generated} AS generated

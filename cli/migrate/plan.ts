@@ -2,7 +2,7 @@
  * `astro-db migrate`, the pure half: which tables and columns are copied, in which order, with
  * which SQL, and how the result is reported. No I/O here; cli/migrate/copy.ts talks to the servers.
  */
-import { quoteIdent, quoteLiteral } from "../../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../../engines/postgres/quote";
 import { maskUrl } from "../../engines/url";
 
 /** The tables seed 003's pg_dump command lists (`--table=...`), in its order. The user table is not migrated. */

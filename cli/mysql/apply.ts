@@ -12,6 +12,7 @@
 import { maskUrl } from "../../engines/url";
 import * as path from "path";
 import * as sql from "../../engines/mysql/statements";
+import { quoteString } from "../../engines/mysql/quote";
 import type { ServerSpec, StackSpec } from "../../stacks/config";
 import type { ApplyOptions, DeploymentApplyResult, StepOutcome } from "../apply";
 import { checkApplyOptions, deploymentOptions, fernetChoice, generatePassword, summarize, writeValuesFile } from "../apply";
@@ -116,7 +117,7 @@ async function applyGroup(c: Connection, o: ApplyOptions, release: string | unde
             if (user !== undefined) passwords.set(user, step.declaredPassword ?? generatePassword());
             const host = decls.find((d): d is Extract<MysqlDeclaration, { type: "user" }> => d.type === "user")?.host ?? "%";
             const render = (password: (u: string) => string) => (rotating ? sql.alterUserPassword(user!, host, password(user!)) : step.statements({ password }));
-            const exec = render((u) => sql.quoteString(passwords.get(u)!));
+            const exec = render((u) => quoteString(passwords.get(u)!));
             // What a report may show: the same statements with the password masked.
             const shown = render(() => "'***'");
             const undoing = before.flatMap((x) => undoOf(x.d, x.r, state));

@@ -6,13 +6,14 @@
  * prepared statement, because IDENTIFIED BY takes only a literal.
  */
 import * as sql from "../../engines/mysql/statements";
+import { quoteString } from "../../engines/mysql/quote";
 import type { StackGraph } from "../graph";
 import type { SqlStep } from "../../engines/model";
 import { byDeployment } from "../../engines/postgres/render";
 
 /** The script for one server's MySQL steps. */
 export function renderMysqlScript(steps: readonly SqlStep[], title: string[], passwords: ReadonlyMap<string, string> = new Map()): string {
-    const password = (user: string) => (passwords.has(user) ? sql.quoteString(passwords.get(user)!) : sql.passwordVariable(user));
+    const password = (user: string) => (passwords.has(user) ? quoteString(passwords.get(user)!) : sql.passwordVariable(user));
     const lines = title.map((t) => `-- ${t}`.trimEnd());
     for (const [deployment, group] of byDeployment(steps)) {
         lines.push("", `-- ======== ${deployment === undefined ? "server-wide" : `Deployment ${deployment}`} ========`);

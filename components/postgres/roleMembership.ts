@@ -31,7 +31,8 @@ import {
     declaredGrants, effectiveOptions, grantMembershipSql, legacyRefusal, MembershipGrant, MembershipOptions, membershipId, readMembership,
     revokeAdminOptionSql, ROLE_MEMBERSHIP_KIND, serverInfo, sqlBool,
 } from "../../engines/postgres/membership";
-import { quoteIdent, revokeRoleMembership } from "../../engines/postgres/statements";
+import { revokeRoleMembership } from "../../engines/postgres/statements";
+import { quoteIdent } from "../../engines/postgres/quote";
 import { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "../../engines/postgres/versions";
 
 

@@ -1,39 +1,14 @@
 /**
- * MySQL statement builders: pure functions from names and privilege lists to SQL text. Every piece of
- * code that emits or runs MySQL SQL (`astro-db sql`, `apply`, `audit`, the tests) builds it here, so
- * quoting and the provider's statement shapes live in one place.
+ * MySQL statement builders: pure functions from names and privilege lists to SQL text, quoted with
+ * quote.ts. Every piece of code that emits or runs MySQL SQL builds it here, so the provider's
+ * statement shapes live in one place.
  *
  * The shapes are those of hashicorp/terraform-provider-mysql v1.9.0, which @pulumi/mysql runs (see
  * ./privileges.ts): `CREATE DATABASE` with backquoted character set and collation, `CREATE USER ...
  * IDENTIFIED BY ... REQUIRE <tls>`, a Grant as one `GRANT` (nothing revoked first) and its delete as
  * `REVOKE GRANT OPTION` then `REVOKE <list>`. Unlike the provider, every name is quoted and escaped here.
  */
-
-function refuse(s: string, what: string): void {
-    if (s.includes("\0")) throw new Error(`the ${what} contains a NUL character, which MySQL cannot take`);
-}
-
-/** An identifier, always backquoted with embedded backquotes doubled: a`b -> `a``b`. */
-export function quoteIdent(name: string): string {
-    refuse(name, "identifier");
-    if (name.length === 0) throw new Error("an SQL identifier cannot be empty");
-    return `\`${name.replace(/`/g, "``")}\``;
-}
-
-/**
- * A string literal: `it's` -> `'it''s'`. A backslash is refused: whether it escapes depends on the
- * server's sql_mode (NO_BACKSLASH_ESCAPES), so no single spelling is right on every server.
- */
-export function quoteString(value: string): string {
-    refuse(value, "string literal");
-    if (value.includes("\\")) throw new Error("a MySQL string literal with a backslash reads differently under NO_BACKSLASH_ESCAPES: choose a value without one");
-    return `'${value.replace(/'/g, "''")}'`;
-}
-
-/** An account: `'user'@'host'`. */
-export function account(user: string, host: string): string {
-    return `${quoteString(user)}@${quoteString(host)}`;
-}
+import { account, quoteIdent, quoteString } from "./quote";
 
 const PRIVILEGE = /^[A-Z]+( [A-Z]+)*$/;
 

@@ -8,7 +8,9 @@
  * built-in default, not "no privileges"), and objects the grantee owns are left out of `ALL <TYPE>S`
  * targets (Airflow's tables belong to the Astro user, which holds every right on them as owner).
  */
-import { DEFAULT_ACL_OBJTYPE, isCreatorGrant, PUBLIC_ROLE } from "./statements";
+import { DEFAULT_ACL_OBJTYPE, isCreatorGrant } from "./statements";
+import { PUBLIC_ROLE } from "./quote";
+import { pgSupports } from "./versions";
 import { FENCE_FUNCTION, fenceFunctionProblems } from "./fence";
 import type { AclEntry, PgDatabaseContents, PgObjectKind, PgObjectState, PgState } from "./catalog";
 import type { DeclarationResult, Finding, PgDeclaration, PgPrivilegeTarget } from "../model";
@@ -177,7 +179,7 @@ function checkMembership(d: Decl<"membership">, state: PgState): DeclarationResu
     // Several grantors may each have granted the membership (16+): the options are their union.
     const has = (f: (m: (typeof rows)[number]) => boolean | undefined) => rows.some((m) => f(m) === true);
     if (d.admin !== undefined && has((m) => m.admin) !== d.admin) findings.push(different(object, "ADMIN OPTION", d.admin, !d.admin, d.member));
-    if (state.version >= 160000) {
+    if (pgSupports(state.version, "grantOptions")) {
         if (d.inherit !== undefined && has((m) => m.inherit) !== d.inherit) findings.push(different(object, "INHERIT", d.inherit, !d.inherit, d.member));
         if (d.set !== undefined && has((m) => m.set) !== d.set) findings.push(different(object, "SET", d.set, !d.set, d.member));
     }

@@ -4,6 +4,7 @@
  */
 import type { FenceMechanism } from "./fence";
 import * as sql from "./statements";
+import { PUBLIC_ROLE, quoteIdent, quoteLiteral } from "./quote";
 
 /** Who creates the two data-plane login roles (seed 004): the stack (`customer`) or Astro Private Cloud (`apc`). */
 export type FailoverUsers = "customer" | "apc";
@@ -42,7 +43,7 @@ export const DATA_ROLE_MEMBERSHIP = { inherit: true, set: true, admin: false } a
 
 /** `ALTER ROLE <role> SET ROLE TO <assumed>`: the provider's `assumeRole`, the role a login switches to. */
 export function setAssumeRoleSql(role: string, assumed: string): string {
-    return `ALTER ROLE ${sql.quoteIdent(role)} SET ROLE TO ${sql.quoteIdent(assumed)}`;
+    return `ALTER ROLE ${quoteIdent(role)} SET ROLE TO ${quoteIdent(assumed)}`;
 }
 
 /** Dollar-quote tag of the DO blocks here; a name containing it is refused. */
@@ -59,9 +60,9 @@ function refuseDoTag(names: readonly string[]): void {
 export function ensureAssumeRoleSql(role: string, assumed: string): string {
     refuseDoTag([role, assumed]);
     const current = `(SELECT c FROM unnest(rolconfig) AS c WHERE c LIKE 'role=%')`;
-    const wanted = assumed === "" ? "NULL" : sql.quoteLiteral(`role=${assumed}`);
-    const change = assumed === "" ? `ALTER ROLE ${sql.quoteIdent(role)} RESET ROLE` : setAssumeRoleSql(role, assumed);
-    return `DO ${DO_TAG}\nBEGIN\n  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${sql.quoteLiteral(role)} AND ${current} IS DISTINCT FROM ${wanted}) THEN ${change}; END IF;\nEND\n${DO_TAG}`;
+    const wanted = assumed === "" ? "NULL" : quoteLiteral(`role=${assumed}`);
+    const change = assumed === "" ? `ALTER ROLE ${quoteIdent(role)} RESET ROLE` : setAssumeRoleSql(role, assumed);
+    return `DO ${DO_TAG}\nBEGIN\n  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)} AND ${current} IS DISTINCT FROM ${wanted}) THEN ${change}; END IF;\nEND\n${DO_TAG}`;
 }
 
 /**
@@ -71,15 +72,15 @@ export function ensureAssumeRoleSql(role: string, assumed: string): string {
  */
 export function whenNoPlaneConnectsSql(database: string, loginRoles: readonly string[], statements: readonly string[]): string {
     refuseDoTag([database, ...loginRoles]);
-    const roles = loginRoles.map(sql.quoteLiteral).join(", ");
+    const roles = loginRoles.map(quoteLiteral).join(", ");
     const notice = `astro-db: CONNECT on database ${database} left as it is: a data plane's login role (${loginRoles.join(", ")}) can already connect, and exactly one may (a failover moves it)`;
     return [
         `DO ${DO_TAG}`,
         "BEGIN",
-        `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname IN (${roles}) AND pg_catalog.has_database_privilege(oid, ${sql.quoteLiteral(database)}, 'CONNECT')) THEN`,
+        `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname IN (${roles}) AND pg_catalog.has_database_privilege(oid, ${quoteLiteral(database)}, 'CONNECT')) THEN`,
         ...statements.map((t) => `    ${t};`),
         "  ELSE",
-        `    RAISE NOTICE '%', ${sql.quoteLiteral(notice)};`,
+        `    RAISE NOTICE '%', ${quoteLiteral(notice)};`,
         "  END IF;",
         "END",
         DO_TAG,
@@ -136,11 +137,11 @@ export function failoverSetupSql(n: FailoverNames, o: TerminateOptions & { users
     ];
     if (customer) {
         n.loginRoles.forEach((role, i) => {
-            out.push(sql.createRole({ name: role, login: true, passwordSql: o.loginPasswords ? sql.quoteLiteral(o.loginPasswords[i]) : undefined }));
+            out.push(sql.createRole({ name: role, login: true, passwordSql: o.loginPasswords ? quoteLiteral(o.loginPasswords[i]) : undefined }));
             if (o.dataRole !== undefined) out.push(setAssumeRoleSql(role, o.dataRole));
         });
     }
-    out.push(sql.alterDatabaseOwner(n.database, n.ownerRole), sql.revoke(db, sql.PUBLIC_ROLE, ["CONNECT"]));
+    out.push(sql.alterDatabaseOwner(n.database, n.ownerRole), sql.revoke(db, PUBLIC_ROLE, ["CONNECT"]));
     if (customer) out.push(sql.grant(["CONNECT"], db, n.loginRoles[0]));
     for (const m of failoverMemberships(n, o.users, o.planes ?? ["dp1", "dp2"], o)) {
         out.push(sql.grantRoleMembership(m.role, m.member, { inherit: m.inherit, set: m.set }));
@@ -156,12 +157,12 @@ export function failoverSetupSql(n: FailoverNames, o: TerminateOptions & { users
 /** Run as the orchestrator: as the owner role, move CONNECT from the source plane's login role to the target's. */
 export function fenceConnectSql(n: { database: string; ownerRole: string }, from: string, to: string): string[] {
     const db: sql.GrantTarget = { kind: "database", database: n.database };
-    return [`SET LOCAL ROLE ${sql.quoteIdent(n.ownerRole)}`, sql.revoke(db, from, ["CONNECT"]), sql.grant(["CONNECT"], db, to)];
+    return [`SET LOCAL ROLE ${quoteIdent(n.ownerRole)}`, sql.revoke(db, from, ["CONNECT"]), sql.grant(["CONNECT"], db, to)];
 }
 
 /** `SET ROLE` to the terminator: what fence then does runs with the terminator's privileges only. */
 export function setRoleSql(role: string): string {
-    return `SET ROLE ${sql.quoteIdent(role)}`;
+    return `SET ROLE ${quoteIdent(role)}`;
 }
 
 /**

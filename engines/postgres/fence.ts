@@ -4,6 +4,7 @@
  * the dynamic resource is components/postgres/fenceFunction.ts.
  */
 import * as sql from "./statements";
+import { PUBLIC_ROLE, quoteIdent, quoteLiteral } from "./quote";
 
 /** `__kind` input of the FenceFunction dynamic resource (see roleMembership.ts ROLE_MEMBERSHIP_KIND). */
 export const FENCE_FUNCTION_KIND = "FenceFunction";
@@ -25,19 +26,19 @@ export const FENCE_FUNCTION = {
 
 /** `"astro_db_fence"."terminate_plane_sessions"(name, bigint)`. */
 export function fenceFunctionSignature(): string {
-    return `${sql.quoteIdent(FENCE_FUNCTION.schema)}.${sql.quoteIdent(FENCE_FUNCTION.name)}(${FENCE_FUNCTION.signatureTypes})`;
+    return `${quoteIdent(FENCE_FUNCTION.schema)}.${quoteIdent(FENCE_FUNCTION.name)}(${FENCE_FUNCTION.signatureTypes})`;
 }
 
 /** How the orchestrator calls it (as the terminator): one row per session, with whether it ended. */
 export const CALL_FENCE_FUNCTION_SQL =
-    `SELECT pid, terminated FROM ${sql.quoteIdent(FENCE_FUNCTION.schema)}.${sql.quoteIdent(FENCE_FUNCTION.name)}($1::pg_catalog.name, $2::pg_catalog.int8)`;
+    `SELECT pid, terminated FROM ${quoteIdent(FENCE_FUNCTION.schema)}.${quoteIdent(FENCE_FUNCTION.name)}($1::pg_catalog.name, $2::pg_catalog.int8)`;
 
 const TAG = "$astro_db$";
 
 /** The function's body: pure, so audit compares the live `prosrc` with it. Every name is pg_catalog's. */
 export function fenceFunctionBody(loginRoles: readonly string[]): string {
     for (const r of loginRoles) if (r.includes(TAG)) throw new Error(`"${r}" contains ${TAG}, which the fencing function cannot quote`);
-    const allowed = `ARRAY[${loginRoles.map(sql.quoteLiteral).join(", ")}]::pg_catalog.name[]`;
+    const allowed = `ARRAY[${loginRoles.map(quoteLiteral).join(", ")}]::pg_catalog.name[]`;
     return [
         "",
         "BEGIN",
@@ -68,7 +69,7 @@ export interface FenceFunctionNames {
  * sessions: a superuser, or with the privileges of pg_signal_backend, or of every login role.
  */
 export function requireSignalSql(n: FenceFunctionNames): string {
-    const roles = `ARRAY[${n.loginRoles.map(sql.quoteLiteral).join(", ")}]::text[]`;
+    const roles = `ARRAY[${n.loginRoles.map(quoteLiteral).join(", ")}]::text[]`;
     const why = `astro-db fencing: % (the owner of ${FENCE_FUNCTION.schema}.${FENCE_FUNCTION.name}) can end the sessions of neither every login role (${n.loginRoles.join(", ")}) nor, through pg_signal_backend, anyone's, ` +
         "so the orchestrator could not fence. A superuser or RDS's master user (rds_superuser) can; for another admin, as a superuser GRANT pg_signal_backend TO %, " +
         "or (customer-managed users) let it hold the login roles WITH INHERIT TRUE, SET FALSE as the stack declares, or set failover.terminate: none (fence then cannot end sessions)";
@@ -78,7 +79,7 @@ export function requireSignalSql(n: FenceFunctionNames): string {
         "  IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)",
         "     AND NOT pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'USAGE')",
         `     AND EXISTS (SELECT FROM pg_catalog.unnest(${roles}) AS l(r) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = l.r AND pg_catalog.pg_has_role(current_user, oid, 'USAGE'))) THEN`,
-        `    RAISE EXCEPTION ${sql.quoteLiteral(why)}, current_user, current_user USING ERRCODE = '42501';`,
+        `    RAISE EXCEPTION ${quoteLiteral(why)}, current_user, current_user USING ERRCODE = '42501';`,
         "  END IF;",
         "END",
         TAG,
@@ -95,18 +96,18 @@ export function fenceFunctionSetupSql(n: FenceFunctionNames, o: { asOwner?: bool
     const schema: sql.GrantTarget = { kind: "schema", schema: FENCE_FUNCTION.schema };
     const fn = `FUNCTION ${fenceFunctionSignature()}`;
     const create = [
-        `CREATE OR REPLACE FUNCTION ${sql.quoteIdent(FENCE_FUNCTION.schema)}.${sql.quoteIdent(FENCE_FUNCTION.name)}(${FENCE_FUNCTION.args})`,
+        `CREATE OR REPLACE FUNCTION ${quoteIdent(FENCE_FUNCTION.schema)}.${quoteIdent(FENCE_FUNCTION.name)}(${FENCE_FUNCTION.args})`,
         "  RETURNS TABLE (pid integer, terminated boolean)",
         `  LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = ${FENCE_FUNCTION.searchPath}`,
         `AS ${TAG}${fenceFunctionBody(n.loginRoles)}${TAG}`,
     ].join("\n");
     const statements = [
         sql.createSchema(FENCE_FUNCTION.schema),
-        sql.revoke(schema, sql.PUBLIC_ROLE),
+        sql.revoke(schema, PUBLIC_ROLE),
         sql.grant(["USAGE"], schema, n.terminatorRole),
         create,
         `REVOKE ALL ON ${fn} FROM PUBLIC`,
-        `GRANT EXECUTE ON ${fn} TO ${sql.quoteIdent(n.terminatorRole)}`,
+        `GRANT EXECUTE ON ${fn} TO ${quoteIdent(n.terminatorRole)}`,
         requireSignalSql(n),
     ];
     if (o.asOwner === false) return statements;
@@ -115,7 +116,7 @@ export function fenceFunctionSetupSql(n: FenceFunctionNames, o: { asOwner?: bool
 
 /** Drops the function and, if nothing else is in it, its schema. */
 export function dropFenceFunctionSql(): string[] {
-    return [`DROP FUNCTION IF EXISTS ${fenceFunctionSignature()}`, `DROP SCHEMA IF EXISTS ${sql.quoteIdent(FENCE_FUNCTION.schema)}`];
+    return [`DROP FUNCTION IF EXISTS ${fenceFunctionSignature()}`, `DROP SCHEMA IF EXISTS ${quoteIdent(FENCE_FUNCTION.schema)}`];
 }
 
 /** The live function (resources/fenceFunction.ts FENCE_FUNCTION_STATE_SQL's row). */
@@ -141,10 +142,10 @@ export function fenceFunctionProblems(live: FenceFunctionState | undefined, n: F
     if (!live.config.includes(`search_path=${FENCE_FUNCTION.searchPath}`)) problems.push(`${what} has no fixed search_path (${FENCE_FUNCTION.searchPath}): it has ${JSON.stringify(live.config)}`);
     if (live.source !== fenceFunctionBody(n.loginRoles)) problems.push(`${what} has another body than the stack's (it must end only ${n.loginRoles.join(", ")}'s sessions)`);
     const others = live.executors.filter((e) => e !== live.owner && e !== n.terminatorRole);
-    if (others.length) problems.push(`${others.map((e) => (e === sql.PUBLIC_ROLE ? "PUBLIC" : e)).join(", ")} can EXECUTE ${what}: only ${n.terminatorRole} may`);
+    if (others.length) problems.push(`${others.map((e) => (e === PUBLIC_ROLE ? "PUBLIC" : e)).join(", ")} can EXECUTE ${what}: only ${n.terminatorRole} may`);
     if (!live.executors.includes(n.terminatorRole)) problems.push(`${n.terminatorRole} cannot EXECUTE ${what}`);
     const schemaOthers = live.schemaGrantees.filter((e) => e !== live.schemaOwner && e !== n.terminatorRole);
-    if (schemaOthers.length) problems.push(`${schemaOthers.map((e) => (e === sql.PUBLIC_ROLE ? "PUBLIC" : e)).join(", ")} hold privileges on schema ${FENCE_FUNCTION.schema}: only ${n.terminatorRole} may (USAGE)`);
+    if (schemaOthers.length) problems.push(`${schemaOthers.map((e) => (e === PUBLIC_ROLE ? "PUBLIC" : e)).join(", ")} hold privileges on schema ${FENCE_FUNCTION.schema}: only ${n.terminatorRole} may (USAGE)`);
     if (live.schemaOwner !== live.owner) problems.push(`schema ${FENCE_FUNCTION.schema} belongs to ${live.schemaOwner}, not to the function's owner ${live.owner}`);
     return problems;
 }

@@ -4,7 +4,8 @@
  * components/postgres/roleMembership.ts.
  */
 import type { Client } from "pg";
-import { grantRoleMembership, isCreatorGrant, quoteIdent } from "./statements";
+import { grantRoleMembership, isCreatorGrant } from "./statements";
+import { quoteIdent } from "./quote";
 import { PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "./versions";
 
 /**

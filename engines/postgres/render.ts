@@ -3,6 +3,7 @@
  * `astro-db sql` prints. `apply` runs the same segments with the pg driver.
  */
 import * as sql from "./statements";
+import { quoteLiteral } from "./quote";
 import type { RenderContext, SqlStep } from "../model";
 
 /** Consecutive steps that run in one database, in one transaction (or, for CREATE DATABASE, in none). */
@@ -55,7 +56,7 @@ const RUN_VARIABLE = "astro_db_run";
 export function renderPsql(steps: readonly SqlStep[], o: PsqlScriptOptions): string {
     const shown = o.passwords ?? new Map<string, string>();
     const ctx: RenderContext = {
-        password: (role) => (shown.has(role) ? sql.quoteLiteral(shown.get(role)!) : sql.psqlVariable(sql.passwordVariable(role))),
+        password: (role) => (shown.has(role) ? quoteLiteral(shown.get(role)!) : sql.psqlVariable(sql.passwordVariable(role))),
     };
     const lines: string[] = [...o.title.map((t) => `-- ${t}`.trimEnd())];
     for (const w of o.warnings ?? []) lines.push(`-- WARNING: ${w}`);

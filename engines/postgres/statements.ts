@@ -1,7 +1,7 @@
 /**
- * PostgreSQL statement builders: pure functions from names and privilege lists to SQL text. Every
- * piece of code that emits or runs PostgreSQL SQL (`astro-db sql`, `apply`, `audit`, the tests)
- * builds it here, so quoting and the providers' statement shapes live in one place.
+ * PostgreSQL statement builders: pure functions from names and privilege lists to SQL text, quoted
+ * with quote.ts. Every piece of code that emits or runs PostgreSQL SQL builds it here, so the
+ * providers' statement shapes live in one place.
  *
  * Statement shapes follow cyrilgdn/terraform-provider-postgresql (what `@pulumi/postgresql` runs):
  * a Grant is `REVOKE ALL` then `GRANT <list>` in one transaction, `objects: []` means `ON ALL <TYPE>S
@@ -9,37 +9,13 @@
  * REVOKE ALL ... / GRANT ...`, and a non-superuser admin (RDS) is made a member of the owners of the
  * objects it changes for the duration of the change (the provider's `withRolesGranted`).
  */
-
-/** The pseudo-role every role is a member of. The provider calls it `public`; SQL spells it PUBLIC. */
-export const PUBLIC_ROLE = "public";
+import { PUBLIC_ROLE, quoteIdent, quoteLiteral, quoteRole } from "./quote";
 
 /** The custom setting that carries the roles granted for the duration of one change. */
 const TEMPORARY_ROLES_SETTING = "astro_db.temporary_roles";
 
 /** Dollar-quote tag for DO blocks: never appears in identifiers we quote (they are inside "..."). */
 const DO_TAG = "$astro_db$";
-
-function refuseNul(s: string, what: string): void {
-    if (s.includes("\0")) throw new Error(`the ${what} contains a NUL character, which PostgreSQL cannot store`);
-}
-
-/** An identifier, always double-quoted with embedded quotes doubled: `a"b` -> `"a""b"`. */
-export function quoteIdent(name: string): string {
-    refuseNul(name, "identifier");
-    if (name.length === 0) throw new Error("an SQL identifier cannot be empty");
-    return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A string literal for standard_conforming_strings = on (the default since 9.1): `it's` -> `'it''s'`. */
-export function quoteLiteral(value: string): string {
-    refuseNul(value, "string literal");
-    return `'${value.replace(/'/g, "''")}'`;
-}
-
-/** A grantee or owner: `public` is the keyword PUBLIC, anything else a quoted role name. */
-export function quoteRole(role: string): string {
-    return role === PUBLIC_ROLE ? "PUBLIC" : quoteIdent(role);
-}
 
 /* ------------------------------------------------------------------ object types and privileges */
 

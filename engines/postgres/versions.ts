@@ -3,6 +3,10 @@
  * version gate reads this map.
  */
 export const PG_FEATURES = {
+    /** Identity columns (pg_attribute.attidentity). */
+    identityColumns: 100000,
+    /** Generated columns (pg_attribute.attgenerated). */
+    generatedColumns: 120000,
     /** GRANT ... WITH INHERIT/SET, pg_auth_members.inherit_option/set_option. */
     grantOptions: 160000,
     /** The MAINTAIN privilege on tables (not part of the table privileges astro-db grants: see privileges.ts). */

@@ -17,6 +17,7 @@ import { main } from "../../cli/main";
 import { deploymentNames } from "../../components/names";
 import { failoverSetupSql, type FailoverNames } from "../../engines/postgres/failover";
 import * as sql from "../../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../../engines/postgres/quote";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";
 
@@ -102,7 +103,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
 
     before(async function () {
         server = await requireOrSkip(this, () => startPostgres("embedded"));
-        await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: sql.quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
+        await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
         stack = writeStackFile(server, ["seed-exact-1", "amateur-sunspot-5075", "pg15-only-1"]);
     });
     after(async function () {
@@ -120,7 +121,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
             const s = await open(n.loginRoles[0], PASSWORDS[0], n.database);
             await withPg(asOrchestrator(server, "postgres"), async (c) => {
                 assert.match(await failureOf(c.query("SELECT pg_terminate_backend($1)", [s.pid])) ?? "", /permission denied to terminate process/);
-                await c.query(`SET ROLE ${sql.quoteIdent(n.terminatorRole)}`);
+                await c.query(`SET ROLE ${quoteIdent(n.terminatorRole)}`);
                 assert.match(await failureOf(c.query("SELECT pg_terminate_backend($1)", [s.pid])) ?? "", /permission denied to terminate process/);
             });
             assert.equal(await alive(s), true);
@@ -227,16 +228,16 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
         it("the orchestrator cannot SET ROLE to a login role or the data role, has none of their privileges, and cannot read the table", async function () {
             await withPg(asOrchestrator(server, n.database), async (c) => {
                 for (const role of [...n.loginRoles, n.dataRole]) {
-                    assert.match(await failureOf(c.query(`SET ROLE ${sql.quoteIdent(role)}`)) ?? "", /permission denied to set role/);
+                    assert.match(await failureOf(c.query(`SET ROLE ${quoteIdent(role)}`)) ?? "", /permission denied to set role/);
                     const r = (await c.query("SELECT pg_has_role($1, 'SET') AS s, pg_has_role($1, 'USAGE') AS u", [role])).rows[0];
                     assert.deepEqual(r, { s: false, u: false });
                 }
                 assert.match(await failureOf(c.query("SELECT * FROM dag_run")) ?? "", /permission denied for table dag_run/);
                 // Nor through the roles it does hold.
                 for (const role of [n.terminatorRole, n.ownerRole]) {
-                    await c.query(`SET ROLE ${sql.quoteIdent(role)}`);
+                    await c.query(`SET ROLE ${quoteIdent(role)}`);
                     assert.match(await failureOf(c.query("SELECT * FROM dag_run")) ?? "", /permission denied for table dag_run/);
-                    for (const login of [...n.loginRoles, n.dataRole]) assert.match(await failureOf(c.query(`SET ROLE ${sql.quoteIdent(login)}`)) ?? "", /permission denied to set role/);
+                    for (const login of [...n.loginRoles, n.dataRole]) assert.match(await failureOf(c.query(`SET ROLE ${quoteIdent(login)}`)) ?? "", /permission denied to set role/);
                     await c.query("RESET ROLE");
                 }
             });
@@ -275,7 +276,7 @@ describe("data-plane failover fencing on real PostgreSQL 17 (embedded)", functio
         });
 
         it("the cost of pg_signal_backend: the orchestrator can terminate any non-superuser session on the server, never a superuser's", async function () {
-            await adminSql(server, [sql.createRole({ name: "unrelated_app", login: true, passwordSql: sql.quoteLiteral("app") })]);
+            await adminSql(server, [sql.createRole({ name: "unrelated_app", login: true, passwordSql: quoteLiteral("app") })]);
             const other = await open("unrelated_app", "app", "postgres");
             const admin = await open(server.adminUser, server.adminPassword, "postgres");
             await withPg(asOrchestrator(server, "postgres"), async (c) => {
@@ -303,7 +304,7 @@ describe("data-plane failover on real PostgreSQL 15 (Debian)", function () {
         server = await requireOrSkip(this, () => startPostgres("15"));
         n = failoverNames("pg15-only-1");
         await adminSql(server, [
-            sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: sql.quoteLiteral(ORCHESTRATOR_PASSWORD) }),
+            sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: quoteLiteral(ORCHESTRATOR_PASSWORD) }),
             sql.createDatabase({ name: n.database, owner: server.adminUser }),
         ]);
     });

@@ -22,6 +22,7 @@ import { stackSql } from "../../cli/sql/command";
 import { SECRETS } from "../../components/astronomer/facts";
 import { deploymentNames } from "../../components/names";
 import * as sql from "../../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../../engines/postgres/quote";
 import { MIGRATION } from "../support/airflowSql";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { requireOrSkip, startPostgres, type PgServer } from "../support/servers";
@@ -44,7 +45,7 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
 
     before(async function () {
         server = await requireOrSkip(this, () => startPostgres("embedded"));
-        await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: sql.quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
+        await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-failover-e2e-"));
         file = path.join(dir, `Pulumi.${stack}.yaml`);
         fs.writeFileSync(file, YAML.stringify({
@@ -199,9 +200,9 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
             // From a database it may still reach (PUBLIC connects to postgres), as the data role: it cannot grant itself CONNECT.
             const other = await open(0, "postgres");
             assert.equal((await other.client.query("SELECT current_user AS c")).rows[0].c, astro);
-            await failureOf(other.client.query(`GRANT CONNECT ON DATABASE ${sql.quoteIdent(n.database)} TO ${sql.quoteIdent(dp1)}`));
+            await failureOf(other.client.query(`GRANT CONNECT ON DATABASE ${quoteIdent(n.database)} TO ${quoteIdent(dp1)}`));
             await other.client.query("RESET ROLE");
-            await failureOf(other.client.query(`GRANT CONNECT ON DATABASE ${sql.quoteIdent(n.database)} TO ${sql.quoteIdent(astro)}`));
+            await failureOf(other.client.query(`GRANT CONNECT ON DATABASE ${quoteIdent(n.database)} TO ${quoteIdent(astro)}`));
             await other.close();
             const can = await admin(async (c) => (await c.query(
                 "SELECT has_database_privilege($1, $3, 'CONNECT') AS dp1, has_database_privilege($2, $3, 'CONNECT') AS astro, pg_has_role($1, $4, 'MEMBER') AS owner",
@@ -211,11 +212,11 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
         });
 
         it("the data role cannot log in, even with a password", async function () {
-            await adminSql(server, [`ALTER ROLE ${sql.quoteIdent(astro)} PASSWORD 'data-role-pw'`]);
+            await adminSql(server, [`ALTER ROLE ${quoteIdent(astro)} PASSWORD 'data-role-pw'`]);
             try {
                 assert.match(await failureOf(openSession(server, astro, "data-role-pw", n.database)) ?? "", /not permitted to log in/);
             } finally {
-                await adminSql(server, [`ALTER ROLE ${sql.quoteIdent(astro)} PASSWORD NULL`]);
+                await adminSql(server, [`ALTER ROLE ${quoteIdent(astro)} PASSWORD NULL`]);
             }
         });
 
@@ -241,11 +242,11 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
         it("the orchestrator cannot read the tables, nor SET ROLE to either login role or the data role", async function () {
             await withPg(asOrchestrator(n.database), async (c) => {
                 for (const role of [dp1, dp2, astro]) {
-                    assert.match(await failureOf(c.query(`SET ROLE ${sql.quoteIdent(role)}`)) ?? "", /permission denied to set role/);
+                    assert.match(await failureOf(c.query(`SET ROLE ${quoteIdent(role)}`)) ?? "", /permission denied to set role/);
                     assert.deepEqual((await c.query("SELECT pg_has_role($1, 'SET') AS s, pg_has_role($1, 'USAGE') AS u", [role])).rows[0], { s: false, u: false });
                 }
                 for (const via of [undefined, n.ownerRole, n.terminatorRole]) {
-                    if (via) await c.query(`SET ROLE ${sql.quoteIdent(via)}`);
+                    if (via) await c.query(`SET ROLE ${quoteIdent(via)}`);
                     assert.match(await failureOf(c.query(`SELECT * FROM ${SCHEMA}.dag_run`)) ?? "", /permission denied for (table dag_run|schema airflow)/);
                     assert.match(await failureOf(c.query(`SELECT * FROM ${SCHEMA}.log`)) ?? "", /permission denied for (table log|schema airflow)/);
                     await c.query("RESET ROLE");
@@ -276,25 +277,25 @@ describe("apply, audit and fence a failover Deployment (customer-managed users) 
         });
 
         it("audit reports both planes able to connect, and no plane able to; apply restores the first plane only when none can", async function () {
-            const db = sql.quoteIdent(n.database);
-            await adminSql(server, [`GRANT CONNECT ON DATABASE ${db} TO ${sql.quoteIdent(dp1)}`]);
+            const db = quoteIdent(n.database);
+            await adminSql(server, [`GRANT CONNECT ON DATABASE ${db} TO ${quoteIdent(dp1)}`]);
             const both = await audit();
             assert.deepEqual(both.findings.map((f) => f.status), ["different"]);
             assert.match(both.findings[0].message, /^both planes can connect to database "airflow_db_amateur_sunspot_5075" \(dp1_user_amateur_sunspot_5075 \(dp1\) through dp1_user_amateur_sunspot_5075 itself; dp2_user_amateur_sunspot_5075 \(dp2\) through dp2_user_amateur_sunspot_5075 itself\)/);
             const left = (await apply()).deployments.find((x) => x.release === RELEASE)!;
             assert.match(left.notes.join("\n"), /-connect differs from the stack but ignores changes/);
-            await adminSql(server, [`REVOKE CONNECT ON DATABASE ${db} FROM ${sql.quoteIdent(dp1)}`, `REVOKE CONNECT ON DATABASE ${db} FROM ${sql.quoteIdent(dp2)}`]);
+            await adminSql(server, [`REVOKE CONNECT ON DATABASE ${db} FROM ${quoteIdent(dp1)}`, `REVOKE CONNECT ON DATABASE ${db} FROM ${quoteIdent(dp2)}`]);
             const none = await audit();
             assert.match(none.findings.map((f) => f.message).join("\n"), /^no plane can connect to database "airflow_db_amateur_sunspot_5075"/);
             assert.equal((await apply()).ok, true);
             assert.deepEqual((await audit()).findings, []);
             const extra = await admin(async (c) => {
-                await c.query(`GRANT TEMPORARY ON DATABASE ${db} TO ${sql.quoteIdent(dp2)}`);
+                await c.query(`GRANT TEMPORARY ON DATABASE ${db} TO ${quoteIdent(dp2)}`);
                 return c.query("SELECT has_database_privilege($1, $2, 'CONNECT') AS dp1", [dp1, n.database]);
             });
             assert.equal(extra.rows[0].dp1, true, "apply gave CONNECT back to the first plane, as Pulumi's first create did");
             assert.deepEqual((await audit()).findings.map((f) => [f.status, f.grantee, f.privileges]), [["extra", dp2, ["TEMPORARY"]]]);
-            await adminSql(server, [`REVOKE TEMPORARY ON DATABASE ${db} FROM ${sql.quoteIdent(dp2)}`]);
+            await adminSql(server, [`REVOKE TEMPORARY ON DATABASE ${db} FROM ${quoteIdent(dp2)}`]);
         });
 
         it("--rotate-password renews both login roles' passwords and rewrites both planes' connection secrets, keeping the fernet key", async function () {

@@ -21,6 +21,7 @@ import { roleMembershipProvider, type RoleMembershipOutputs } from "../../compon
 import { membershipId } from "../../engines/postgres/membership";
 import { queryChecked } from "../../engines/postgres/checkedQuery";
 import * as sql from "../../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../../engines/postgres/quote";
 import { adminSql, failureOf, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { pgAdmin, PG_ADMIN_KINDS, requireOrSkip, startPostgres, type PgAdmin, type PgServer } from "../support/servers";
 
@@ -56,8 +57,8 @@ for (const version of ["embedded", "16"] as const) {
         before(async function () {
             server = await requireOrSkip(this, () => startPostgres(version));
             await adminSql(server, [
-                sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: sql.quoteLiteral(ORCHESTRATOR_PASSWORD) }),
-                sql.createRole({ name: "unrelated_app", login: true, passwordSql: sql.quoteLiteral("app") }),
+                sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: quoteLiteral(ORCHESTRATOR_PASSWORD) }),
+                sql.createRole({ name: "unrelated_app", login: true, passwordSql: quoteLiteral("app") }),
             ]);
         });
         after(async function () {
@@ -78,7 +79,7 @@ for (const version of ["embedded", "16"] as const) {
                     assert.ok(r.ok, JSON.stringify(r.deployments.map((d) => d.failure), null, 2));
                     // Known passwords for the login roles (the admin created them and may set them).
                     await withPg({ connectionString: admin.url }, async (c) => {
-                        for (const role of [...mine.loginRoles, ...other.loginRoles]) await c.query(sql.alterRole(role, { passwordSql: sql.quoteLiteral(LOGIN_PASSWORD) }));
+                        for (const role of [...mine.loginRoles, ...other.loginRoles]) await c.query(sql.alterRole(role, { passwordSql: quoteLiteral(LOGIN_PASSWORD) }));
                     });
                 });
 
@@ -113,7 +114,7 @@ for (const version of ["embedded", "16"] as const) {
                         for (const s of [otherDeployment, unrelated]) {
                             assert.match(await failureOf(c.query("SELECT pg_terminate_backend($1)", [s.pid])) ?? "", /permission denied to terminate process/);
                         }
-                        await c.query(`SET ROLE ${sql.quoteIdent(mine.terminatorRole)}`);
+                        await c.query(`SET ROLE ${quoteIdent(mine.terminatorRole)}`);
                         for (const role of [other.loginRoles[0], "unrelated_app", admin.user]) {
                             assert.match(await failureOf(c.query(CALL_FENCE_FUNCTION_SQL, [role, 0])) ?? "", /is not a data-plane login role of this Deployment/);
                         }
@@ -128,7 +129,7 @@ for (const version of ["embedded", "16"] as const) {
                 });
 
                 if (kind === "superuser") return;
-                const q = sql.quoteIdent;
+                const q = quoteIdent;
 
                 it("fence fails loudly and changes nothing when PostgreSQL only warns about its REVOKE (SQLSTATE 01006)", async function () {
                     // Drift: the database handed to the admin, CONNECT back to PUBLIC. The owner role then holds CONNECT
@@ -238,7 +239,7 @@ for (const version of ["embedded", "16"] as const) {
                     const m = await roleMembershipProvider.create!({ __kind: "RoleMembership", role: n.loginRoles[0], member: "unrelated_app", inherit: false, set: false, admin: false, connection });
                     const f = await fenceFunctionProvider.create!({ __kind: "FenceFunction", database: n.database, loginRoles: [...n.loginRoles], terminatorRole: n.terminatorRole, connection });
                     current = "rotated-by-secrets-manager";
-                    await adminSql(server, [sql.alterRole(admin.user, { passwordSql: sql.quoteLiteral(current) })]);
+                    await adminSql(server, [sql.alterRole(admin.user, { passwordSql: quoteLiteral(current) })]);
                     const mRead = await roleMembershipProvider.read!(m.id, m.outs as RoleMembershipOutputs);
                     const fRead = await fenceFunctionProvider.read!(f.id, f.outs as FenceFunctionOutputs);
                     assert.deepEqual([mRead.id, mRead.props], [m.id, m.outs]);

@@ -18,6 +18,7 @@ import { stackSql } from "../../cli/sql/command";
 import type { SqlStep } from "../../engines/model";
 import { SECRETS } from "../../components/astronomer/facts";
 import * as sql from "../../engines/postgres/statements";
+import { quoteIdent } from "../../engines/postgres/quote";
 import type { DeploymentSpec, StackSpec } from "../../stacks/config";
 import { MIGRATION } from "../support/airflowSql";
 import { runCli } from "../support/cli";
@@ -261,7 +262,7 @@ function suite(variant: PgVariant, title: string): void {
 
         it("a table, sequence and function the admin creates later are usable by the Astro user through the default privileges", async () => {
             for (const d of spec.deployments) {
-                const q = sql.quoteIdent(d.schema);
+                const q = quoteIdent(d.schema);
                 await as(adminDb(d), async (c) => {
                     await c.query(`CREATE TABLE ${q}.admin_report (id int PRIMARY KEY, note text)`);
                     await c.query(`CREATE SEQUENCE ${q}.admin_seq`);
@@ -373,7 +374,7 @@ function suite(variant: PgVariant, title: string): void {
 
         it("after a manual REVOKE CONNECT, audit reports exactly that drift and exits 1; apply restores it and audit exits 0", async () => {
             const d = deployment("quasar-nebula-1234");
-            await as(server.adminUrl, (c) => c.query(`REVOKE CONNECT ON DATABASE ${sql.quoteIdent(d.names.database)} FROM ${sql.quoteIdent(d.names.user)}`));
+            await as(server.adminUrl, (c) => c.query(`REVOKE CONNECT ON DATABASE ${quoteIdent(d.names.database)} FROM ${quoteIdent(d.names.user)}`));
             const report = await audit();
             assert.deepStrictEqual(report.findings.map((f) => [f.status, f.object, f.grantee, f.privileges, f.deployment]), [
                 ["missing", `database "${d.names.database}"`, d.names.user, ["CONNECT"], d.release],
@@ -391,8 +392,8 @@ function suite(variant: PgVariant, title: string): void {
         it("a failover's move of CONNECT from one plane's login role to the other's (ignoreChanges) is neither drift for audit nor undone by apply", async function () {
             const d = spec.deployments.find((x) => x.failover?.users === "customer");
             if (!d) this.skip();
-            const [from, to] = d!.names.loginRoles.map(sql.quoteIdent);
-            const db = sql.quoteIdent(d!.names.database);
+            const [from, to] = d!.names.loginRoles.map(quoteIdent);
+            const db = quoteIdent(d!.names.database);
             await as(server.adminUrl, async (c) => {
                 await c.query(`REVOKE CONNECT ON DATABASE ${db} FROM ${from}`);
                 await c.query(`GRANT CONNECT ON DATABASE ${db} TO ${to}`);
@@ -410,7 +411,7 @@ function suite(variant: PgVariant, title: string): void {
 
         it("a failure in an existing Deployment rolls its changes back and drops nothing", async () => {
             const d = deployment("stellar-orbit-4821");
-            await as(server.adminUrl, (c) => c.query(`REVOKE TEMPORARY ON DATABASE ${sql.quoteIdent(d.names.database)} FROM ${sql.quoteIdent(d.names.user)}`));
+            await as(server.adminUrl, (c) => c.query(`REVOKE TEMPORARY ON DATABASE ${quoteIdent(d.names.database)} FROM ${quoteIdent(d.names.user)}`));
             const failAfterGrants = (steps: SqlStep[]): SqlStep[] => {
                 const at = steps.findIndex((s) => s.resource.name === `${d.release}-database-grant`);
                 const bad: SqlStep = { ...steps[at], resource: { type: "test:injected", name: "injected" }, statements: () => ["SELECT 1 / 0"], declares: [{ engine: "postgres", type: "role", name: "no_such_role_forces_the_step" }] };

@@ -21,6 +21,7 @@ import { SECRETS } from "../../components/astronomer/facts";
 import { removalProvider, type DatabaseRemovalInputs } from "../../components/databaseRemoval";
 import { deploymentNames, type DeploymentNames } from "../../components/names";
 import * as sql from "../../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../../engines/postgres/quote";
 import { captureCli } from "../support/cli";
 import { adminSql, openSession, withPg, type RoleSession } from "../support/pgSessions";
 import { pgAdmin, requireOrSkip, startPostgres, type PgAdmin, type PgAdminKind, type PgServer, type PgVariant } from "../support/servers";
@@ -78,7 +79,7 @@ for (const { variant, major } of VARIANTS) {
         before(async function () {
             server = await requireOrSkip(this, () => startPostgres(variant));
             // The orchestrator's database user exists before the stack (seed 004's commander_user).
-            await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: sql.quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
+            await adminSql(server, [sql.createRole({ name: ORCHESTRATOR, login: true, passwordSql: quoteLiteral(ORCHESTRATOR_PASSWORD) })]);
             dir = fs.mkdtempSync(path.join(os.tmpdir(), `astro-db-admins-${major}-`));
         });
         after(async function () {
@@ -184,7 +185,7 @@ for (const { variant, major } of VARIANTS) {
                         const k = kinds.find((x) => !x.failover)!;
                         const n = deploymentNames(k.release);
                         // The admin owns nothing in the database `postgres`: PostgreSQL only warns (SQLSTATE 01007).
-                        const noop = `GRANT CREATE ON DATABASE "postgres" TO ${sql.quoteIdent(n.user)}`;
+                        const noop = `GRANT CREATE ON DATABASE "postgres" TO ${quoteIdent(n.user)}`;
                         const r = await applyStack({
                             stack: "local", file, adminUrl: admin.url, out: path.join(dir, kind, "out-noop"), port: server.port, deployment: k.release,
                             // One more step, declaring what the GRANT would give, so apply runs it.

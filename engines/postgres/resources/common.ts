@@ -5,6 +5,7 @@
 import { strList } from "../../inputs";
 import { PG_ALL_PRIVILEGES } from "../privileges";
 import * as sql from "../statements";
+import { PUBLIC_ROLE } from "../quote";
 import type { RolesQuery } from "../statements";
 import { DeclaredResource as GraphResource, GENERATED_PLACEHOLDER, SECRET_MASK, SqlStep, TranslateContext, UNKNOWN_MASK } from "../../model";
 
@@ -52,5 +53,5 @@ export function known(r: GraphResource, v: unknown, key: string): string {
 export function aclColumns(acl: string): string {
     return `CROSS JOIN LATERAL pg_catalog.aclexplode(${acl}) AS a ` +
         `CROSS JOIN LATERAL (SELECT pg_catalog.pg_get_userbyid(a.grantor) AS grantor, ` +
-        `CASE WHEN a.grantee = 0 THEN '${sql.PUBLIC_ROLE}' ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable) AS e`;
+        `CASE WHEN a.grantee = 0 THEN '${PUBLIC_ROLE}' ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable) AS e`;
 }

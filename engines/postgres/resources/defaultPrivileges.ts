@@ -5,6 +5,7 @@
  */
 import { bool, fail, requiredStr, str } from "../../inputs";
 import * as sql from "../statements";
+import { PUBLIC_ROLE } from "../quote";
 import type { PgDefaultObjectType } from "../statements";
 import { Translator } from "../../model";
 import { aclColumns, asOwners, expandAll, privileges, step } from "./common";
@@ -26,7 +27,7 @@ export const translate: Translator = (r, ctx) => {
     if (schemaName !== undefined && objectType === "schema") fail(r, "cannot specify `schema` when `objectType` is `schema`");
     const privs = privileges(r);
     const withGrantOption = bool(r, "withGrantOption", false);
-    if (withGrantOption && grantee === sql.PUBLIC_ROLE) fail(r, "with_grant_option cannot be true for role 'public'");
+    if (withGrantOption && grantee === PUBLIC_ROLE) fail(r, "with_grant_option cannot be true for role 'public'");
     const target: sql.DefaultPrivilegesTarget = { owner, schema: schemaName, objectType };
     const statements = [sql.revokeDefaultPrivileges(target, grantee), ...(privs.length ? [sql.grantDefaultPrivileges(target, privs, grantee, withGrantOption)] : [])];
     return [step(r, {

@@ -6,7 +6,8 @@
  */
 import { ROLE_MEMBERSHIP_KIND } from "../membership";
 import { pgSupports, PG_GRANT_OPTIONS_MIN_VERSION_NUM } from "../versions";
-import { grantRoleMembership, quoteLiteral } from "../statements";
+import { grantRoleMembership } from "../statements";
+import { quoteLiteral } from "../quote";
 import { DeclaredResource as GraphResource, Translator } from "../../model";
 import { known, step } from "./common";
 

@@ -1,16 +1,17 @@
 /**
- * MySQL statement builders (engines/mysql/statements.ts): quoting and the provider's statements as text.
+ * MySQL quoting and statement builders (engines/mysql/quote.ts, statements.ts): the provider's statements as text.
  */
 import * as assert from "assert";
 import * as sql from "../../../../engines/mysql/statements";
+import { account, quoteIdent, quoteString } from "../../../../engines/mysql/quote";
 
 describe("MySQL statement builders", () => {
     it("quote identifiers and strings, and refuse what would read differently per sql_mode", () => {
-        assert.strictEqual(sql.quoteIdent("a`b"), "`a``b`");
-        assert.strictEqual(sql.quoteString("it's"), "'it''s'");
-        assert.throws(() => sql.quoteString("back\\slash"), /NO_BACKSLASH_ESCAPES/);
-        assert.throws(() => sql.quoteIdent(""), /empty/);
-        assert.strictEqual(sql.account("o'brien", "%"), "'o''brien'@'%'");
+        assert.strictEqual(quoteIdent("a`b"), "`a``b`");
+        assert.strictEqual(quoteString("it's"), "'it''s'");
+        assert.throws(() => quoteString("back\\slash"), /NO_BACKSLASH_ESCAPES/);
+        assert.throws(() => quoteIdent(""), /empty/);
+        assert.strictEqual(account("o'brien", "%"), "'o''brien'@'%'");
     });
 
     it("spell the provider's statements", () => {

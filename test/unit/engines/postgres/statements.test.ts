@@ -1,22 +1,23 @@
 /**
- * PostgreSQL statement builders (engines/postgres/statements.ts): quoting and the provider's statements as text.
+ * PostgreSQL quoting and statement builders (engines/postgres/quote.ts, statements.ts): the provider's statements as text.
  */
 import * as assert from "assert";
 import * as sql from "../../../../engines/postgres/statements";
+import { quoteIdent, quoteLiteral } from "../../../../engines/postgres/quote";
 
 describe("PostgreSQL statement builders", () => {
     it("always quote identifiers and double embedded quotes", () => {
-        assert.strictEqual(sql.quoteIdent("airflow"), '"airflow"');
-        assert.strictEqual(sql.quoteIdent('we"ird'), '"we""ird"');
-        assert.strictEqual(sql.quoteIdent("Mixed Case"), '"Mixed Case"');
-        assert.throws(() => sql.quoteIdent(""), /cannot be empty/);
-        assert.throws(() => sql.quoteIdent("a\0b"), /NUL/);
+        assert.strictEqual(quoteIdent("airflow"), '"airflow"');
+        assert.strictEqual(quoteIdent('we"ird'), '"we""ird"');
+        assert.strictEqual(quoteIdent("Mixed Case"), '"Mixed Case"');
+        assert.throws(() => quoteIdent(""), /cannot be empty/);
+        assert.throws(() => quoteIdent("a\0b"), /NUL/);
     });
 
     it("quote literals for standard_conforming_strings: quotes doubled, backslashes as they are", () => {
-        assert.strictEqual(sql.quoteLiteral("it's"), "'it''s'");
-        assert.strictEqual(sql.quoteLiteral("a\\b"), "'a\\b'");
-        assert.throws(() => sql.quoteLiteral("x\0"), /NUL/);
+        assert.strictEqual(quoteLiteral("it's"), "'it''s'");
+        assert.strictEqual(quoteLiteral("a\\b"), "'a\\b'");
+        assert.throws(() => quoteLiteral("x\0"), /NUL/);
     });
 
     it("spell the provider's role `public` as PUBLIC and every other grantee quoted", () => {
