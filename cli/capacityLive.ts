@@ -1,55 +1,11 @@
 /**
- * `audit`'s connection capacity: the live max_connections, the reserved slots and the sessions per
- * Deployment database and role (PostgreSQL `pg_stat_activity`, MySQL `information_schema.processlist`),
- * compared with the estimate `plan` makes (components/capacity.ts).
+ * `audit`'s connection capacity: the live max_connections, reserved slots and sessions per Deployment
+ * database and role (each engine reads them: engines/<engine>/audit.ts), against the estimate `plan`
+ * makes (components/capacity.ts).
  */
-import type { Connection } from "mysql2/promise";
-import { estimateDeployment, reservedSlots, ServerCapacity } from "../components/capacity";
+import { estimateDeployment, ServerCapacity } from "../components/capacity";
+import type { LiveSessions } from "../engines/audit";
 import type { DeploymentSpec, ServerSpec } from "../stacks/config";
-
-/** What the server says. */
-export interface LiveSessions {
-    maxConnections: number;
-    reserved: ServerCapacity["reserved"];
-    /** Client sessions, grouped by database and user (database null: none selected). */
-    sessions: { database: string | null; user: string | null; count: number }[];
-}
-
-interface PgQuery { query<R>(sql: string): Promise<{ rows: R[] }> }
-
-/**
- * PostgreSQL: max_connections, the slots ordinary roles cannot take (superuser_reserved_connections,
- * PostgreSQL 16's reserved_connections, RDS's rds.rds_superuser_reserved_connections when the server
- * has it) and every client backend by database and role. pg_stat_activity shows every session's
- * database and role to any user (pg_monitor adds the rest).
- */
-export async function readPgSessions(c: PgQuery): Promise<LiveSessions> {
-    const s = (await c.query<{ max: number; su: number; r: string | null; rds: string | null }>(
-        "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, " +
-        "current_setting('reserved_connections', true) AS r, current_setting('rds.rds_superuser_reserved_connections', true) AS rds",
-    )).rows[0];
-    const reserved = [{ setting: "superuser_reserved_connections", slots: s.su }];
-    if (s.r !== null && s.r !== "" && Number(s.r) > 0) reserved.push({ setting: "reserved_connections", slots: Number(s.r) });
-    if (s.rds !== null && s.rds !== "") reserved.push({ setting: "rds.rds_superuser_reserved_connections", slots: Number(s.rds) });
-    const rows = (await c.query<{ datname: string | null; usename: string | null; n: number }>(
-        "SELECT datname, usename, count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 1, 2",
-    )).rows;
-    return { maxConnections: s.max, reserved, sessions: rows.map((r) => ({ database: r.datname, user: r.usename, count: r.n })) };
-}
-
-/** MySQL / MariaDB: max_connections and every client thread by user and database (needs PROCESS to see other users'). */
-export async function readMysqlSessions(c: Connection): Promise<LiveSessions> {
-    const [vars] = await c.query("SELECT @@max_connections AS max");
-    const [rows] = await c.query(
-        "SELECT USER AS user, DB AS db, COUNT(*) AS n FROM information_schema.PROCESSLIST " +
-        "WHERE COMMAND <> 'Daemon' AND USER NOT IN ('system user', 'event_scheduler') GROUP BY USER, DB ORDER BY USER, DB",
-    );
-    return {
-        maxConnections: Number((vars as { max: number }[])[0].max),
-        reserved: reservedSlots("mysql", false),
-        sessions: (rows as { user: string | null; db: string | null; n: number }[]).map((r) => ({ database: r.db, user: r.user, count: Number(r.n) })),
-    };
-}
 
 export interface LiveDeployment {
     release: string;

@@ -132,6 +132,13 @@ export interface SqlStep {
     ignoreDrift?: boolean;
 }
 
+/** Steps grouped by Deployment, in order: server-wide steps (undefined) first. */
+export function byDeployment(steps: readonly SqlStep[]): [string | undefined, SqlStep[]][] {
+    const groups = new Map<string | undefined, SqlStep[]>();
+    for (const s of steps) groups.set(s.deployment, [...(groups.get(s.deployment) ?? []), s]);
+    return [...groups];
+}
+
 /* ---------------------------------------------------------------- declarations (PostgreSQL) */
 
 export type PgPrivilegeTarget =

@@ -40,6 +40,14 @@ export interface ServerUrl {
     port: number;
 }
 
+/** What every engine's admin URL says: where, and as whom (password decoded; empty when none). */
+export interface AdminEndpoint {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+}
+
 /**
  * A server URL as the user meant it, or an InputError naming `option` and the fix: a scheme of one of
  * `engines`, user name and password percent-encoded where they must be, a valid host and port.

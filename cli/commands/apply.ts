@@ -1,8 +1,6 @@
 /** `astro-db apply`: the stack's SQL on a live server, by the admin URL's engine, and the Deployments' secrets. */
 import { type Command, Option } from "commander";
-import { unknownEngine } from "../../engines/model";
 import { type Register, serverCommandOptions } from "../command";
-import { engineOfUrl } from "../../engines/url";
 import { parsePort } from "../input";
 
 export const registerApply: Register = (program: Command, setExit) => {
@@ -16,23 +14,9 @@ export const registerApply: Register = (program: Command, setExit) => {
         .option("--new-fernet-key <release...>", "write a NEW fernet key for these existing Deployments (Airflow then cannot decrypt what it encrypted with the old one)")
         .addOption(new Option("-f, --format <format>", "report format").choices(["text", "json"]).default("text"))
         .action(async (given: { stack: string; stackFile?: string; adminUrl: string; deployment?: string; out?: string; host?: string; port?: number; server?: string; rotatePassword?: string[]; fernetKey?: string[]; newFernetKey?: string[]; format: string }) => {
-            const { parseFernetKeyOptions } = await import("../apply");
-            const opts = { ...given, file: given.stackFile, fernetKeyFiles: parseFernetKeyOptions(given.fernetKey), newFernetKeys: given.newFernetKey };
-            const engine = engineOfUrl(opts.adminUrl);
-            switch (engine) {
-                case "mysql": {
-                    const { applyMysqlStack, renderMysqlApplyResult } = await import("../mysql/apply");
-                    const m = await applyMysqlStack({ ...opts, rotatePasswords: opts.rotatePassword });
-                    process.stdout.write(opts.format === "json" ? JSON.stringify(m, null, 2) + "\n" : renderMysqlApplyResult(m));
-                    return setExit(m.ok ? 0 : 2);
-                }
-                case "postgres": {
-                    const { applyStack, renderApplyResult } = await import("../apply");
-                    const r = await applyStack({ ...opts, rotatePasswords: opts.rotatePassword });
-                    process.stdout.write(opts.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderApplyResult(r));
-                    return setExit(r.ok ? 0 : 2);
-                }
-                default: return unknownEngine(engine);
-            }
+            const { applyStack, parseFernetKeyOptions, renderApplyResult } = await import("../apply");
+            const r = await applyStack({ ...given, file: given.stackFile, fernetKeyFiles: parseFernetKeyOptions(given.fernetKey), newFernetKeys: given.newFernetKey, rotatePasswords: given.rotatePassword });
+            process.stdout.write(given.format === "json" ? JSON.stringify(r, null, 2) + "\n" : renderApplyResult(r));
+            return setExit(r.ok ? 0 : 2);
         });
 };

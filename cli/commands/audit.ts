@@ -1,31 +1,16 @@
 /** `astro-db audit`: a live server against the stack, by the admin URL's engine (exit 0 clean, 1 drift, 2 error). */
 import { type Command, Option } from "commander";
-import { unknownEngine } from "../../engines/model";
 import type { AuditOptions } from "../audit";
 import { type Register, serverCommandOptions } from "../command";
-import { engineOfUrl } from "../../engines/url";
 
 export const registerAudit: Register = (program: Command, setExit) => {
     serverCommandOptions(program.command("audit").description("compare a live PostgreSQL or MySQL server (by the --admin-url scheme) with the stack: missing, extra and different privileges, roles, memberships (exit 0 clean, 1 drift, 2 error)"))
         .option("-d, --deployment <release>", "only this Deployment")
         .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
         .action(async (given: AuditOptions & { stackFile?: string; format: "text" | "json" }) => {
-            const opts = { ...given, file: given.stackFile };
-            const engine = engineOfUrl(opts.adminUrl);
-            switch (engine) {
-                case "mysql": {
-                    const { auditMysqlStack, renderMysqlAudit } = await import("../mysql/audit");
-                    const m = await auditMysqlStack(opts);
-                    process.stdout.write(renderMysqlAudit(m, opts.format));
-                    return setExit(m.clean ? 0 : 1);
-                }
-                case "postgres": {
-                    const { auditStack, renderAudit } = await import("../audit");
-                    const r = await auditStack(opts);
-                    process.stdout.write(renderAudit(r, opts.format));
-                    return setExit(r.clean ? 0 : 1);
-                }
-                default: return unknownEngine(engine);
-            }
+            const { auditStack, renderAudit } = await import("../audit");
+            const r = await auditStack({ ...given, file: given.stackFile });
+            process.stdout.write(renderAudit(r, given.format));
+            return setExit(r.clean ? 0 : 1);
         });
 };

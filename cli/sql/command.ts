@@ -4,7 +4,8 @@
  */
 import { runStackGraph, StackGraph } from "../graph";
 import * as sql from "../../engines/postgres/statements";
-import { mysqlSqlSections } from "../mysql/script";
+import { renderMysqlScript } from "../../engines/mysql/render";
+import * as mysqlSql from "../../engines/mysql/statements";
 import { translateGraph, stackServerContext } from "./registry";
 import { renderPsql } from "../../engines/postgres/render";
 import type { EngineKind, SqlStep } from "../../engines/model";
@@ -70,6 +71,31 @@ function postgresSqlSections(stack: string, graph: StackGraph, steps: readonly S
                     : "Passwords are psql variables: nothing here holds one in clear (`astro-db apply` generates them and writes the Deployments' secrets).",
             ].filter(Boolean),
         }));
+    }
+    return sections;
+}
+
+/** Per MySQL server of the stack, its script, from the stack's translated steps. */
+function mysqlSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: { deployment?: string } = {}): string[] {
+    const sections: string[] = [];
+    for (const server of graph.spec.servers.filter((s) => s.engine === "mysql")) {
+        const mine = steps.filter((s) => s.server === server.name && s.engine === "mysql");
+        if (mine.length === 0) continue;
+        const passwords = new Map(mine.filter((s) => s.setsPasswordOf && s.declaredPassword !== undefined).map((s) => [s.setsPasswordOf!, s.declaredPassword!]));
+        const variables = mine.filter((s) => s.setsPasswordOf && !passwords.has(s.setsPasswordOf)).map((s) => `SET ${mysqlSql.passwordVariable(s.setsPasswordOf!)} = '<password>';`);
+        const where = server.kind === "existing" ? `-h ${server.host} -P ${server.port}` : "-h <RDS endpoint> -P 3306 --ssl-mode=REQUIRED";
+        sections.push(renderMysqlScript(mine, [
+            `astro-db sql --stack ${stack}${o.deployment ? ` --deployment ${o.deployment}` : ""}: server "${server.name}" (MySQL)`,
+            "Built from the stack's resource graph, following the mysql provider (v1.9.0): a Grant only adds privileges, it revokes nothing.",
+            ...warnings.map((w) => `WARNING: ${w}`),
+            "Run it as the admin with the mysql client:",
+            `  mysql ${where} -u <admin> -p < this.sql`,
+            ...(variables.length ? [
+                "Set each new user's password first (nothing here holds one in clear; `astro-db apply` generates them and writes the secrets):",
+                ...variables.map((v) => `  ${v}`),
+                "e.g. put those lines in front of this script; a user variable left unset makes CREATE USER fail.",
+            ] : []),
+        ], passwords));
     }
     return sections;
 }

@@ -110,3 +110,8 @@ export function mysqlErrorMessage(err: unknown): string {
     if (e && typeof e.sqlMessage === "string") return `${e.sqlMessage} (${e.code ?? "ERROR"} ${e.errno ?? ""})`.replace(/ \)$/, ")");
     return e?.message ?? String(err);
 }
+
+/** The server in a report's first line, from its version (PostgreSQL's server_version_num, MySQL's VERSION()). */
+export function describeMysql(version: number | string): string {
+    return `MySQL protocol, ${version}`;
+}

@@ -62,6 +62,8 @@ export interface AdminUrl {
     database: string;
     /** Whether the URL carries a password (else libpq's PGPASSWORD / .pgpass rules apply in pg too). */
     hasPassword: boolean;
+    /** The URL's password, decoded ("" when none). */
+    password: string;
 }
 
 function parse(url: string): URL {
@@ -77,6 +79,7 @@ export function parseAdminUrl(url: string): AdminUrl {
         user: decodeURIComponent(u.username) || process.env.PGUSER || "postgres",
         database,
         hasPassword: u.password !== "",
+        password: decodeURIComponent(u.password),
     };
 }
 
@@ -185,4 +188,9 @@ export function pgErrorMessage(err: unknown): string {
     // A PrivilegeWarningError names its SQLSTATE in its message already.
     if (e.code && !parts[0].includes(`SQLSTATE ${e.code}`)) parts.push(`(SQLSTATE ${e.code})`);
     return parts.join(" ");
+}
+
+/** The server in a report's first line, from its version (PostgreSQL's server_version_num, MySQL's VERSION()). */
+export function describePostgres(version: number | string): string {
+    return `PostgreSQL ${Math.floor(Number(version) / 10000)}`;
 }

@@ -4,7 +4,7 @@
  */
 import * as sql from "./statements";
 import { quoteLiteral } from "./quote";
-import type { RenderContext, SqlStep } from "../model";
+import { byDeployment, type RenderContext, type SqlStep } from "../model";
 
 /** Consecutive steps that run in one database, in one transaction (or, for CREATE DATABASE, in none). */
 export interface Segment {
@@ -33,13 +33,6 @@ export function segmentSteps(steps: readonly SqlStep[], maintenanceDatabase: str
         }
     }
     return out.map((g) => ({ ...g, database: g.database ?? maintenanceDatabase }));
-}
-
-/** Steps grouped by Deployment, in order: server-wide steps (undefined) first. */
-export function byDeployment(steps: readonly SqlStep[]): [string | undefined, SqlStep[]][] {
-    const groups = new Map<string | undefined, SqlStep[]>();
-    for (const s of steps) groups.set(s.deployment, [...(groups.get(s.deployment) ?? []), s]);
-    return [...groups];
 }
 
 export interface PsqlScriptOptions {

@@ -15,8 +15,6 @@ import * as mysql from "mysql2/promise";
 import { Client } from "pg";
 import { applyStack } from "../../cli/apply";
 import { auditStack, renderAudit } from "../../cli/audit";
-import { applyMysqlStack } from "../../cli/mysql/apply";
-import { auditMysqlStack, renderMysqlAudit } from "../../cli/mysql/audit";
 import { pgAdmin, PgServer, MySqlServer, requireOrSkip, startMariaDb, startPostgres } from "../support/servers";
 
 /** A stack with two Deployments on one existing server: alpha behind PgBouncer (estimate 15 on PostgreSQL), beta measured at 2. */
@@ -100,7 +98,7 @@ describe("audit: live connection capacity on MariaDB (max_connections 30)", func
         adminUrl = `${server.adminUrl}?ssl-mode=DISABLED`;
         file = stackFile("mysql", server.port, "root");
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "astro-db-capacity-out-"));
-        assert.ok((await applyMysqlStack({ stack: "capacity", file, adminUrl, out, port: server.port })).ok);
+        assert.ok((await applyStack({ stack: "capacity", file, adminUrl, out, port: server.port })).ok);
         const admin = await mysql.createConnection({ host: server.host, port: server.port, user: "root", password: server.adminPassword });
         await admin.query("SET GLOBAL max_connections = 30");
         for (const user of ["astro_alpha_one_0001", "astro_beta_two_0002"]) await admin.query(`ALTER USER '${user}'@'%' IDENTIFIED BY '${PASSWORD}'`);
@@ -116,7 +114,7 @@ describe("audit: live connection capacity on MariaDB (max_connections 30)", func
     });
 
     it("as root: max_connections, no reserved slots, sessions per Deployment database and user, headroom, the Deployment above its estimate", async () => {
-        const r = await auditMysqlStack({ stack: "capacity", file, adminUrl });
+        const r = await auditStack({ stack: "capacity", file, adminUrl });
         const c = r.capacity;
         assert.deepStrictEqual([c.maxConnections, c.reserved, c.available], [30, [], 30]);
         const alpha = c.deployments.find((d) => d.release === "alpha-one-0001")!;
@@ -125,6 +123,6 @@ describe("audit: live connection capacity on MariaDB (max_connections 30)", func
         assert.deepStrictEqual([beta.sessions, beta.estimate, beta.above, beta.by], [4, 2, true, { "airflow_db_beta_two_0002/astro_beta_two_0002": 4 }]);
         assert.ok(c.other >= 1, `other: ${c.other}`);
         assert.strictEqual(c.headroom, 30 - c.inUse);
-        assert.match(renderMysqlAudit(r, "text"), /beta-two-0002: 4 session\(s\) \(estimate 2\).*ABOVE ITS ESTIMATE/);
+        assert.match(renderAudit(r, "text"), /beta-two-0002: 4 session\(s\) \(estimate 2\).*ABOVE ITS ESTIMATE/);
     });
 });

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import * as mysql from "mysql2/promise";
 import { parseConnection } from "../../components/astronomer/connections";
 import { MYSQL_PRIVILEGES } from "../../engines/mysql/privileges";
-import { applyMysqlStack } from "../../cli/mysql/apply";
+import { applyStack } from "../../cli/apply";
 import type { SqlStep } from "../../engines/model";
 import { requireOrSkip, startMariaDb, type MySqlServer } from "../support/servers";
 
@@ -273,7 +273,7 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
         });
 
         it("at the grant: drops the user and the database this run created and names the statement", async () => {
-            const r = await applyMysqlStack({
+            const r = await applyStack({
                 stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback"),
                 interceptSteps: failAt(`${release}-grant`, "ensure", () => "GRANT SELECT ON `no_such_db`.`t` TO 'no_such_user'@'%'"),
             });
@@ -289,7 +289,7 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
         });
 
         it("at the user: masks the password in the reported statement and drops the database", async () => {
-            const r = await applyMysqlStack({
+            const r = await applyStack({
                 stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback"),
                 interceptSteps: failAt(`${release}-user`, "create", (s) => s.replace("REQUIRE NONE", "REQUIRE NOTHING")),
             });
@@ -302,7 +302,7 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
 
         it("at the grant, when the server accepts it but SHOW GRANTS then lacks what it declares (a wildcard pattern, not the database): undone", async () => {
             // What the mysql provider runs when handed the bare name: `_` is a wildcard there, so the grant is not on the database.
-            const r = await applyMysqlStack({
+            const r = await applyStack({
                 stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback"),
                 interceptSteps: failAt(`${release}-grant`, "ensure", (s) => s.replace(/\\_/g, "_")),
             });
@@ -321,7 +321,7 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
             const limited = path.join(out, "Pulumi.mysql-limited.yaml");
             fs.writeFileSync(limited, fs.readFileSync(file, "utf8").replace("adminUser: root", "adminUser: limited_admin"));
             try {
-                const r = await applyMysqlStack({ stack: "mysql-limited", file: limited, adminUrl: `mysql://limited_admin:limited@${server.host}:${server.port}/?ssl-mode=DISABLED`, out: path.join(out, "limited") });
+                const r = await applyStack({ stack: "mysql-limited", file: limited, adminUrl: `mysql://limited_admin:limited@${server.host}:${server.port}/?ssl-mode=DISABLED`, out: path.join(out, "limited") });
                 const d = r.deployments[0];
                 assert.equal(d.status, "failed");
                 assert.match(d.failure!.statement, /^GRANT .*EVENT.* ON `airflow\\_db\\_rollback\\_test\\_42`\.\*/);
@@ -333,10 +333,10 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
         });
 
         it("then succeeds when nothing fails, and again changes nothing", async () => {
-            const first = await applyMysqlStack({ stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback") });
+            const first = await applyStack({ stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback") });
             assert.equal(first.ok, true);
             assert.deepEqual(await exists(), { database: true, user: true });
-            const second = await applyMysqlStack({ stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback") });
+            const second = await applyStack({ stack: "mysql-rollback", file, adminUrl, out: path.join(out, "rollback") });
             assert.ok(second.deployments[0].steps.every((s) => s.outcome === "unchanged"));
         });
 

@@ -1,0 +1,147 @@
+/**
+ * `audit` on PostgreSQL: the live catalogs against the stack's declarations (the same ones `apply`
+ * enforces): missing, extra and different, every declared membership with its ADMIN, INHERIT and SET
+ * options, and the sessions for the connection capacity (README "`sql`, `apply`, `audit`").
+ */
+import type { AuditedMembership, AuditReport, AuditRequest, EngineAudit, LiveSessions, ServerAudit } from "../audit";
+import { byDeploymentHeading } from "../audit";
+import type { Finding, PgDeclaration, SqlStep } from "../model";
+import { readDatabaseContents, readServerState } from "./catalog";
+import { checkDeclaration, undeclaredFindings } from "./check";
+import { connectAdmin, describePostgres, parseAdminUrl } from "./client";
+import { pgSupports } from "./versions";
+
+export const postgresAudit: EngineAudit = { audit: auditPostgres, render: renderPostgresAudit };
+
+export async function auditPostgres(r: AuditRequest): Promise<ServerAudit> {
+    const admin = parseAdminUrl(r.adminUrl);
+    const { steps, warnings } = r.translate((c) => ({ ...c, maintenanceDatabase: admin.database }));
+
+    // Each declaration once, with the first step (resource, Deployment) that declares it.
+    const declared = new Map<string, { d: PgDeclaration; step: SqlStep }>();
+    for (const step of steps) {
+        for (const d of step.declares) {
+            if (d.engine !== "postgres") continue;
+            const key = JSON.stringify(d);
+            if (!declared.has(key)) declared.set(key, { d: d as PgDeclaration, step });
+        }
+    }
+    const decls = [...declared.values()];
+
+    const maintenance = await connectAdmin(r.adminUrl);
+    let state;
+    let live;
+    try {
+        state = await readServerState(maintenance);
+        live = await readPgSessions(maintenance);
+    } finally {
+        await maintenance.end().catch(() => undefined);
+    }
+    const databases = new Set(decls.flatMap(({ d }) => databasesOf(d)).filter((db) => state.databases.has(db)));
+    for (const db of databases) {
+        const client = await connectAdmin(r.adminUrl, db);
+        try {
+            state.contents.set(db, await readDatabaseContents(client));
+        } finally {
+            await client.end().catch(() => undefined);
+        }
+    }
+
+    const deploymentOfDatabase = new Map(decls.flatMap(({ d, step }) => databasesOf(d).map((db) => [db, step.deployment] as const)));
+    const findings: Finding[] = [];
+    for (const { d, step } of decls) {
+        // What a resource ignores changes to is not drift: for the login roles' CONNECT, which plane
+        // holds it (a failover moves it). That exactly one plane holds it, and only it, is checked.
+        if (step.ignoreDrift && d.type !== "plane-connect") continue;
+        for (const f of checkDeclaration(d, state).findings) findings.push({ ...f, server: r.server, deployment: step.deployment, resource: step.resource.name });
+    }
+    for (const f of undeclaredFindings(decls.map((x) => x.d), state)) {
+        findings.push({ ...f, server: r.server, deployment: f.database === undefined ? undefined : deploymentOfDatabase.get(f.database) });
+    }
+    const unique = dedupe(findings);
+    const listed = new Set<string>();
+    const memberships = decls.flatMap(({ d, step }): AuditedMembership[] => {
+        if (d.type !== "membership" || listed.has(`${d.role}\0${d.member}`)) return [];
+        listed.add(`${d.role}\0${d.member}`);
+        const rows = state.memberships.filter((m) => m.role === d.role && m.member === d.member);
+        const any = (f: (m: (typeof rows)[number]) => boolean | undefined) => rows.some((m) => f(m) === true);
+        const before16 = !pgSupports(state.version, "grantOptions");
+        return [{
+            role: d.role, member: d.member, deployment: step.deployment, present: rows.length > 0,
+            admin: any((m) => m.admin), inherit: before16 ? undefined : any((m) => m.inherit), set: before16 ? undefined : any((m) => m.set),
+        }];
+    });
+    return { serverVersion: state.version, findings: unique, memberships, warnings, sessions: live };
+}
+
+interface PgQuery { query<R>(sql: string): Promise<{ rows: R[] }> }
+
+/**
+ * PostgreSQL: max_connections, the slots ordinary roles cannot take (superuser_reserved_connections,
+ * PostgreSQL 16's reserved_connections, RDS's rds.rds_superuser_reserved_connections when the server
+ * has it) and every client backend by database and role. pg_stat_activity shows every session's
+ * database and role to any user (pg_monitor adds the rest).
+ */
+export async function readPgSessions(c: PgQuery): Promise<LiveSessions> {
+    const s = (await c.query<{ max: number; su: number; r: string | null; rds: string | null }>(
+        "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, " +
+        "current_setting('reserved_connections', true) AS r, current_setting('rds.rds_superuser_reserved_connections', true) AS rds",
+    )).rows[0];
+    const reserved = [{ setting: "superuser_reserved_connections", slots: s.su }];
+    if (s.r !== null && s.r !== "" && Number(s.r) > 0) reserved.push({ setting: "reserved_connections", slots: Number(s.r) });
+    if (s.rds !== null && s.rds !== "") reserved.push({ setting: "rds.rds_superuser_reserved_connections", slots: Number(s.rds) });
+    const rows = (await c.query<{ datname: string | null; usename: string | null; n: number }>(
+        "SELECT datname, usename, count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 1, 2",
+    )).rows;
+    return { maxConnections: s.max, reserved, sessions: rows.map((r) => ({ database: r.datname, user: r.usename, count: r.n })) };
+}
+
+/** `GRANT dp1_user_x TO airflow_conn_killer_x: ADMIN FALSE, INHERIT FALSE, SET FALSE`, as the server has it. */
+function membershipLine(m: AuditedMembership): string {
+    if (!m.present) return `${m.role} TO ${m.member}: not granted`;
+    const flag = (name: string, v: boolean | undefined) => `${name} ${v === undefined ? "n/a (before PostgreSQL 16)" : v ? "TRUE" : "FALSE"}`;
+    return `${m.role} TO ${m.member}: ${[flag("ADMIN", m.admin), flag("INHERIT", m.inherit), flag("SET", m.set)].join(", ")}`;
+}
+
+function databasesOf(d: PgDeclaration): string[] {
+    switch (d.type) {
+        case "database": return [d.name];
+        case "schema": case "default-privileges": case "fence-function": return [d.database];
+        case "privileges": return [d.on.database];
+        default: return [];
+    }
+}
+
+/** The same difference reached through several declarations (a missing role, say) is reported once. */
+function dedupe(findings: Finding[]): Finding[] {
+    const seen = new Set<string>();
+    return findings.filter((f) => {
+        const key = `${f.status}\0${f.object}\0${f.grantee ?? ""}\0${f.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+function renderPostgresAudit(r: AuditReport, capacity: string[]): string {
+    const lines = [`astro-db audit --stack ${r.stack}: server "${r.server}" at ${r.adminUrl} (${describePostgres(r.serverVersion)})`];
+    for (const w of r.warnings) lines.push(`warning: ${w}`);
+    const memberships = [...renderMemberships(r.memberships ?? []), ...capacity];
+    if (r.clean) return [...lines, "clean: the server has what the stack declares, and nothing more where the stack manages access", ...memberships].join("\n") + "\n";
+    for (const [g, fs] of byDeploymentHeading(r.findings)) {
+        lines.push("", `${g}:`);
+        for (const f of fs) lines.push(`  ${f.status.padEnd(10)}${f.message}${f.resource ? `  [${f.resource}]` : ""}`);
+    }
+    const count = (s: Finding["status"]) => r.findings.filter((f) => f.status === s).length;
+    lines.push(...memberships);
+    lines.push("", `drift: ${count("missing")} missing, ${count("extra")} extra, ${count("different")} different (\`astro-db apply\` restores what the stack declares; extras it does not declare are left for you to revoke)`);
+    return lines.join("\n") + "\n";
+}
+
+/** The declared memberships with their live options, per Deployment. */
+function renderMemberships(ms: AuditedMembership[]): string[] {
+    if (ms.length === 0) return [];
+    const lines = ["", "memberships the stack declares, with the options the server gives them:"];
+    for (const [g, list] of byDeploymentHeading(ms)) lines.push(`  ${g}:`, ...list.map((m) => `    ${membershipLine(m)}`));
+    return lines;
+}
