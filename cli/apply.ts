@@ -20,9 +20,6 @@ import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFe
 import { registerSecret } from "./redact";
 import { stackServerContext, translateGraph } from "./sql/registry";
 
-export type { FileOutcome } from "./manifests";
-export type { Outcome, StepOutcome } from "../engines/apply";
-
 export interface ApplyOptions {
     stack: string;
     adminUrl: string;
@@ -31,7 +28,7 @@ export interface ApplyOptions {
     /** Host and port in the written connection strings (see the module comment for the defaults). */
     host?: string;
     port?: number;
-    /** The stack's server to apply; needed only when the stack has several PostgreSQL servers. */
+    /** The stack's server to apply; needed only when the stack has several of the admin URL's engine. */
     server?: string;
     /** Only this Deployment (server-wide resources are left out). */
     deployment?: string;

@@ -12,8 +12,6 @@ import { LiveCapacity, liveCapacity, liveCapacityText } from "./capacityLive";
 import { runStackGraph } from "./graph";
 import { translateGraph } from "./sql/registry";
 
-export type { AuditedMembership } from "../engines/audit";
-
 export interface AuditOptions {
     stack: string;
     adminUrl: string;

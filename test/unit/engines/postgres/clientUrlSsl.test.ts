@@ -1,7 +1,6 @@
 import * as assert from "assert";
-import { urlClientConfig } from "../../../engines/postgres/client";
-import { InputError } from "../../../engines/url";
-import { PG_SSLMODES, pgClientConfig } from "../../../engines/postgres/client";
+import { PG_SSLMODES, pgClientConfig, urlClientConfig } from "../../../../engines/postgres/client";
+import { InputError } from "../../../../engines/url";
 
 describe("the CLI's --admin-url sslmode takes the providers' libpq meaning (engines/postgres/client.ts)", () => {
     for (const sslmode of PG_SSLMODES) {
