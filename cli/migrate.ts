@@ -10,6 +10,7 @@ import { adminConnection, metadataConnection, parseConnection } from "../compone
 import { parseStackConfig, type DeploymentSpec } from "../stacks/config";
 import { checkPgIdentifier } from "../components/names";
 import { readStackFile, stackFilePath } from "./graph";
+import { ENGINE_FEATURES } from "../engines/model";
 import { InputError, parseServerUrl } from "../engines/url";
 import { parseHost, parsePort } from "./input";
 import { outputLayout, planeLayout, readDeploymentPassword } from "./manifests";
@@ -71,7 +72,7 @@ export function resolveTarget(o: MigrateCliOptions): MigrateTarget {
     const spec = parseStackConfig(o.stack, file.raw, file.secretKeys);
     const d = spec.deployments.find((x) => x.release === o.deployment);
     if (!d) throw new InputError(`--deployment ${o.deployment}: stack "${o.stack}" has no such Deployment (its Deployments: ${spec.deployments.map((x) => x.release).join(", ")})`);
-    if (d.engine !== "postgres") throw new InputError(`Deployment ${d.release} is on a ${d.engine} server: migrate moves PostgreSQL metadata only (seed 003)`);
+    if (!ENGINE_FEATURES[d.engine].migrate) throw new InputError(`Deployment ${d.release} is on a ${d.engine} server: migrate moves PostgreSQL metadata only (seed 003)`);
     const schema = toSchema ?? d.schema;
     if (o.to !== undefined) return { url: o.to, schema, deployment: d };
     const server = spec.servers.find((s) => s.name === d.server)!;

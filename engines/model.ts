@@ -32,11 +32,13 @@ export interface EngineFeatures {
     schemas: boolean;
     /** Failover roles (seed 004): owner, terminator and per-plane login roles. */
     failover: boolean;
+    /** `astro-db migrate`: copy a Deployment's metadata database in from another server (seed 003). */
+    migrate: boolean;
 }
 
 export const ENGINE_FEATURES: Record<EngineKind, EngineFeatures> = {
-    postgres: { pgbouncer: true, sslmode: true, schemas: true, failover: true },
-    mysql: { pgbouncer: false, sslmode: false, schemas: false, failover: false },
+    postgres: { pgbouncer: true, sslmode: true, schemas: true, failover: true, migrate: true },
+    mysql: { pgbouncer: false, sslmode: false, schemas: false, failover: false, migrate: false },
 };
 
 /* ---------------------------------------------------------------- translators */

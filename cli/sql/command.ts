@@ -33,14 +33,14 @@ export function graphSql(graph: StackGraph, o: SqlOptions = {}): string {
         throw new Error(`stack "${stack}" has no Deployment "${o.deployment}" (Deployments: ${graph.spec.deployments.map((d) => d.release).join(", ")})`);
     }
     const { steps, warnings } = translateGraph(graph, { deployment: o.deployment, server: o.server });
-    const sections = (Object.keys(SQL_SECTIONS) as EngineKind[]).flatMap((engine) => SQL_SECTIONS[engine](stack, graph, steps, warnings, o));
+    const sections = (Object.keys(SQL_SECTIONS) as EngineKind[]).flatMap((engine) => SQL_SECTIONS[engine](stack, graph, steps.filter((s) => s.engine === engine), warnings, o));
     if (sections.length === 0) {
         return `-- astro-db sql --stack ${stack}: no SQL${o.deployment ? ` for Deployment ${o.deployment}` : ""}\n${warnings.map((w) => `-- WARNING: ${w}\n`).join("")}`;
     }
     return sections.join("\n");
 }
 
-/** Per engine, its servers' scripts from the stack's translated steps; `sql` prints them in this order. */
+/** Per engine, its servers' scripts from the stack's steps of that engine; `sql` prints them in this order. */
 const SQL_SECTIONS: Record<EngineKind, (stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: SqlOptions) => string[]> = {
     postgres: postgresSqlSections,
     mysql: mysqlSqlSections,
@@ -50,7 +50,7 @@ const SQL_SECTIONS: Record<EngineKind, (stack: string, graph: StackGraph, steps:
 function postgresSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: SqlOptions): string[] {
     const sections: string[] = [];
     for (const server of graph.spec.servers) {
-        const mine = steps.filter((s) => s.server === server.name && s.engine === "postgres");
+        const mine = steps.filter((s) => s.server === server.name);
         if (mine.length === 0) continue;
         const ctx = stackServerContext(graph, server);
         const passwords = new Map(mine.filter((s) => s.setsPasswordOf && s.declaredPassword !== undefined).map((s) => [s.setsPasswordOf!, s.declaredPassword!]));

@@ -150,7 +150,10 @@ function serverOf(r: GraphResource, byName: Map<string, GraphResource[]>, graph:
         }
         current = current.parent === undefined ? undefined : byName.get(current.parent)?.[0];
     }
-    const engine = Object.values(ENGINES).find((e) => r.type.startsWith(`${e.pulumiPackage}:`))?.kind ?? "postgres";
+    // The engine whose provider package or dynamic kind the resource is.
+    const engine = Object.values(ENGINES).find((e) => r.type.startsWith(`${e.pulumiPackage}:`)
+        || (r.type === DYNAMIC_TYPE && Object.hasOwn(e.translators.byDynamicKind, String(r.inputs.__kind))))?.kind;
+    if (engine === undefined) return undefined;
     const candidates = graph.spec.servers.filter((s) => s.engine === engine);
     return candidates.length === 1 ? candidates[0] : undefined;
 }

@@ -18,7 +18,7 @@
  *   database name is only portable if encoding leaves it unchanged, as it does for the names
  *   astro-db derives (`airflow_db_<id>`).
  */
-import { ENGINE_FEATURES } from "../../engines/model";
+import { ENGINE_FEATURES, type EngineKind } from "../../engines/model";
 import { PG_SSLMODES } from "../../engines/postgres/client";
 import { DEFAULT_PORTS } from "../../engines/url";
 import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } from "./facts";
@@ -27,7 +27,7 @@ import { HOUSTON_JSON_PROTOCOL, HoustonConnectionJson, RESULT_BACKEND_PREFIX } f
 /** Where a Deployment's metadata database is and how to log in to it. */
 export interface DbEndpoint {
     /** Database engine. */
-    engine: "postgres" | "mysql";
+    engine: EngineKind;
     /** Host name, IPv4 address or IPv6 address (with or without brackets). */
     host: string;
     /** TCP port, 1-65535. */
@@ -57,7 +57,7 @@ export interface ParsedConnection extends DbEndpoint {
 }
 
 /** SQLAlchemy dialect names for each engine (the scheme of the URL). */
-const SCHEMES = { postgres: "postgresql", mysql: "mysql" } as const;
+const SCHEMES: Record<EngineKind, string> = { postgres: "postgresql", mysql: "mysql" };
 
 /**
  * The metadata connection string Airflow reads as `sql_alchemy_conn`:
@@ -130,12 +130,11 @@ export function parseConnection(url: string): ParsedConnection {
     const resultBackend = scheme.startsWith(RESULT_BACKEND_PREFIX);
     if (resultBackend) scheme = scheme.slice(RESULT_BACKEND_PREFIX.length);
     const [dialect, driver] = scheme.split("+", 2);
-    let engine: DbEndpoint["engine"];
-    if (dialect === SCHEMES.postgres) engine = "postgres";
-    else if (dialect === SCHEMES.mysql) engine = "mysql";
-    else if (dialect === "postgres") {
+    const engine = (Object.keys(SCHEMES) as EngineKind[]).find((e) => SCHEMES[e] === dialect);
+    if (engine === undefined && dialect === "postgres") {
         throw new Error("the scheme postgres:// is not accepted by SQLAlchemy 1.4 and later (Airflow 2+): use postgresql://");
-    } else throw new Error(`unsupported scheme "${u.protocol}": expected postgresql:// or mysql://, optionally with the db+ prefix`);
+    }
+    if (engine === undefined) throw new Error(`unsupported scheme "${u.protocol}": expected postgresql:// or mysql://, optionally with the db+ prefix`);
 
     // WHATWG splits user info at the last @, SQLAlchemy 2.x at the first: with two, they disagree.
     const beforeQuery = url.split("?", 1)[0];

@@ -200,8 +200,10 @@ export function parameterGroupFamily(engine: RdsEngine, version: string): string
                 throw new Error(`MySQL version "${version}" needs major.minor (e.g. 8.0 or 8.4): the parameter group family depends on both`);
             }
             return `mysql${Number(major)}.${Number(minor)}`;
-        default:
-            throw new Error(`unknown RDS engine "${engine as string}": use one of ${RDS_ENGINES.join(", ")}`);
+        default: {
+            const unknown: never = engine; // a new engine is a compile error until it has a family
+            throw new Error(`unknown RDS engine "${unknown as string}": use one of ${RDS_ENGINES.join(", ")}`);
+        }
     }
 }
 

@@ -141,6 +141,7 @@ describe("bad input is refused before anything happens, and no secret is printed
         ["migrate --stack --port bad", () => ["migrate", "--from", url(), "--stack", "t", "--stack-file", stack({}), "--deployment", DEPLOYMENT.release, "--port", "99999"], /--port "99999" is not a TCP port/],
         ["migrate --to-schema bad", () => ["migrate", "--from", url(), "--to", url(), "--to-schema", ""], /--to-schema/],
         ["migrate neither --to nor --stack", () => ["migrate", "--from", url()], /name the target: --to <url>, or --stack/],
+        ["migrate --stack into a MySQL Deployment", () => ["migrate", "--from", url(), "--stack", "t", "--stack-file", stack({ servers: [{ ...SERVER, engine: "mysql" }] }), "--deployment", DEPLOYMENT.release], /Deployment amateur-sunspot-5075 is on a mysql server: migrate moves PostgreSQL metadata only/],
         ["plan --today bad", () => ["plan", "--stack", "local", "--today", "2024-13-01"], /--today/],
         ["plan unknown format", () => ["plan", "--stack", "local", "--format", "xml"], /--format|format/],
         ["sql missing stack file", () => ["sql", "--stack", "t", "--stack-file", path.join(dir, "none.yaml")], /--stack-file/],
