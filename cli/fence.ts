@@ -1,18 +1,8 @@
 /**
- * `astro-db fence --stack <name> --deployment <release> --from <plane> --admin-url <url>`: the
- * database side of a data-plane failover (seed 004), run AS THE ORCHESTRATOR USER (the URL's user):
- *   1. as the owner role (`SET LOCAL ROLE`): REVOKE CONNECT from the source plane's login role,
- *      GRANT CONNECT to the target plane's, in one transaction — so the source cannot reconnect;
- *   2. as the terminator role (`SET ROLE`): end every session of the source login role on the
- *      Deployment's database, until none is left: by default with the Deployment's fencing function
- *      (connected to that database; it ends only the Deployment's login roles' sessions, see
- *      components/postgres/fenceFunction.ts), or with pg_terminate_backend and the terminator's
- *      pg_signal_backend when the stack says `failover.terminate: pg_signal_backend`;
- *   3. check what must hold: no source session, source cannot connect, target can.
- * It never becomes a login role, nor the data role they use (customer-managed users): seed 004's
- * memberships (INHERIT FALSE, SET FALSE) do not allow it, and it warns if others do. The stack file
- * is `--stack-file`, as for sql, apply and audit (`--file` is still accepted).
- * Exit codes: 0 fenced, 1 fenced incompletely (what is left is printed), 2 refused or error.
+ * `astro-db fence`: the database side of a data-plane failover, run as the orchestrator user: as the
+ * owner role, CONNECT moves from the source plane's login role to the target's (one transaction); as
+ * the terminator role, the source's sessions end (fencing function or pg_signal_backend); then what
+ * must hold is checked. Exit codes 0 fenced, 1 incomplete, 2 refused or error. README "Data-plane failover (seed 004)".
  */
 import type { Client } from "pg";
 import { readStackFile } from "./graph";

@@ -1,11 +1,8 @@
 /**
  * `astro-db houston --stack S --deployment R [--create|--upsert]`: the GraphQL mutation that hands a
- * Deployment's database to Houston (seed 000 step 6) and its variables, ready for Houston's API
- * (`POST https://houston.<base domain>/v1`). Credentials are masked unless --show-secrets.
- *
- * The password: generated passwords exist only after `pulumi up` or `astro-db apply`, so it comes from
- * `--outputs <file>` (`pulumi stack output deployments --show-secrets --json`), else from `--out <dir>`
- * (what `astro-db apply --out` wrote), else the stack's placeholder with a warning.
+ * Deployment's database to Houston (seed 000 step 6) with its variables; credentials masked unless
+ * --show-secrets; the password from --outputs, else --out, else the placeholder with a warning.
+ * See README "Handing a Deployment to the platform".
  */
 import * as fs from "fs";
 import { parseConnection, type DbEndpoint } from "../components/astronomer/connections";

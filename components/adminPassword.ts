@@ -1,16 +1,9 @@
 /**
  * The admin password of the dynamic providers (RoleMembership, FenceFunction, DatabaseRemoval),
- * resolved when the provider runs, never frozen in the Pulumi state: RDS rotates a master password it
- * manages in AWS Secrets Manager (`manageMasterUserPassword`) on its own schedule, and a password
- * stored with a resource would make `pulumi refresh` or a later update of that resource fail after
- * the rotation. So a connection names where the password is:
- * - `passwordSecretArn`: the RDS-managed secret; read with the AWS SDK (loaded only then) at each
- *   call, with the credentials and the region of the ARN where `pulumi` runs;
- * - `password`: given by the stack (`passwordMode: random`, `serverPasswords.<server>`);
- * - neither: the driver reads PGPASSWORD (or ~/.pgpass) where `pulumi` runs.
- * The secret's ARN is not compared by the providers' diff (where to read the password is no part of
- * what a resource is); a password given by the stack is, so that a changed one is stored (update, never
- * replace) and a later refresh or delete logs in with it.
+ * resolved when the provider runs, never frozen in state (RDS rotates a password it manages: README
+ * "RDS server (`components/aws`)"): `passwordSecretArn` (read with the AWS SDK, loaded only then),
+ * `password` (given by the stack), or neither (PGPASSWORD / ~/.pgpass). The providers' diff ignores the ARN (where to read the
+ * password is no part of a resource) but not a given password, so a changed one is stored (update).
  */
 
 import type * as pulumi from "@pulumi/pulumi";

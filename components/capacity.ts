@@ -1,14 +1,8 @@
 /**
- * Will the Deployments fit? Pure arithmetic (no Pulumi): what each Deployment's Airflow may hold open
- * on its server, what the server admits, and what is left. Sources:
- * - the Deployment side: components/astronomer/facts.ts `AIRFLOW_CONNECTION_DEFAULTS`;
- * - the server side: AWS "Hardware specifications for DB instance classes"
- *   (docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html) for memory,
- *   and the RDS default parameter groups' `max_connections` formulas (RDS User Guide, "Maximum number of
- *   database connections"): PostgreSQL `LEAST({DBInstanceClassMemory/9531392}, 5000)`, MySQL
- *   `{DBInstanceClassMemory/12582880}`. DBInstanceClassMemory is the class's memory less what RDS keeps
- *   for the OS and its own processes, so the live value is a few percent lower than computed from the
- *   class's memory here; `astro-db audit` reads the live one.
+ * Will the Deployments fit? Pure arithmetic (no Pulumi): what each Deployment may hold open
+ * (components/astronomer/facts.ts `AIRFLOW_CONNECTION_DEFAULTS`), what a server admits (RDS's default
+ * max_connections formulas over AWS's instance class memory), and what is left. Sources and limits:
+ * README "Will the Deployments fit? Connection capacity".
  */
 import { AIRFLOW_CONNECTION_DEFAULTS as AIRFLOW, Executor } from "./astronomer/facts";
 import { ENGINE_FEATURES, EngineKind, unknownEngine } from "../engines/model";

@@ -1,19 +1,7 @@
 /**
- * `npm run bench [-- --sizes 1,10,100,500 --apply-sizes 10,100 --json <file>]`: how astro-db scales
- * with the number of Deployments. A script, not a test: timings depend on the machine.
- *
- * For each size N it writes a stack of N Deployments (plain, PgBouncer and failover with
- * customer-managed users, in turn; half of them with `secrets: patch`) into a temporary directory
- * and measures, as whole processes, wall time, CPU time and peak memory of `astro-db plan --format
- * json`, `astro-db sql` and the stack program alone (scripts/bench/program.js). From the plan it
- * counts the resources per Deployment by type and the longest dependsOn chain, per Deployment and
- * for the whole stack.
- *
- * For the apply sizes it starts a real PostgreSQL 17 (test/support/servers.ts) and times
- * `astro-db apply`, a second (no-op) apply and `audit`, against two baselines run in the same
- * session on the same empty server: `astro-db sql`'s script in one `psql -f`, and every statement
- * apply runs in its own `psql -c` (the seeds' manual way). It prints tables and writes the JSON file
- * after every measurement; `--report <file>` prints the Markdown tables of such a file again.
+ * `npm run bench [-- --sizes 1,10,100,500 --apply-sizes 10,100 --json <file> | --report <file>]`: how
+ * astro-db scales with the number of Deployments (plan, sql, the stack program; apply and audit on a
+ * real PostgreSQL 17 against psql baselines). A script, not a test. See README "Performance".
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

@@ -1,14 +1,9 @@
 #!/usr/bin/env node
 /**
- * Compiles the CLI's TypeScript once into dist/ (`npm run build`; `npm ci` and `npm install` run it
- * as `prepare`, `npm test` before the tests), so `astro-db` starts without compiling the project at
- * every run. Each file is transpiled on its own, exactly as ts-node's transpile-only mode does
- * (type-checking is `npm run typecheck`'s job): about a second, where a whole-program `tsc` takes
- * half a minute.
- *
- * dist/.build.json records each source's size and mtime: bin/astro-db.js uses dist/ only while every
- * recorded source is unchanged (builtEntry), and otherwise runs the sources through ts-node, so an
- * edit is never hidden behind a stale build. Plain JavaScript: it runs before anything is compiled.
+ * Compiles the CLI into dist/ once (`npm run build`; `prepare` and `npm test` run it), each file
+ * transpiled on its own as ts-node's transpile-only mode does. dist/.build.json records each source's
+ * size and mtime: bin/astro-db.js uses dist/ only while they match. Plain JavaScript: it runs before
+ * anything is compiled. See README "Performance".
  */
 "use strict";
 const fs = require("fs");

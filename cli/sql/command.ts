@@ -78,8 +78,8 @@ function postgresSqlSections(stack: string, graph: StackGraph, steps: readonly S
 /** Per MySQL server of the stack, its script, from the stack's translated steps. */
 function mysqlSqlSections(stack: string, graph: StackGraph, steps: readonly SqlStep[], warnings: readonly string[], o: { deployment?: string } = {}): string[] {
     const sections: string[] = [];
-    for (const server of graph.spec.servers.filter((s) => s.engine === "mysql")) {
-        const mine = steps.filter((s) => s.server === server.name && s.engine === "mysql");
+    for (const server of graph.spec.servers) {
+        const mine = steps.filter((s) => s.server === server.name);
         if (mine.length === 0) continue;
         const passwords = new Map(mine.filter((s) => s.setsPasswordOf && s.declaredPassword !== undefined).map((s) => [s.setsPasswordOf!, s.declaredPassword!]));
         const variables = mine.filter((s) => s.setsPasswordOf && !passwords.has(s.setsPasswordOf)).map((s) => `SET ${mysqlSql.passwordVariable(s.setsPasswordOf!)} = '<password>';`);

@@ -1,22 +1,7 @@
 /**
- * Connection strings and the PgBouncer JSON form for an Airflow Deployment's metadata database
- * (seed 000 step 5). Pure code: plain values in, plain values out, no Pulumi.
- *
- * Who reads these strings, and why the encoding is what it is:
- * - Airflow hands `sql_alchemy_conn` to SQLAlchemy's `make_url`; Celery strips the `db+` of the
- *   result backend and hands the rest to SQLAlchemy too. SQLAlchemy splits the URL with a regex
- *   (user `[^:/]*`, password `[^@]*` in 2.x, host up to `/`, `:` or `?`, database up to `?`) and
- *   then decodes user and password (2.x: also the database) with `urllib.parse.unquote`, which
- *   leaves `+` as `+`. SQLAlchemy before 1.0 used `unquote_plus`, which turns `+` into a space.
- *   So every reserved character is percent-encoded, `+` as `%2B` and space as `%20`: the
- *   result decodes to the same text under `unquote`, `unquote_plus`, `decodeURIComponent` and
- *   the WHATWG URL parser (which Houston and node's `pg` use).
- * - Only RFC 3986 "unreserved" characters (`A-Z a-z 0-9 - . _ ~`) are left as they are; even
- *   `! ' ( ) *`, which `encodeURIComponent` keeps, are encoded, so no parser has a reason to
- *   treat anything in a credential specially.
- * - The database name is encoded too, but SQLAlchemy 1.x (Airflow 2) does not decode it: a
- *   database name is only portable if encoding leaves it unchanged, as it does for the names
- *   astro-db derives (`airflow_db_<id>`).
+ * Connection strings and the PgBouncer JSON form for a Deployment's metadata database (seed 000 step 5).
+ * Pure code, no Pulumi. Why every reserved character is percent-encoded: README "Handing a Deployment
+ * to the platform" (Connection strings).
  */
 import { ENGINE_FEATURES, type EngineKind } from "../../engines/model";
 import { PG_SSLMODES } from "../../engines/postgres/client";

@@ -1,16 +1,9 @@
 /**
- * Airflow fernet keys (the `<release>-fernet-key` secret, seed 003). Pure code, no Pulumi.
- *
- * Python's `cryptography.fernet.Fernet(key)` requires `base64.urlsafe_b64decode(key)` to give
- * exactly 32 bytes; the canonical form (what `Fernet.generate_key()` prints) is url-safe base64
- * with `=` padding: 44 characters from `A-Z a-z 0-9 - _`, the last one `=`. Python's decoder is
- * lenient (it also takes `+` and `/`), but astro-db insists on the canonical form so that every
- * consumer of the secret reads the same key. No function here ever puts a key in a message.
- *
- * The keys checked here are carried over from an existing Airflow (seed 003): its metadata is
- * encrypted with that key, so a message never tells to generate a new one (the old connections and
- * variables would no longer decrypt); it says to copy the old key exactly, or to leave the key out
- * so that one is generated for a NEW Deployment.
+ * Airflow fernet keys (the `<release>-fernet-key` secret, seed 003). Pure code, no Pulumi. Only the
+ * canonical form is taken (what `Fernet.generate_key()` prints: url-safe base64 of 32 bytes, 44
+ * characters ending in `=`; Python's decoder would also take `+` and `/`), so every consumer reads the
+ * same key. A key carried over from an existing Airflow encrypts its metadata: messages say to copy it
+ * exactly (or leave it out for a NEW Deployment), never to generate another, and never show it.
  */
 
 /** Bytes in a Fernet key: 16 signing + 16 encryption. */

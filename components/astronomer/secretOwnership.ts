@@ -1,18 +1,7 @@
 /**
- * Who owns a Deployment's secrets, and what that means for the stack, the chart and the pods
- * (issue 12). Pure code, no Pulumi: the component, the plan, `apply --out` and the README read the
- * same answers from here.
- *
- * With PgBouncer on, the chart's own metadata and result-backend secrets point the pods at PgBouncer,
- * and PgBouncer's config secret points it at the server with the same user and password (facts.ts
- * `CHART_PGBOUNCER`). So:
- * - `houston`: the chart makes all of it from Houston's `*ConnectionJson` variables: pods -> PgBouncer -> server.
- * - `patch`: the stack patches only the fernet key. Writing the server's URL into the connection
- *   secrets would bypass PgBouncer, and writing PgBouncer's URL changes nothing (PgBouncer checks the
- *   password against its users.txt, which only the chart writes, from Houston's variables): the
- *   connection goes to the chart through `upsertDeployment`.
- * - `create`: refused. A chart pointed at the stack's own metadata secret stops rendering its
- *   PgBouncer URL, so the pods would reach the server directly.
+ * Who owns a Deployment's secrets (`secrets: houston | patch | create`) and what that means for the
+ * stack, the chart and the pods, with and without PgBouncer. Pure code: the component, the plan and
+ * `apply --out` read the same answers here. See README "Handing a Deployment to the platform".
  */
 import { CHART_PGBOUNCER, CHART_SECRET_VALUES, SECRETS, type SecretOwner } from "./facts";
 import type { ValuesTree } from "./values";

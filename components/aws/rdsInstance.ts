@@ -1,12 +1,8 @@
 /**
- * The database server on AWS: one RDS PostgreSQL or MySQL instance with its subnet group, security
- * group and TLS-enforcing parameter group. Per-Deployment databases and users are created elsewhere
- * (components/postgres, components/mysql); this component only hands out the admin endpoint and the
- * admin credentials (secret).
- *
- * Defaults live in `rdsDefaults(engine)` and `parameterGroupFamily(engine, version)`; the checks in
- * `checkRdsServerArgs(args)` run before any child is registered and can be called by config code
- * ahead of time.
+ * RdsServer: one RDS PostgreSQL or MySQL instance with its subnet group, security group and
+ * TLS-enforcing parameter group; it hands out the admin endpoint and credentials (secret). Defaults:
+ * `rdsDefaults(engine)`, `parameterGroupFamily(engine, version)`; `checkRdsServerArgs` runs before any
+ * child is registered. See README "RDS server (`components/aws`)".
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GENERATED_PASSWORD_LENGTH, GENERATED_PASSWORD_SPECIALS } from "../password";

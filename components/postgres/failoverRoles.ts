@@ -1,49 +1,9 @@
 /**
- * Data-plane failover roles for one Deployment (seed 004_02370eebde715059, "Customer-created
- * database users"): an owner role that owns the metadata database, a connection-terminator role,
- * the two data-plane login roles, the memberships between them, and the orchestrator's grants.
- *
- * One addition to the seed, found by running it (test/integration/failover.test.ts): with the seed's
- * exact statements the orchestrator cannot terminate the login roles' sessions. pg_terminate_backend
- * needs the caller to have the PRIVILEGES of the session's role (or of pg_signal_backend), and
- * `GRANT dp1 TO conn_killer WITH INHERIT FALSE, SET FALSE` gives membership without privileges,
- * so "permission denied to terminate process" — as commander_user and after `SET ROLE conn_killer`
- * alike. How the terminator gets to end them is `terminate` (config `failover.terminate`):
- * - `function` (the default): a SECURITY DEFINER function in the Deployment's database, owned by the
- *   admin, that ends only this Deployment's login roles' sessions there, executable by the terminator
- *   only (components/postgres/fenceFunction.ts). A non-superuser admin of an existing server
- *   (`adminSignals: false`) is granted the login roles it created WITH INHERIT TRUE, SET FALSE here, so
- *   that the function it owns may end their sessions.
- * - `pg_signal_backend`, only when asked: `GRANT pg_signal_backend TO conn_killer WITH INHERIT TRUE,
- *   SET FALSE` (INHERIT TRUE spelt out: conn_killer is NOINHERIT, which on PostgreSQL 16+ makes INHERIT
- *   FALSE the default of grants to it). pg_signal_backend is server-wide: the orchestrator can then
- *   terminate any non-superuser session on the server, not only this Deployment's login roles.
- * - `none`: the seed's exact statements; `astro-db fence` moves CONNECT but cannot end sessions.
- * The orchestrator never gains SET ROLE to a login role nor its privileges (the login-role
- * memberships stay INHERIT FALSE, SET FALSE).
- *
- * Customer-managed users need two more pieces, or the login roles could connect and do nothing else
- * (seed 004 gives them CONNECT only), and what one plane creates would be unusable by the other:
- * - the Deployment's Astro role (`astro_<id>`) is its shared NOLOGIN *data role*: seed 000's grants,
- *   the owner of Airflow's tables, and on the database CREATE and TEMPORARY but never CONNECT (a
- *   fenced login role would otherwise still connect through it);
- * - each login role is a member of the data role WITH INHERIT TRUE, SET TRUE and switches to it at
- *   login (`assumeRole`: ALTER ROLE ... SET ROLE), so every object either plane creates is owned by
- *   the data role and stays usable, and migratable (ALTER TABLE needs ownership), after a failover.
- * The terminator's memberships in the login roles stay INHERIT FALSE, SET FALSE, so neither it nor
- * the orchestrator gets anything of the data role. No login role is a member of the owner role (it
- * could otherwise grant itself CONNECT back). Only the first plane is granted CONNECT at first: exactly
- * one plane can connect at any time, and a failover (`astro-db fence`) moves CONNECT to the other.
- *
- * The admin that runs the stack (RDS's master user: CREATEDB CREATEROLE, no superuser) becomes a member
- * of the owner role WITH INHERIT TRUE, SET TRUE before the database exists (`ownerAccess`). The owner role
- * owns the database, and PostgreSQL turns a GRANT or REVOKE ON DATABASE by a role that neither owns it nor
- * has the owner's privileges into a warning ("no privileges were granted"), not an error; the postgresql
- * provider joins the owner only for schemas and tables (resource_postgresql_grant.go getRolesToGrant
- * returns no owner for objectType database). SET TRUE also keeps the provider from granting and then
- * revoking the owner role around CREATE/ALTER DATABASE ... OWNER (its isMemberOfRole requires set_option),
- * which would revoke this membership. The orchestrator gains nothing from it: membership passes
- * privileges down, not up.
+ * FailoverRoles: one Deployment's data-plane failover roles (seed 004): the owner and terminator roles,
+ * the planes' login roles (customer-managed users: with the Astro role as their data role), their
+ * memberships, the orchestrator's grants, and the admin's membership in the owner role (`ownerAccess`).
+ * Why each grant is what it is: README "Data-plane failover (seed 004)"; the admin's membership:
+ * README "What each Deployment gets on PostgreSQL" (as RDS's master user).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";

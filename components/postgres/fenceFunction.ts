@@ -1,29 +1,7 @@
 /**
- * The fencing function (seed 004, least privilege): how the orchestrator ends the source plane's
- * sessions without being able to end anyone else's. `pg_terminate_backend` needs the privileges of
- * the session's role or of `pg_signal_backend`; given to the terminator role, the latter lets the
- * orchestrator end every non-superuser session on the server. Instead, per Deployment:
- *
- *   astro_db_fence.terminate_plane_sessions(login_role name, timeout_ms bigint)
- *     RETURNS TABLE (pid integer, terminated boolean)
- *     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
- *
- * in the Deployment's database. It refuses any role but the Deployment's two login roles, and ends
- * their sessions on that database only. Who may run it: EXECUTE is revoked from PUBLIC and granted to
- * the terminator role only (the orchestrator holds the terminator, seed 004).
- *
- * Who owns it (its privileges are what it runs with): the admin that creates it, never a role the
- * orchestrator holds (the owner role, the terminator) or could create objects as:
- * - a superuser, or RDS's master user (a member of rds_superuser, which holds pg_signal_backend) can
- *   signal already;
- * - a plain CREATEDB CREATEROLE admin cannot; it created the login roles (customer-managed users), so
- *   PostgreSQL 16+ lets it grant them to itself: the stack grants each login role to the admin WITH
- *   INHERIT TRUE, SET FALSE (FailoverRoles), which is what pg_terminate_backend checks. With APC-created
- *   login roles it holds nothing of them: creating the function then fails, naming the fixes
- *   (a superuser's `GRANT pg_signal_backend TO <admin>`, or `failover.terminate: none`).
- * The schema is the admin's own, with USAGE for the terminator only: the orchestrator, which owns the
- * database (and on PostgreSQL 15+ schema public) through the owner role, can neither drop nor replace
- * the function, nor put an object in its way; the fixed search_path keeps the caller's out of it.
+ * FenceFunction: a failover Deployment's fencing function (`astro_db_fence.terminate_plane_sessions`,
+ * SECURITY DEFINER, EXECUTE for the terminator only) as a dynamic resource on `pg`; its SQL is in
+ * engines/postgres/fence.ts. Who owns it and why: README "Data-plane failover (seed 004)".
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";

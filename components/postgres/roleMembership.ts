@@ -1,26 +1,8 @@
 /**
- * RoleMembership: `GRANT <role> TO <member> WITH INHERIT <bool>, SET <bool>, ADMIN <bool>` as a Pulumi
- * dynamic resource on the `pg` driver. No @pulumi/postgresql resource can express PostgreSQL 16's
- * INHERIT and SET grant options, which seed 004's memberships (`WITH INHERIT FALSE, SET FALSE`) need.
- *
- * Two rules shape this file:
- * - The provider object is serialized into the Pulumi state (`__provider`). It is a module-level
- *   object whose methods use only their `inputs`/`props` arguments, so it captures no credential.
- *   The connection (host, port, user, password or its RDS secret ARN, database, sslmode) is a secret input of each
- *   resource and a secret output (additionalSecretOutputs), never part of the serialized code.
- * - read() returns the live `pg_auth_members` rows, so `pulumi refresh` / `pulumi up --refresh`
- *   sees drift in INHERIT, SET and ADMIN, and diff() turns it into an update.
- *
- * PostgreSQL older than 16 has no INHERIT/SET grant options: there a membership always lets the
- * member `SET ROLE` to the granted role, and inheritance follows the member's INHERIT attribute.
- * This resource REFUSES (naming the server version) any membership whose options PostgreSQL < 16
- * cannot express, instead of degrading silently: a plain `GRANT dp1_user TO conn_killer` on
- * PostgreSQL 15 lets anyone holding conn_killer `SET ROLE dp1_user` and act with all of the login
- * role's privileges (read and change Airflow's metadata) — the exact access seed 004 withholds.
- * Making the member NOINHERIT would not help: NOINHERIT withholds inherited privileges, not
- * SET ROLE (test/integration/roleMembership.test.ts proves both on a real PostgreSQL 15).
- * Options PostgreSQL < 16 can express (SET true, INHERIT equal to the member's INHERIT attribute,
- * any ADMIN) are granted with the legacy syntax.
+ * RoleMembership: `GRANT <role> TO <member> WITH INHERIT, SET, ADMIN` as a dynamic resource on `pg`
+ * (no @pulumi/postgresql resource has PostgreSQL 16's grant options). The serialized provider captures
+ * no credential (the connection is a secret input and output); read() returns the live rows, so a
+ * refresh sees drift. Below PostgreSQL 16: README "Data-plane failover (seed 004)".
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientConfig, Client } from "pg";
