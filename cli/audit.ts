@@ -41,7 +41,7 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
         },
     });
     return {
-        stack: o.stack, server: server.name, engine: engine.kind, adminUrl: maskUrl(o.adminUrl), clean: audited.findings.length === 0, ...audited,
+        stack: o.stack, server: server.name, engine: engine.kind, adminUrl: maskUrl(o.adminUrl), clean: audited.findings.length === 0 && !audited.errors?.length, ...audited,
         capacity: liveCapacity(server, graph.spec.deployments, sessions),
     };
 }

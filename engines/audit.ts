@@ -46,6 +46,15 @@ export interface ServerAudit {
     memberships?: AuditedMembership[];
     /** MySQL: SHOW GRANTS of each declared user, as the server prints it (password hashes masked). */
     grants?: Record<string, string[]>;
+    /** PostgreSQL: the Deployment databases that could not be read (their declarations are not checked). */
+    errors?: AuditError[];
+}
+
+/** A database audit could not read: the audit is incomplete (exit 2). */
+export interface AuditError {
+    deployment?: string;
+    database: string;
+    error: string;
 }
 
 /** The report as printed (cli/audit.ts adds the capacity). */

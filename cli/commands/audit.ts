@@ -11,6 +11,7 @@ export const registerAudit: Register = (program: Command, setExit) => {
             const { auditStack, renderAudit } = await import("../audit");
             const r = await auditStack({ ...given, file: given.stackFile });
             process.stdout.write(renderAudit(r, given.format));
-            return setExit(r.clean ? 0 : 1);
+            // A database that could not be read: an error, whatever the others showed.
+            return setExit(r.errors?.length ? 2 : r.clean ? 0 : 1);
         });
 };

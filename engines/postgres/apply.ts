@@ -6,7 +6,9 @@
 import type { Client } from "pg";
 import { type ApplyRequest, type ApplyRun, type DeploymentOutcome, type DeploymentRun, type EngineApply, failureOf, StepFailure, type StepOutcome, summarize } from "../apply";
 import { byDeployment, type DeclarationResult, type PgDeclaration, type SqlStep } from "../model";
-import { type PgState, readDatabaseContents, readState, refreshServerState, type StateScope } from "./catalog";
+import { type PgDatabaseContents, type PgState, readContentsOf, readDatabaseContents, readState, refreshServerState, type StateScope } from "./catalog";
+import { readersFor } from "../readers";
+import { readPgSessions } from "./audit";
 import { checkDeclaration } from "./check";
 import { queryChecked } from "./checkedQuery";
 import { quoteLiteral } from "./quote";
@@ -34,10 +36,17 @@ export async function applyPostgres(r: ApplyRequest): Promise<ApplyRun> {
         const translation = r.translate((c) => ({ ...c, adminIsSuperuser: live.superuser, maintenanceDatabase: admin.database }));
         warnings.push(...translation.warnings);
         const runs: DeploymentRun[] = [];
-        // The catalogs are read once (the databases' contents once per Deployment); each step that runs
-        // reads again only the rows it declares (see applyGroup).
-        for (const [release, group] of byDeployment(translation.steps)) {
-            runs.push(await applyGroup(r, admin.database, maintenance, release, group, live));
+        // The catalogs are read once: the server's here, every existing Deployment database's before any
+        // Deployment runs, over a few connections at once (a database that cannot be read now is read
+        // when its Deployment needs it, and failing there fails that Deployment alone); each step that
+        // runs reads again only the rows it declares (see applyGroup).
+        const groups = byDeployment(translation.steps);
+        const databases = [...new Set(groups.flatMap(([, g]) => segmentSteps(g, admin.database).map((seg) => seg.database)))]
+            .filter((db) => db !== admin.database && live.databases.has(db));
+        const readers = databases.length ? readersFor(await readPgSessions(maintenance)) : 1;
+        const contents = new Map([...await readContentsOf(r.adminUrl, databases, readers)].filter((e): e is [string, PgDatabaseContents] => !(e[1] instanceof Error)));
+        for (const [release, group] of groups) {
+            runs.push(await applyGroup(r, admin.database, maintenance, release, group, live, contents));
         }
         return { serverVersion: live.version, admin: { user: live.currentUser, superuser: live.superuser }, warnings, runs };
     } finally {
@@ -80,12 +89,15 @@ export function scopeOf(step: SqlStep): StateScope & { contents: string[] } {
 
 /**
  * One Deployment's steps (or the server-wide ones): all of it, or nothing of it. `state` is the
- * server's catalog as read once for the whole run; this Deployment's databases are read when it first
- * connects to them (one connection each), and after a step ran only the rows it declares are read
- * again (in its transaction), to decide the steps after it and to report what still differs. A
- * failure leaves `state` read afresh.
+ * server's catalog as read once for the whole run; this Deployment's databases come from `read`
+ * (their contents read before the run, taken out when used: only this Deployment writes there) or
+ * are read when it first needs them. It connects to a database (one connection each) only when a
+ * statement runs there, and after a step ran only the rows it declares are read again (in its
+ * transaction), to decide the steps after it and to report what still differs. A failure leaves
+ * `state` read afresh.
  */
-async function applyGroup(r: ApplyRequest, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[], state: PgState): Promise<DeploymentRun> {
+async function applyGroup(r: ApplyRequest, maintenanceDb: string, maintenance: Client, release: string | undefined, steps: SqlStep[], state: PgState,
+    read: Map<string, PgDatabaseContents>): Promise<DeploymentRun> {
     const adminUser = state.currentUser;
     const result: DeploymentOutcome = { release, status: "applied", steps: [], summary: {}, notes: [] };
     const passwords = new Map<string, string>();
@@ -100,14 +112,25 @@ async function applyGroup(r: ApplyRequest, maintenanceDb: string, maintenance: C
         for (const c of clients.values()) await c.end().catch(() => undefined);
         clients.clear();
     };
+    /** The databases whose contents this Deployment has in `state`. */
+    const known = new Set<string>([maintenanceDb]);
     try {
         for (const segment of segmentSteps(steps, maintenanceDb)) {
-            let client = segment.database === maintenanceDb ? maintenance : clients.get(segment.database);
-            if (!client) {
-                client = await connectAdmin(r.adminUrl, segment.database);
-                clients.set(segment.database, client);
-                state.contents.set(segment.database, await readDatabaseContents(client));
+            const connect = async (): Promise<Client> => {
+                let c = segment.database === maintenanceDb ? maintenance : clients.get(segment.database);
+                if (!c) {
+                    c = await connectAdmin(r.adminUrl, segment.database);
+                    clients.set(segment.database, c);
+                }
+                return c;
+            };
+            if (!known.has(segment.database)) {
+                const before = read.get(segment.database);
+                read.delete(segment.database);
+                state.contents.set(segment.database, before ?? await readDatabaseContents(await connect()));
+                known.add(segment.database);
             }
+            let client: Client | undefined;
             const outcomes: StepOutcome[] = [];
             // The transaction begins with the segment's first statement: a segment with nothing to do costs no round trip.
             let begun = false;
@@ -133,6 +156,7 @@ async function applyGroup(r: ApplyRequest, maintenanceDb: string, maintenance: C
                     const shown = rotating
                         ? [sql.alterRole(step.setsPasswordOf!, { passwordSql: sql.psqlVariable(sql.passwordVariable(step.setsPasswordOf!)) })]
                         : step.statements({ password: (role) => sql.psqlVariable(sql.passwordVariable(role)) });
+                    client ??= await connect();
                     if (segment.transactional && !begun) {
                         await client.query("BEGIN");
                         begun = true;
@@ -160,12 +184,12 @@ async function applyGroup(r: ApplyRequest, maintenanceDb: string, maintenance: C
                         ...(stillDiffers.length ? { stillDiffers } : {}),
                     });
                 }
-                if (begun) await client.query("COMMIT");
+                if (begun) await client!.query("COMMIT");
                 committed.push(...outcomes);
                 createdRoles.push(...segment.steps.filter((st) => st.kind === "role" && st.action === "create" && outcomes.some((x) => x.resource === st.resource.name && x.outcome === "created"))
                     .flatMap((st) => st.declares.filter(isPg).flatMap((d) => (d.type === "role" ? [d.name] : []))));
             } catch (err) {
-                if (begun) await client.query("ROLLBACK").catch(() => undefined);
+                if (begun) await client!.query("ROLLBACK").catch(() => undefined);
                 throw err;
             }
         }

@@ -3,12 +3,13 @@
  * enforces): missing, extra and different, every declared membership with its ADMIN, INHERIT and SET
  * options, and the sessions for the connection capacity (README "`sql`, `apply`, `audit`").
  */
-import type { AuditedMembership, AuditReport, AuditRequest, EngineAudit, LiveSessions, ServerAudit } from "../audit";
+import type { AuditedMembership, AuditError, AuditReport, AuditRequest, EngineAudit, LiveSessions, ServerAudit } from "../audit";
+import { readersFor } from "../readers";
 import { byDeploymentHeading } from "../audit";
 import type { Finding, PgDeclaration, SqlStep } from "../model";
-import { readDatabaseContents, readServerState } from "./catalog";
+import { readContentsOf, readServerState } from "./catalog";
 import { checkDeclaration, undeclaredFindings } from "./check";
-import { connectAdmin, describePostgres, parseAdminUrl } from "./client";
+import { connectAdmin, describePostgres, parseAdminUrl, pgErrorMessage } from "./client";
 import { pgSupports } from "./versions";
 
 export const postgresAudit: EngineAudit = { audit: auditPostgres, render: renderPostgresAudit };
@@ -37,25 +38,26 @@ export async function auditPostgres(r: AuditRequest): Promise<ServerAudit> {
     } finally {
         await maintenance.end().catch(() => undefined);
     }
-    const databases = new Set(decls.flatMap(({ d }) => databasesOf(d)).filter((db) => state.databases.has(db)));
-    for (const db of databases) {
-        const client = await connectAdmin(r.adminUrl, db);
-        try {
-            state.contents.set(db, await readDatabaseContents(client));
-        } finally {
-            await client.end().catch(() => undefined);
-        }
-    }
-
     const deploymentOfDatabase = new Map(decls.flatMap(({ d, step }) => databasesOf(d).map((db) => [db, step.deployment] as const)));
+    // Every Deployment database over a few connections at once (engines/readers.ts); one that cannot
+    // be read is reported with its Deployment, and the others are audited.
+    const databases = [...new Set(decls.flatMap(({ d }) => databasesOf(d)).filter((db) => state.databases.has(db)))];
+    const errors: AuditError[] = [];
+    for (const [db, read] of await readContentsOf(r.adminUrl, databases, readersFor(live))) {
+        if (read instanceof Error) errors.push({ deployment: deploymentOfDatabase.get(db), database: db, error: pgErrorMessage(read) });
+        else state.contents.set(db, read);
+    }
+    const unread = new Set(errors.map((e) => e.database));
+    const readable = decls.filter(({ d }) => !databasesOf(d).some((db) => unread.has(db)) && !(d.type === "plane-connect" && unread.has(d.database)));
+
     const findings: Finding[] = [];
-    for (const { d, step } of decls) {
+    for (const { d, step } of readable) {
         // What a resource ignores changes to is not drift: for the login roles' CONNECT, which plane
         // holds it (a failover moves it). That exactly one plane holds it, and only it, is checked.
         if (step.ignoreDrift && d.type !== "plane-connect") continue;
         for (const f of checkDeclaration(d, state).findings) findings.push({ ...f, server: r.server, deployment: step.deployment, resource: step.resource.name });
     }
-    for (const f of undeclaredFindings(decls.map((x) => x.d), state)) {
+    for (const f of undeclaredFindings(readable.map((x) => x.d), state)) {
         findings.push({ ...f, server: r.server, deployment: f.database === undefined ? undefined : deploymentOfDatabase.get(f.database) });
     }
     const unique = dedupe(findings);
@@ -71,7 +73,7 @@ export async function auditPostgres(r: AuditRequest): Promise<ServerAudit> {
             admin: any((m) => m.admin), inherit: before16 ? undefined : any((m) => m.inherit), set: before16 ? undefined : any((m) => m.set),
         }];
     });
-    return { serverVersion: state.version, findings: unique, memberships, warnings, sessions: live };
+    return { serverVersion: state.version, findings: unique, memberships, warnings, sessions: live, errors };
 }
 
 interface PgQuery { query<R>(sql: string): Promise<{ rows: R[] }> }
@@ -127,6 +129,8 @@ function renderPostgresAudit(r: AuditReport, capacity: string[]): string {
     const lines = [`astro-db audit --stack ${r.stack}: server "${r.server}" at ${r.adminUrl} (${describePostgres(r.serverVersion)})`];
     for (const w of r.warnings) lines.push(`warning: ${w}`);
     const memberships = [...renderMemberships(r.memberships ?? []), ...capacity];
+    const unread = (r.errors ?? []).map((e) => `could not read ${e.deployment === undefined ? "" : `Deployment ${e.deployment}'s `}database ${e.database} (its declarations are not checked): ${e.error}`);
+    for (const e of unread) lines.push(`error: ${e}`);
     if (r.clean) return [...lines, "clean: the server has what the stack declares, and nothing more where the stack manages access", ...memberships].join("\n") + "\n";
     for (const [g, fs] of byDeploymentHeading(r.findings)) {
         lines.push("", `${g}:`);
@@ -134,6 +138,7 @@ function renderPostgresAudit(r: AuditReport, capacity: string[]): string {
     }
     const count = (s: Finding["status"]) => r.findings.filter((f) => f.status === s).length;
     lines.push(...memberships);
+    if (unread.length) lines.push("", `audit incomplete: ${unread.length} database(s) could not be read (see error: above)`);
     lines.push("", `drift: ${count("missing")} missing, ${count("extra")} extra, ${count("different")} different (\`astro-db apply\` restores what the stack declares; extras it does not declare are left for you to revoke)`);
     return lines.join("\n") + "\n";
 }

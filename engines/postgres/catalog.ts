@@ -5,6 +5,8 @@
  * sequences and functions with their ACLs, and the default privileges.
  */
 import type { ClientBase } from "pg";
+import { readAll } from "../readers";
+import { connectAdmin } from "./client";
 import type { FenceFunctionState } from "./fence";
 import { READ_DATABASES } from "./resources/database";
 import { READ_DEFAULT_ACLS } from "./resources/defaultPrivileges";
@@ -259,4 +261,23 @@ export async function readState(client: ClientBase): Promise<PgState> {
     const contents = await readDatabaseContents(client);
     state.contents.set(contents.database, contents);
     return state;
+}
+
+/**
+ * The contents of `databases` (each Deployment's), read over at most `readers` connections at once
+ * (engines/readers.ts), each closed after its read; a database that could not be read maps to its error.
+ */
+export async function readContentsOf(adminUrl: string, databases: readonly string[], readers: number): Promise<Map<string, PgDatabaseContents | Error>> {
+    const read = await readAll(databases, readers, async (db) => {
+        const client = await connectAdmin(adminUrl, db);
+        try {
+            return await readDatabaseContents(client);
+        } finally {
+            await client.end().catch(() => undefined);
+        }
+    });
+    return new Map(databases.map((db, i) => {
+        const r = read[i];
+        return [db, r.status === "fulfilled" ? r.value : r.reason instanceof Error ? r.reason : new Error(String(r.reason))];
+    }));
 }
