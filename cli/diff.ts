@@ -6,7 +6,7 @@
  * Pure: it reads two resource graphs, from the stack program or from a saved plan JSON.
  */
 import type { GraphResource } from "./graph";
-import { SECRET_MASK } from "./graph";
+import { SECRET_MASK } from "../engines/model";
 import { replaceRule, valueAt } from "./replaceOnChanges";
 
 export const ACTIONS = ["create", "update", "replace", "delete", "forget", "same"] as const;

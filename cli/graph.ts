@@ -9,14 +9,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { ConfigError, parseStackConfig, PROJECT, SECRET_KEYS, StackSpec } from "../stacks/config";
-import { checkInputFile, InputError } from "../engines/url";
+import { parseStackConfig, SECRET_KEYS, StackSpec } from "../stacks/config";
+import { ConfigError, PROJECT } from "../stacks/configError";
+import { checkInputFile, DEFAULT_PORTS, InputError } from "../engines/url";
 import { registerCredentialsIn, registerSecretsIn } from "./redact";
 import { offlineRuntime } from "./offlineRuntime";
 
-import { GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK } from "../engines/model";
+import { type EngineKind, GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK } from "../engines/model";
 
-export { GENERATED_PLACEHOLDER, SECRET_MASK, UNKNOWN_MASK };
 /** A syntactically valid fernet key (32 zero bytes) standing in for an encrypted one offline. */
 const PLACEHOLDER_FERNET = Buffer.alloc(32).toString("base64url") + "=";
 
@@ -175,7 +175,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
         case "aws:rds/instance:Instance": {
             const id = String(inputs.identifier ?? name);
             const address = `${id}.abcdefghijkl.us-east-1.rds.amazonaws.com`;
-            const port = inputs.port ?? (String(inputs.engine).startsWith("mysql") ? 3306 : 5432);
+            const port = inputs.port ?? DEFAULT_PORTS[inputs.engine as EngineKind];
             return {
                 ...inputs, address, port, endpoint: `${address}:${port}`, arn: `arn:aws:rds:us-east-1:123456789012:db:${id}`,
                 masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-${id}`, secretStatus: "active", kmsKeyId: "" }] : [],

@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import { parseConnection, type DbEndpoint } from "../components/astronomer/connections";
 import { houstonMutation, houstonVariables, type HoustonMutation, type HoustonVariables } from "../components/astronomer/houston";
-import { GENERATED_PLACEHOLDER, runStackGraph } from "./graph";
+import { runStackGraph } from "./graph";
+import { GENERATED_PLACEHOLDER } from "../engines/model";
 import { outputLayout, planeLayout, readDeploymentPassword } from "./manifests";
 import { checkInputFile, InputError, maskUrl } from "../engines/url";
 

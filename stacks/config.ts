@@ -33,7 +33,6 @@ import { ConfigError, PROJECT } from "./configError";
 import { ENGINE_FEATURES, EngineKind, unknownEngine } from "../engines/model";
 
 /** Still re-exported for cli/graph.ts only (its imports are another change's); every other module imports ./configError. */
-export { ConfigError, PROJECT };
 
 /** Config keys whose values are credentials: they must be stored with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["serverPasswords", "fernetKeys", "kubeconfig"] as const;

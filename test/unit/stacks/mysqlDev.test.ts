@@ -5,7 +5,8 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { GraphResource, runStackGraph, SECRET_MASK, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
+import { GraphResource, runStackGraph, StackGraph } from "../../../cli/graph";
+import { SECRET_MASK, UNKNOWN_MASK } from "../../../engines/model";
 import { planJson } from "../../../cli/plan";
 import { parseConnection } from "../../../components/astronomer/connections";
 import { MYSQL_PRIVILEGES } from "../../../engines/mysql/privileges";

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { GraphResource, runStackGraph, SECRET_MASK, stackFilePath, StackGraph, UNKNOWN_MASK } from "../../../cli/graph";
+import { GraphResource, runStackGraph, stackFilePath, StackGraph } from "../../../cli/graph";
+import { SECRET_MASK, UNKNOWN_MASK } from "../../../engines/model";
 import { planJson, planMarkdown, planText } from "../../../cli/plan";
 import { PG_PRIVILEGES } from "../../../engines/postgres/privileges";
 
