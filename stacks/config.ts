@@ -32,7 +32,6 @@ import { PG_SSLMODES, PgSslMode } from "../engines/postgres/client";
 import { ConfigError, PROJECT } from "./configError";
 import { ENGINE_FEATURES, EngineKind, unknownEngine } from "../engines/model";
 
-/** Still re-exported for cli/graph.ts only (its imports are another change's); every other module imports ./configError. */
 
 /** Config keys whose values are credentials: they must be stored with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["serverPasswords", "fernetKeys", "kubeconfig"] as const;
@@ -472,7 +471,6 @@ export function parseStackConfig(stack: string, raw: Record<string, string | und
     };
 }
 
-/** Pulumi stores structured config as JSON text and scalars as plain text. */
 /** A Deployment's database, user and schema names as its engine spells them. */
 function engineNameChecks(engine: EngineKind, key: string, names: DeploymentNames, schema: string): [string, string[]][] {
     switch (engine) {
