@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { connectionSecretOptions, resolveAdminPassword } from "./adminPassword";
 import { pgSsl, type PgSslMode } from "../engines/postgres/client";
+import { mysqlSsl } from "../engines/mysql/client";
 import { removalStatements } from "../engines/removal";
 import { EngineKind, unknownEngine } from "../engines/model";
 
@@ -51,7 +52,9 @@ async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
     }
     case "mysql": {
         const mysql = await import("mysql2/promise");
-        const conn = await mysql.createConnection({ host: c.host, port: c.port, user: c.user, password: c.password, ssl: c.sslmode === "disable" ? undefined : {} });
+        // Encrypted without verifying, as the stack's MySQL provider connects (MYSQL_PROVIDER_TLS "skip-verify":
+        // RDS's CA is in no system trust store); through the one ssl-mode mapping in engines/mysql/client.ts.
+        const conn = await mysql.createConnection({ host: c.host, port: c.port, user: c.user, password: c.password, ssl: mysqlSsl(c.sslmode === "disable" ? "DISABLED" : "REQUIRED") });
         try {
             for (const s of statements) await conn.query(s);
         } finally {

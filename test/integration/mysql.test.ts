@@ -15,6 +15,7 @@ import { MYSQL_PRIVILEGES } from "../../engines/mysql/privileges";
 import { applyStack } from "../../cli/apply";
 import type { SqlStep } from "../../engines/model";
 import { requireOrSkip, startMariaDb, type MySqlServer } from "../support/servers";
+import { removalProvider, type DatabaseRemovalInputs } from "../../components/databaseRemoval";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const STACK = "mysql-dev";
@@ -360,5 +361,20 @@ describe("MySQL end to end on MariaDB: apply, the Astro users at work, audit", f
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(await exists(), { database: false, user: false });
         });
+    });
+
+    it("DatabaseRemoval drops a retired Deployment's database and its user (ssl-mode through engines/mysql/client.ts)", async () => {
+        await admin.query("CREATE DATABASE `airflow_db_retired_1` CHARACTER SET utf8mb4");
+        await admin.query("CREATE USER 'retired_user'@'%' IDENTIFIED BY 'retired-pw-1'");
+        await admin.query("GRANT ALL PRIVILEGES ON `airflow_db_retired_1`.* TO 'retired_user'@'%'");
+        const inputs: DatabaseRemovalInputs = {
+            __kind: "DatabaseRemoval", release: "retired-1", engine: "mysql",
+            connection: { host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, sslmode: "disable" },
+            database: "airflow_db_retired_1", roles: ["retired_user"], retiredAt: "2026-01-01", removeOn: "2026-01-16",
+        };
+        await removalProvider.create!(inputs);
+        const [dbs] = await admin.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'airflow_db_retired_1'");
+        const [users] = await admin.query("SELECT User FROM mysql.user WHERE User = 'retired_user'");
+        assert.deepEqual({ databases: (dbs as unknown[]).length, users: (users as unknown[]).length }, { databases: 0, users: 0 });
     });
 });
