@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { connectionSecretOptions, resolveAdminPassword } from "./adminPassword";
-import { pgSsl, type PgSslMode } from "../engines/postgres/client";
+import { pgClientConfig, type PgSslMode } from "../engines/postgres/client";
+import { withPgClient } from "./postgres/roleMembership";
 import { mysqlSsl } from "../engines/mysql/client";
 import { removalStatements } from "../engines/removal";
 import { EngineKind, unknownEngine } from "../engines/model";
@@ -37,19 +38,12 @@ async function runRemoval(inputs: DatabaseRemovalInputs): Promise<void> {
     const c = { ...inputs.connection, password: await resolveAdminPassword(inputs.connection) };
     const statements = removalStatements(inputs.engine, inputs.database, inputs.roles);
     switch (inputs.engine) {
-    case "postgres": {
-        const { Client } = await import("pg");
+    case "postgres":
         // No sslmode given: no TLS, as before; otherwise libpq's meaning (engines/postgres/client.ts).
-        const ssl = c.sslmode === undefined ? false : pgSsl(c.sslmode as PgSslMode);
-        const client = new Client({ host: c.host, port: c.port, user: c.user, password: c.password, database: "postgres", ssl });
-        await client.connect();
-        try {
+        await withPgClient(pgClientConfig({ ...c, database: "postgres", sslmode: (c.sslmode ?? "disable") as PgSslMode }), async (client) => {
             for (const s of statements) await client.query(s);
-        } finally {
-            await client.end();
-        }
+        });
         return;
-    }
     case "mysql": {
         const mysql = await import("mysql2/promise");
         // Encrypted without verifying, as the stack's MySQL provider connects (MYSQL_PROVIDER_TLS "skip-verify":
