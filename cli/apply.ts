@@ -9,12 +9,13 @@ import * as fs from "fs";
 import * as path from "path";
 import type { DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml, valuesConnectionString } from "../components/astronomer/values";
-import type { DeploymentOutcome } from "../engines/apply";
-import { ENGINES } from "../engines/index";
+import type { ApplyRequest, DeploymentOutcome } from "../engines/apply";
+import { type Engine, ENGINES } from "../engines/index";
+import type { EarlyReads } from "../engines/model";
 import type { EngineKind, SqlStep } from "../engines/model";
 import { engineOfUrl, maskUrl } from "../engines/url";
 import type { ServerSpec, StackSpec } from "../stacks/config";
-import { readStackFile, runStackGraph } from "./graph";
+import { readStackFile, runStackGraph, type StackGraph } from "./graph";
 import { checkOutputDir, parseHost, parsePort } from "./input";
 import { ensurePrivateDir, FernetChoice, FileOutcome, mergeRolePasswords, readFernetKeyFile, outputLayout, OutputLayout, writeDeploymentSecrets, writePlaneSecrets, writePrivateFile } from "./manifests";
 import { registerSecret } from "./redact";
@@ -132,6 +133,49 @@ export function pickServer(spec: StackSpec, engine: EngineKind, name?: string): 
     return servers[0];
 }
 
+/** The databases of the stack's Deployments on `server` (only `deployment`'s when given): what apply and audit read. */
+export function deploymentDatabases(spec: StackSpec, server: ServerSpec, deployment?: string): string[] {
+    return spec.deployments.filter((d) => d.server === server.name && (deployment === undefined || d.release === deployment)).map((d) => d.names.database);
+}
+
+/** The stack's steps for `server` in `engine` (only `deployment`'s and the server-wide ones when given), as apply and audit translate them. */
+export function serverSteps(graph: StackGraph, server: ServerSpec, engine: Engine, deployment?: string): ApplyRequest["translate"] {
+    return (live) => {
+        const t = translateGraph(graph, { server: server.name, deployment, ...(live ? { serverContext: (_s, c) => live(c) } : {}) });
+        return { steps: t.steps.filter((s) => s.engine === engine.kind), warnings: t.warnings };
+    };
+}
+
+/**
+ * The stack program run for `engine`'s server of the stack, while the engine begins reading that
+ * server (Engine.startReads) as soon as the config names the Deployment databases; `check` sees the
+ * config first (what it throws is the run's error), `use` takes the reads over. Whatever fails, no
+ * connection is left open.
+ */
+export async function onStackServer<T>(
+    engine: Engine,
+    o: { stack: string; adminUrl: string; file?: string; server?: string; deployment?: string; revealSecrets?: boolean },
+    check: (spec: StackSpec, server: ServerSpec) => void,
+    use: (graph: StackGraph, server: ServerSpec, early: EarlyReads | undefined) => Promise<T>,
+): Promise<{ graph: StackGraph; server: ServerSpec; result: T }> {
+    let chosen: { server: ServerSpec; early?: EarlyReads } | undefined;
+    try {
+        const graph = await runStackGraph(o.stack, {
+            revealSecrets: o.revealSecrets, file: o.file,
+            onSpec: (spec) => {
+                const server = pickServer(spec, engine.kind, o.server);
+                check(spec, server);
+                chosen = { server, early: engine.startReads?.(o.adminUrl, deploymentDatabases(spec, server, o.deployment)) };
+            },
+        });
+        const { server, early } = chosen!;
+        return { graph, server, result: await use(graph, server, early) };
+    } finally {
+        // Taken over by `use`, or ended here.
+        await chosen?.early?.close();
+    }
+}
+
 /** The options apply checks before it reads the stack or connects (the stack file is checked as it is read). */
 export function checkApplyOptions(o: { host?: string; port?: number; out?: string }): void {
     if (o.host !== undefined) parseHost("--host", o.host);
@@ -143,21 +187,22 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
     const engine = ENGINES[engineOfUrl(o.adminUrl)];
     const admin = engine.parseAdminUrl(o.adminUrl);
     checkApplyOptions(o);
-    const graph = await runStackGraph(o.stack, { revealSecrets: true, file: o.file });
+    // The options are checked against the config, and the server read, while the program runs.
+    let fernetChoices = new Map<string, FernetChoice>();
+    const { graph, server, result: applied } = await onStackServer(engine, { ...o, revealSecrets: true },
+        (spec, server) => void (fernetChoices = deploymentOptions(spec, server, o)),
+        (graph, server, early) => engine.apply.run({
+            adminUrl: o.adminUrl,
+            stackAdminUser: stackServerContext(graph, server).adminUser,
+            translate: (live) => {
+                const t = serverSteps(graph, server, engine, o.deployment)(live);
+                return { ...t, steps: o.interceptSteps ? o.interceptSteps(t.steps) : t.steps };
+            },
+            rotatePasswords: o.rotatePasswords ?? [],
+            generatePassword,
+            early,
+        }));
     const spec = graph.spec;
-    const server = pickServer(spec, engine.kind, o.server);
-    const fernetChoices = deploymentOptions(spec, server, o);
-    const applied = await engine.apply.run({
-        adminUrl: o.adminUrl,
-        stackAdminUser: stackServerContext(graph, server).adminUser,
-        translate: (live) => {
-            const t = translateGraph(graph, { server: server.name, deployment: o.deployment, ...(live ? { serverContext: (_s, c) => live(c) } : {}) });
-            const steps = t.steps.filter((s) => s.engine === engine.kind);
-            return { steps: o.interceptSteps ? o.interceptSteps(steps) : steps, warnings: t.warnings };
-        },
-        rotatePasswords: o.rotatePasswords ?? [],
-        generatePassword,
-    });
     const warnings = [...applied.warnings];
     const runs = applied.runs.map((r) => ({ ...r, result: withFiles(r.result) }));
 

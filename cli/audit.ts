@@ -7,10 +7,8 @@ import type { AuditReport } from "../engines/audit";
 import { ENGINES } from "../engines/index";
 import type { EngineKind } from "../engines/model";
 import { engineOfUrl, maskUrl } from "../engines/url";
-import { pickServer } from "./apply";
+import { onStackServer, serverSteps } from "./apply";
 import { LiveCapacity, liveCapacity, liveCapacityText } from "./capacityLive";
-import { runStackGraph } from "./graph";
-import { translateGraph } from "./sql/registry";
 
 export interface AuditOptions {
     stack: string;
@@ -30,16 +28,14 @@ export interface AuditResult extends AuditReport {
 export async function auditStack(o: AuditOptions): Promise<AuditResult> {
     const engine = ENGINES[engineOfUrl(o.adminUrl)];
     engine.parseAdminUrl(o.adminUrl);
-    const graph = await runStackGraph(o.stack, { file: o.file });
-    const server = pickServer(graph.spec, engine.kind, o.server);
-    const { sessions, ...audited } = await engine.audit.audit({
+    // The server is read while the program runs.
+    const { graph, server, result: audit } = await onStackServer(engine, o, () => undefined, (graph, server, early) => engine.audit.audit({
         adminUrl: o.adminUrl,
         server: server.name,
-        translate: (live) => {
-            const t = translateGraph(graph, { server: server.name, deployment: o.deployment, ...(live ? { serverContext: (_s, c) => live(c) } : {}) });
-            return { steps: t.steps.filter((s) => s.engine === engine.kind), warnings: t.warnings };
-        },
-    });
+        translate: serverSteps(graph, server, engine, o.deployment),
+        early,
+    }));
+    const { sessions, ...audited } = audit;
     return {
         stack: o.stack, server: server.name, engine: engine.kind, adminUrl: maskUrl(o.adminUrl), clean: audited.findings.length === 0 && !audited.errors?.length, ...audited,
         capacity: liveCapacity(server, graph.spec.deployments, sessions),

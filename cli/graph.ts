@@ -232,6 +232,11 @@ export interface GraphOptions {
     fileLabel?: string;
     /** The day retention is judged on. Defaults to now. */
     today?: Date;
+    /**
+     * Called with the validated config before the program runs (what throws here is the run's error):
+     * `apply` and `audit` check their options against it and begin reading the server meanwhile.
+     */
+    onSpec?: (spec: StackSpec) => void;
 }
 
 /**
@@ -257,6 +262,7 @@ async function buildGraph(stack: string, options: GraphOptions): Promise<StackGr
     const { raw, secretKeys, file } = readStackFile(stack, options.file, options.fileLabel);
     // Validate first, exactly as the program does: bad config never reaches the mocks.
     const spec = parseStackConfig(stack, raw, secretKeys, file);
+    options.onSpec?.(spec);
     const stackRefs = referencedOutputs(raw);
 
     pulumi.runtime.setMocks({

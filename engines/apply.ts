@@ -3,6 +3,7 @@
  * the live server, cli/apply.ts writes the secrets and values.yaml (README "`sql`, `apply`, `audit`").
  */
 import type { SqlStep, TranslateContext } from "./model";
+import type { EarlyReads } from "./model";
 
 export type Outcome = "created" | "changed" | "unchanged";
 
@@ -46,6 +47,8 @@ export interface ApplyRequest {
     rotatePasswords: readonly string[];
     /** A password for a user this run creates or rotates. */
     generatePassword(): string;
+    /** What the engine began reading before the program ran (Engine.startReads); the run takes it over. */
+    early?: EarlyReads;
 }
 
 export interface ApplyRun {

@@ -4,6 +4,7 @@
  */
 import type { Finding, SqlStep } from "./model";
 import type { ServerContext } from "./apply";
+import type { EarlyReads } from "./model";
 
 /** The live sessions an engine reports for audit's connection capacity (cli/capacityLive.ts). */
 export interface LiveSessions {
@@ -20,6 +21,8 @@ export interface AuditRequest {
     server: string;
     /** The stack's steps for this server and engine; `live` adds what the admin URL says to the stack's context. */
     translate(live?: (fromStack: ServerContext) => ServerContext): { steps: SqlStep[]; warnings: string[] };
+    /** What the engine began reading before the program ran (Engine.startReads); the audit takes it over. */
+    early?: EarlyReads;
 }
 
 /** A declared membership as the server has it: its options are the union over every grantor's row (undefined: the server is older than 16). */

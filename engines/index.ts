@@ -4,7 +4,7 @@
  */
 import type { EngineApply } from "./apply";
 import type { EngineAudit } from "./audit";
-import { ENGINE_FEATURES, type EngineFeatures, type EngineKind, type Translators } from "./model";
+import { type EarlyReads, ENGINE_FEATURES, type EngineFeatures, type EngineKind, type Translators } from "./model";
 import type { AdminEndpoint } from "./url";
 import * as mysql from "./mysql";
 import * as postgres from "./postgres";
@@ -25,6 +25,12 @@ export interface Engine {
     apply: EngineApply;
     /** `astro-db audit`'s comparison of a live server with the stack (engines/<engine>/audit.ts). */
     audit: EngineAudit;
+    /**
+     * Begins reading the server's catalogs and these databases' (those that exist) at once, while the
+     * stack program still runs; `apply` and `audit` take the reads over (their request's `early`).
+     * Engines without it read when they run.
+     */
+    startReads?(adminUrl: string, databases: readonly string[]): EarlyReads;
 }
 
 export const ENGINES: Record<EngineKind, Engine> = {

@@ -224,3 +224,12 @@ export interface DeclarationResult {
     status: "ok" | "absent" | "different";
     findings: Finding[];
 }
+
+/**
+ * Catalog reads an engine began before the stack program ran (Engine.startReads), for the databases
+ * the stack's config names: `apply` or `audit` takes them over (and closes them); whoever does not
+ * get that far closes them. Closing twice is harmless.
+ */
+export interface EarlyReads {
+    close(): Promise<void>;
+}

@@ -25,15 +25,23 @@ export function readersFor(live: LiveSessions): number {
     return readerCount(available - live.sessions.reduce((n, s) => n + s.count, 0));
 }
 
+/** An item readAll left out because it was stopped. */
+export class NotRead extends Error {
+    constructor() {
+        super("not read: the reads were stopped");
+    }
+}
+
 /**
  * `read` for every item, at most `limit` at a time. Every item settles: a failure does not stop the
- * others. Results come in the items' order.
+ * others. Results come in the items' order. Once `stopped()` says so, no further item is read (those
+ * left out are rejected with NotRead).
  */
-export async function readAll<T, R>(items: readonly T[], limit: number, read: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
-    const results: PromiseSettledResult<R>[] = new Array(items.length);
+export async function readAll<T, R>(items: readonly T[], limit: number, read: (item: T) => Promise<R>, stopped: () => boolean = () => false): Promise<PromiseSettledResult<R>[]> {
+    const results: PromiseSettledResult<R>[] = items.map(() => ({ status: "rejected", reason: new NotRead() }));
     let next = 0;
     const reader = async () => {
-        while (next < items.length) {
+        while (next < items.length && !stopped()) {
             const i = next++;
             try {
                 results[i] = { status: "fulfilled", value: await read(items[i]) };
@@ -45,3 +53,4 @@ export async function readAll<T, R>(items: readonly T[], limit: number, read: (i
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, reader));
     return results;
 }
+

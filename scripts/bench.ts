@@ -14,6 +14,8 @@ import { quoteIdent, quoteLiteral } from "../engines/postgres/quote";
 import { runStackGraph } from "../cli/graph";
 import { translateGraph } from "../cli/sql/registry";
 import { startPostgres, PgServer } from "../cli/localServers";
+import { deploymentNames } from "../components/names";
+import { MAX_READERS, readAll } from "../engines/readers";
 
 // scripts/build.js is plain JavaScript (it runs before anything is compiled).
 const { build, builtEntry } = require("./build") as { build(): number; builtEntry(): string | undefined };
@@ -98,7 +100,7 @@ function measure(command: string, args: string[], env: Record<string, string> = 
     return { wallS, cpuS, peakMb, status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
-function mustSucceed(what: string, r: Run, ok = [0]): Run {
+function mustSucceed<R extends Run>(what: string, r: R, ok = [0]): R {
     if (!ok.includes(r.status ?? -1)) throw new Error(`${what} exited ${r.status}: ${r.stderr.slice(-2000)}`);
     return r;
 }
@@ -184,13 +186,66 @@ async function reset(server: PgServer): Promise<void> {
     }
 }
 
+/**
+ * CPU time the server's processes used (the postmaster's and its exited children's, from /proc; Linux
+ * only, else NaN): the server shares this machine's CPUs with astro-db.
+ */
+async function serverCpu(server: PgServer): Promise<() => number> {
+    const c = new Client({ connectionString: server.adminUrl });
+    await c.connect();
+    const backend = (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+    const stat = (pid: number) => fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    let postmaster: number | undefined;
+    try {
+        postmaster = Number(stat(backend)[1]);
+    } catch {
+        postmaster = undefined;
+    }
+    await c.end();
+    const ticks = 100; // USER_HZ
+    return () => {
+        if (postmaster === undefined) return NaN;
+        const f = stat(postmaster);
+        return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / ticks;
+    };
+}
+
+/** A run of astro-db with the server's CPU time meanwhile. */
+function withServerCpu(cpu: () => number, run: () => Run): Run & { serverCpuS: number } {
+    const before = cpu();
+    const r = run();
+    return { ...r, serverCpuS: cpu() - before };
+}
+
+/**
+ * What reading n databases costs the server before any catalog query: one connection to each
+ * database, MAX_READERS at a time, each a `SELECT 1`, as astro-db's readers connect. The floor under
+ * a no-op apply and an audit, which read every Deployment database.
+ */
+async function connectionFloor(server: PgServer, databases: string[], cpu: () => number): Promise<{ wallS: number; serverCpuS: number }> {
+    const before = cpu();
+    const t0 = process.hrtime.bigint();
+    await readAll(databases, MAX_READERS, async (db) => {
+        const c = new Client({ connectionString: urlFor(server, db) });
+        await c.connect();
+        try {
+            await c.query("SELECT 1");
+        } finally {
+            await c.end();
+        }
+    });
+    return { wallS: Number(process.hrtime.bigint() - t0) / 1e9, serverCpuS: cpu() - before };
+}
+
 async function benchApply(n: number, dir: string, server: PgServer, psql: string) {
     const file = stackFile(dir, n, { host: server.host, port: server.port, adminUser: server.adminUser });
     const stackArgs = ["--stack", `bench-${n}`, "--stack-file", file, "--admin-url", server.adminUrl];
+    const cpu = await serverCpu(server);
     await reset(server);
     const apply = mustSucceed("apply", measure(process.execPath, [BIN, "apply", ...stackArgs, "--out", path.join(dir, `out-${n}`)]));
-    const noop = mustSucceed("no-op apply", measure(process.execPath, [BIN, "apply", ...stackArgs, "--out", path.join(dir, `out-${n}`)]));
-    const audit = mustSucceed("audit", measure(process.execPath, [BIN, "audit", ...stackArgs]));
+    const noop = mustSucceed("no-op apply", withServerCpu(cpu, () => measure(process.execPath, [BIN, "apply", ...stackArgs, "--out", path.join(dir, `out-${n}`)])));
+    const audit = mustSucceed("audit", withServerCpu(cpu, () => measure(process.execPath, [BIN, "audit", ...stackArgs])));
+    const floor = await connectionFloor(server, Array.from({ length: n }, (_, i) => deploymentNames(releaseOf(i)).database), cpu);
 
     // The same SQL: the statements apply runs on an empty server, with generated passwords.
     const graph = await runStackGraph(`bench-${n}`, { file, revealSecrets: true });
@@ -213,6 +268,8 @@ async function benchApply(n: number, dir: string, server: PgServer, psql: string
     return {
         deployments: n, statements: statements.length,
         applyS: apply.wallS, noopApplyS: noop.wallS, auditS: audit.wallS, psqlFileS: psqlF.wallS, psqlPerStatementS: psqlC,
+        noop: { cpuS: noop.cpuS, serverCpuS: noop.serverCpuS }, audit: { cpuS: audit.cpuS, serverCpuS: audit.serverCpuS },
+        connectionFloor: floor,
         applyOverPsqlFile: apply.wallS / psqlF.wallS, psqlPerStatementOverApply: psqlC / apply.wallS,
     };
 }
@@ -236,6 +293,14 @@ function markdown(r: BenchResult): string {
             row(["---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
             ...r.apply.map((a) => row([a.deployments, a.statements, ...[a.applyS, a.noopApplyS, a.auditS, a.psqlFileS, a.psqlPerStatementS].map((v) => `${fmt(v)} s`),
                 fmt(a.applyOverPsqlFile, 2), fmt(a.psqlPerStatementOverApply, 2)])));
+        if (r.apply.some((a) => a.connectionFloor)) {
+            lines.push("", row(["Deployments", "no-op apply: wall / astro-db CPU / server CPU", "audit: wall / astro-db CPU / server CPU", "one connection per Deployment database: wall / server CPU"]),
+                row(["---:", "---", "---", "---"]),
+                ...r.apply.filter((a) => a.connectionFloor).map((a) => row([a.deployments,
+                    `${fmt(a.noopApplyS)} s / ${fmt(a.noop.cpuS)} s / ${fmt(a.noop.serverCpuS)} s`,
+                    `${fmt(a.auditS)} s / ${fmt(a.audit.cpuS)} s / ${fmt(a.audit.serverCpuS)} s`,
+                    `${fmt(a.connectionFloor.wallS)} s / ${fmt(a.connectionFloor.serverCpuS)} s`])));
+        }
     }
     return lines.join("\n") + "\n";
 }

@@ -6,13 +6,12 @@
 import type { Client } from "pg";
 import { type ApplyRequest, type ApplyRun, type DeploymentOutcome, type DeploymentRun, type EngineApply, failureOf, StepFailure, type StepOutcome, summarize } from "../apply";
 import { byDeployment, type DeclarationResult, type PgDeclaration, type SqlStep } from "../model";
-import { type PgDatabaseContents, type PgState, readContentsOf, readDatabaseContents, readState, refreshServerState, type StateScope } from "./catalog";
-import { readersFor } from "../readers";
-import { readPgSessions } from "./audit";
+import { type PgDatabaseContents, type PgState, readDatabaseContents, readState, refreshServerState, type StateScope } from "./catalog";
 import { checkDeclaration } from "./check";
 import { queryChecked } from "./checkedQuery";
 import { quoteLiteral } from "./quote";
 import { connectAdmin, describePostgres, parseAdminUrl, pgErrorMessage } from "./client";
+import { PgReads } from "./snapshot";
 import { segmentSteps } from "./render";
 import * as sql from "./statements";
 
@@ -23,12 +22,16 @@ export const postgresApply: EngineApply = {
     failedEnd: "the failed Deployments are as they were",
 };
 
-/** Connects, reads the catalogs once, translates with what the server says of its admin, and runs each Deployment's steps. */
+/**
+ * Takes over the reads begun before the program ran (or begins them), translates with what the server
+ * says of its admin, and runs each Deployment's steps.
+ */
 export async function applyPostgres(r: ApplyRequest): Promise<ApplyRun> {
     const admin = parseAdminUrl(r.adminUrl);
-    const maintenance = await connectAdmin(r.adminUrl);
+    const reads = r.early instanceof PgReads ? r.early : new PgReads(r.adminUrl, []);
     try {
-        const live = await readState(maintenance);
+        const { maintenance, state: live, contents: read } = await reads.snapshot;
+        live.contents.set(admin.database, await readDatabaseContents(maintenance));
         const warnings: string[] = [];
         if (r.stackAdminUser !== live.currentUser) {
             warnings.push(`the stack's admin is "${r.stackAdminUser}" but --admin-url logs in as "${live.currentUser}": database owners and default privileges follow the stack`);
@@ -36,21 +39,22 @@ export async function applyPostgres(r: ApplyRequest): Promise<ApplyRun> {
         const translation = r.translate((c) => ({ ...c, adminIsSuperuser: live.superuser, maintenanceDatabase: admin.database }));
         warnings.push(...translation.warnings);
         const runs: DeploymentRun[] = [];
-        // The catalogs are read once: the server's here, every existing Deployment database's before any
-        // Deployment runs, over a few connections at once (a database that cannot be read now is read
-        // when its Deployment needs it, and failing there fails that Deployment alone); each step that
-        // runs reads again only the rows it declares (see applyGroup).
+        // The catalogs are read once: the server's and every existing Deployment database's before any
+        // Deployment runs, over a few connections at once (most while the stack program ran; a database
+        // that cannot be read now is read when its Deployment needs it, and failing there fails that
+        // Deployment alone); each step that runs reads again only the rows it declares (see applyGroup).
         const groups = byDeployment(translation.steps);
         const databases = [...new Set(groups.flatMap(([, g]) => segmentSteps(g, admin.database).map((seg) => seg.database)))]
             .filter((db) => db !== admin.database && live.databases.has(db));
-        const readers = databases.length ? readersFor(await readPgSessions(maintenance)) : 1;
-        const contents = new Map([...await readContentsOf(r.adminUrl, databases, readers)].filter((e): e is [string, PgDatabaseContents] => !(e[1] instanceof Error)));
+        await reads.readMissing(databases);
+        const needed = new Set(databases);
+        const contents = new Map([...read].filter((e): e is [string, PgDatabaseContents] => needed.has(e[0]) && !(e[1] instanceof Error)));
         for (const [release, group] of groups) {
             runs.push(await applyGroup(r, admin.database, maintenance, release, group, live, contents));
         }
         return { serverVersion: live.version, admin: { user: live.currentUser, superuser: live.superuser }, warnings, runs };
     } finally {
-        await maintenance.end().catch(() => undefined);
+        await reads.close();
     }
 }
 

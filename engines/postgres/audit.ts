@@ -3,13 +3,12 @@
  * enforces): missing, extra and different, every declared membership with its ADMIN, INHERIT and SET
  * options, and the sessions for the connection capacity (README "`sql`, `apply`, `audit`").
  */
-import type { AuditedMembership, AuditError, AuditReport, AuditRequest, EngineAudit, LiveSessions, ServerAudit } from "../audit";
-import { readersFor } from "../readers";
+import type { AuditedMembership, AuditError, AuditReport, AuditRequest, EngineAudit, ServerAudit } from "../audit";
 import { byDeploymentHeading } from "../audit";
 import type { Finding, PgDeclaration, SqlStep } from "../model";
-import { readContentsOf, readServerState } from "./catalog";
 import { checkDeclaration, undeclaredFindings } from "./check";
-import { connectAdmin, describePostgres, parseAdminUrl, pgErrorMessage } from "./client";
+import { describePostgres, parseAdminUrl, pgErrorMessage } from "./client";
+import { PgReads } from "./snapshot";
 import { pgSupports } from "./versions";
 
 export const postgresAudit: EngineAudit = { audit: auditPostgres, render: renderPostgresAudit };
@@ -29,21 +28,22 @@ export async function auditPostgres(r: AuditRequest): Promise<ServerAudit> {
     }
     const decls = [...declared.values()];
 
-    const maintenance = await connectAdmin(r.adminUrl);
-    let state;
-    let live;
+    // The server's catalogs and every Deployment database's, most of them read while the stack program
+    // ran (snapshot.ts); one that cannot be read is reported with its Deployment, and the others are audited.
+    const reads = r.early instanceof PgReads ? r.early : new PgReads(r.adminUrl, []);
+    let snapshot;
     try {
-        state = await readServerState(maintenance);
-        live = await readPgSessions(maintenance);
+        const { state } = await reads.snapshot;
+        snapshot = await reads.readMissing(decls.flatMap(({ d }) => databasesOf(d)).filter((db) => state.databases.has(db)));
     } finally {
-        await maintenance.end().catch(() => undefined);
+        await reads.close();
     }
+    const { state, sessions: live } = snapshot;
     const deploymentOfDatabase = new Map(decls.flatMap(({ d, step }) => databasesOf(d).map((db) => [db, step.deployment] as const)));
-    // Every Deployment database over a few connections at once (engines/readers.ts); one that cannot
-    // be read is reported with its Deployment, and the others are audited.
-    const databases = [...new Set(decls.flatMap(({ d }) => databasesOf(d)).filter((db) => state.databases.has(db)))];
     const errors: AuditError[] = [];
-    for (const [db, read] of await readContentsOf(r.adminUrl, databases, readersFor(live))) {
+    for (const db of new Set(decls.flatMap(({ d }) => databasesOf(d)))) {
+        const read = snapshot.contents.get(db);
+        if (read === undefined) continue;
         if (read instanceof Error) errors.push({ deployment: deploymentOfDatabase.get(db), database: db, error: pgErrorMessage(read) });
         else state.contents.set(db, read);
     }
@@ -74,28 +74,6 @@ export async function auditPostgres(r: AuditRequest): Promise<ServerAudit> {
         }];
     });
     return { serverVersion: state.version, findings: unique, memberships, warnings, sessions: live, errors };
-}
-
-interface PgQuery { query<R>(sql: string): Promise<{ rows: R[] }> }
-
-/**
- * PostgreSQL: max_connections, the slots ordinary roles cannot take (superuser_reserved_connections,
- * PostgreSQL 16's reserved_connections, RDS's rds.rds_superuser_reserved_connections when the server
- * has it) and every client backend by database and role. pg_stat_activity shows every session's
- * database and role to any user (pg_monitor adds the rest).
- */
-export async function readPgSessions(c: PgQuery): Promise<LiveSessions> {
-    const s = (await c.query<{ max: number; su: number; r: string | null; rds: string | null }>(
-        "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, " +
-        "current_setting('reserved_connections', true) AS r, current_setting('rds.rds_superuser_reserved_connections', true) AS rds",
-    )).rows[0];
-    const reserved = [{ setting: "superuser_reserved_connections", slots: s.su }];
-    if (s.r !== null && s.r !== "" && Number(s.r) > 0) reserved.push({ setting: "reserved_connections", slots: Number(s.r) });
-    if (s.rds !== null && s.rds !== "") reserved.push({ setting: "rds.rds_superuser_reserved_connections", slots: Number(s.rds) });
-    const rows = (await c.query<{ datname: string | null; usename: string | null; n: number }>(
-        "SELECT datname, usename, count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 1, 2",
-    )).rows;
-    return { maxConnections: s.max, reserved, sessions: rows.map((r) => ({ database: r.datname, user: r.usename, count: r.n })) };
 }
 
 /** `GRANT dp1_user_x TO airflow_conn_killer_x: ADMIN FALSE, INHERIT FALSE, SET FALSE`, as the server has it. */

@@ -3,7 +3,8 @@ import { postgresApply } from "./apply";
 import { postgresAudit } from "./audit";
 import { parseAdminUrl } from "./client";
 import { translators } from "./resources";
+import { startPgReads } from "./snapshot";
 
 export { translators };
 
-export const engine = { translators, parseAdminUrl, apply: postgresApply, audit: postgresAudit };
+export const engine = { translators, parseAdminUrl, apply: postgresApply, audit: postgresAudit, startReads: startPgReads };

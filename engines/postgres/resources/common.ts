@@ -49,6 +49,9 @@ export function known(r: GraphResource, v: unknown, key: string): string {
     return v;
 }
 
+/** The schemas of a database the catalog reads (n: pg_namespace): all but pg_* and information_schema. */
+export const USER_SCHEMAS = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+
 /** One ACL entry per row: grantor, grantee (`public` for PUBLIC), privilege, grantable. `acl` is an aclitem[] expression. */
 export function aclColumns(acl: string): string {
     return `CROSS JOIN LATERAL pg_catalog.aclexplode(${acl}) AS a ` +

@@ -6,6 +6,7 @@
 import type { Client } from "pg";
 import { FENCE_FUNCTION, FENCE_FUNCTION_KIND, FenceFunctionState, fenceFunctionSetupSql } from "../fence";
 import { Translator } from "../../model";
+import { quoteLiteral } from "../quote";
 import { known, step } from "./common";
 
 /** The `__kind` input that tells this dynamic resource apart. */
@@ -20,11 +21,15 @@ export const FENCE_FUNCTION_STATE_SQL =
     "(SELECT coalesce(pg_catalog.array_agg(DISTINCT (CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END)), '{}')::text[] " +
     " FROM pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a) AS schema_grantees " +
     "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
-    "WHERE n.nspname = $1 AND p.proname = $2 AND pg_catalog.pg_get_function_identity_arguments(p.oid) = $3";
+    `WHERE n.nspname = ${quoteLiteral(FENCE_FUNCTION.schema)} AND p.proname = ${quoteLiteral(FENCE_FUNCTION.name)} ` +
+    `AND pg_catalog.pg_get_function_identity_arguments(p.oid) = ${quoteLiteral(FENCE_FUNCTION.args)}`;
 
 export async function readFenceFunction(client: Pick<Client, "query">): Promise<FenceFunctionState | undefined> {
-    const r = await client.query(FENCE_FUNCTION_STATE_SQL, [FENCE_FUNCTION.schema, FENCE_FUNCTION.name, FENCE_FUNCTION.args]);
-    const row = r.rows[0] as Record<string, unknown> | undefined;
+    return fenceFunctionState((await client.query(FENCE_FUNCTION_STATE_SQL)).rows[0] as Record<string, unknown> | undefined);
+}
+
+/** FENCE_FUNCTION_STATE_SQL's row as the function's state; undefined without a row (no such function). */
+export function fenceFunctionState(row: Record<string, unknown> | undefined): FenceFunctionState | undefined {
     if (!row) return undefined;
     return {
         owner: String(row.owner), securityDefiner: row.security_definer === true, config: (row.config as string[] | null) ?? [],

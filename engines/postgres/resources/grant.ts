@@ -9,23 +9,23 @@ import * as sql from "../statements";
 import { whenNoPlaneConnectsSql } from "../failover";
 import type { PgSchemaObjectType, RolesQuery } from "../statements";
 import { DeclaredResource as GraphResource, PgPrivilegeTarget, TranslateContext, Translator } from "../../model";
-import { aclColumns, asOwners, expandAll, privileges, step } from "./common";
+import { aclColumns, asOwners, expandAll, privileges, step, USER_SCHEMAS } from "./common";
 
 export const TYPE = "postgresql:index/grant:Grant";
 
 /**
- * Tables (and views etc.), sequences and functions in the schemas `$1` (text[]), with effective ACLs.
+ * Tables (and views etc.), sequences and functions in the schemas schema.ts reads, with effective ACLs.
  * Grants on a database or a schema are read with database.ts's and schema.ts's queries.
  */
 export const READ_OBJECTS = "SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS kind, " +
     "pg_catalog.pg_get_userbyid(c.relowner) AS owner, e.* FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
     `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns(`coalesce(c.relacl, pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))`)}) AS e ON true ` +
-    `WHERE n.nspname = ANY($1::text[]) AND c.relkind IN (${sql.RELKINDS.table}, ${sql.RELKINDS.sequence}) ` +
+    `WHERE ${USER_SCHEMAS} AND c.relkind IN (${sql.RELKINDS.table}, ${sql.RELKINDS.sequence}) ` +
     "UNION ALL " +
     "SELECT n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END, " +
     "pg_catalog.pg_get_userbyid(p.proowner), e.* FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
     `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns("coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))")}) AS e ON true ` +
-    "WHERE n.nspname = ANY($1::text[])";
+    `WHERE ${USER_SCHEMAS}`;
 
 const SCHEMA_OBJECT_TYPES: readonly string[] = ["table", "sequence", "function", "procedure", "routine"];
 

@@ -5,7 +5,7 @@
 import { bool, fail, requiredStr, str } from "../../inputs";
 import * as sql from "../statements";
 import { PgDeclaration, Translator } from "../../model";
-import { aclColumns, asOwners, step } from "./common";
+import { aclColumns, asOwners, step, USER_SCHEMAS } from "./common";
 
 export const TYPE = "postgresql:index/schema:Schema";
 
@@ -13,7 +13,7 @@ export const TYPE = "postgresql:index/schema:Schema";
 export const READ_SCHEMAS = "SELECT n.nspname AS name, CASE WHEN pg_catalog.pg_get_userbyid(n.nspowner) = 'pg_database_owner' THEN pg_catalog.pg_get_userbyid(d.datdba) ELSE pg_catalog.pg_get_userbyid(n.nspowner) END AS owner, " +
     "pg_catalog.pg_get_userbyid(n.nspowner) AS owner_role, e.* FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_database d ON d.datname = current_database() " +
     `LEFT JOIN LATERAL (SELECT e.* FROM (SELECT 1) AS one ${aclColumns("coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))")}) AS e ON true ` +
-    "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
+    `WHERE ${USER_SCHEMAS}`;
 
 export const translate: Translator = (r, ctx) => {
     const name = requiredStr(r, "name");

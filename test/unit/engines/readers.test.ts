@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { MAX_READERS, readAll, readerCount } from "../../../engines/readers";
+import { MAX_READERS, NotRead, readAll, readerCount } from "../../../engines/readers";
 
 describe("reading many databases over a few connections", () => {
     it("never has more than the limit in flight, and answers in the items' order", async () => {
@@ -23,6 +23,19 @@ describe("reading many databases over a few connections", () => {
         assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
         assert.match(String((results[1] as PromiseRejectedResult).reason), /database b/);
         assert.deepEqual(await readAll([], 4, async () => 1), []);
+    });
+
+    it("once stopped, reads no further item, finishes those in flight, and marks the rest not read", async () => {
+        let stopped = false;
+        const started: number[] = [];
+        const results = await readAll([1, 2, 3, 4, 5, 6], 2, async (n) => {
+            started.push(n);
+            if (n === 2) stopped = true;
+            await new Promise((r) => setTimeout(r, 5));
+            return n;
+        }, () => stopped);
+        assert.deepEqual(started, [1, 2]);
+        assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? r.value : r.reason instanceof NotRead ? "not read" : "failed")), [1, 2, "not read", "not read", "not read", "not read"]);
     });
 
     it("opens no more reader connections than the server has free slots, and at least one", () => {
