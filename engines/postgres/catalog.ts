@@ -272,14 +272,17 @@ export async function readState(client: ClientBase): Promise<PgState> {
  * error, one left out once `stopped()` said so is not in the map.
  */
 export async function readContentsOf(adminUrl: string, databases: readonly string[], readers: number, stopped?: () => boolean): Promise<Map<string, PgDatabaseContents | Error>> {
+    // A reader goes on to its next database while the server closes the last one's connection; all are closed before this returns.
+    const closing: Promise<void>[] = [];
     const read = await readAll(databases, readers, async (db) => {
         const client = await connectAdmin(adminUrl, db);
         try {
             return await readDatabaseContents(client);
         } finally {
-            await client.end().catch(() => undefined);
+            closing.push(client.end().catch(() => undefined));
         }
     }, stopped);
+    await Promise.all(closing);
     return new Map(databases.flatMap((db, i): [string, PgDatabaseContents | Error][] => {
         const r = read[i];
         if (r.status === "rejected" && r.reason instanceof NotRead) return [];
