@@ -48,6 +48,7 @@ export async function readPgSessions(c: PgQuery): Promise<LiveSessions> {
 export class PgReads implements EarlyReads {
     readonly snapshot: Promise<PgSnapshot>;
     private stopped = false;
+    private connected = false;
     private closed?: Promise<void>;
 
     constructor(readonly adminUrl: string, readonly databases: readonly string[]) {
@@ -58,7 +59,9 @@ export class PgReads implements EarlyReads {
 
     private async read(): Promise<PgSnapshot> {
         const maintenance = await connectAdmin(this.adminUrl);
+        this.connected = true;
         try {
+            if (this.stopped) throw new Error("the reads were closed before they began");
             const state = await readServerState(maintenance);
             const sessions = await readPgSessions(maintenance);
             const existing = [...new Set(this.databases)].filter((db) => state.databases.has(db));
@@ -85,10 +88,13 @@ export class PgReads implements EarlyReads {
         return snapshot;
     }
 
-    /** Stops reading further databases, waits for those being read, and ends the maintenance connection. */
+    /**
+     * Stops reading further databases, waits for those being read, and ends the maintenance connection.
+     * Still connecting (a server slow to answer), it does not wait: the connection is ended once made.
+     */
     close(): Promise<void> {
         this.stopped = true;
-        this.closed ??= this.snapshot.then((s) => s.maintenance.end(), () => undefined).catch(() => undefined);
+        this.closed ??= this.connected ? this.snapshot.then((s) => s.maintenance.end(), () => undefined).catch(() => undefined) : Promise.resolve();
         return this.closed;
     }
 }

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -137,14 +138,30 @@ describe("reads begun before the stack program runs (real PostgreSQL 17)", funct
         });
     }
 
-    it("closed before it finished: reads no further database and leaves no connection open", async () => {
+    it("closed before it connected: reads no database and leaves no connection open", async () => {
         const dbs = Array.from({ length: 12 }, (_, i) => `early_stop_${i}`);
         await adminSql(server, dbs.map((db) => `CREATE DATABASE ${quoteIdent(db)}`));
         const reads = new PgReads(server.adminUrl, dbs);
         await reads.close();
-        const snapshot = await reads.snapshot;
-        assert.ok(snapshot.contents.size < dbs.length, `read ${snapshot.contents.size} of ${dbs.length} after close`);
+        // Closed while connecting: the connection is ended once made, and nothing is read.
+        await assert.rejects(reads.snapshot, /closed before they began/);
         assert.equal(await astroDbSessions(), 0);
+        await assert.rejects(reads.readMissing(dbs), /closed before they began/);
+    });
+
+    it("closed while still connecting to a server that does not answer: returns without waiting for the connect timeout", async () => {
+        const sockets: net.Socket[] = [];
+        const silent = net.createServer((s) => void sockets.push(s));
+        await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+        const port = (silent.address() as net.AddressInfo).port;
+        try {
+            const reads = new PgReads(`postgresql://admin:secret@127.0.0.1:${port}/postgres`, ["anything"]);
+            const settled = reads.snapshot.then(() => "read", () => "failed");
+            assert.equal(await Promise.race([reads.close().then(() => "closed"), settled]), "closed");
+        } finally {
+            for (const s of sockets) s.destroy();
+            await new Promise((resolve) => silent.close(resolve));
+        }
     });
 
     it("a server it cannot reach: the run reports the connection error, as when it read after the program", async () => {
