@@ -11,7 +11,7 @@ import type { DbEndpoint } from "../components/astronomer/connections";
 import { manualConnectionValuesYaml, valuesConnectionString } from "../components/astronomer/values";
 import type { ApplyRequest, DeploymentOutcome } from "../engines/apply";
 import { type Engine, ENGINES } from "../engines/index";
-import type { EarlyReads } from "../engines/model";
+import type { EarlyReads, ReadPurpose } from "../engines/model";
 import type { EngineKind, SqlStep } from "../engines/model";
 import { engineOfUrl, maskUrl } from "../engines/url";
 import type { ServerSpec, StackSpec } from "../stacks/config";
@@ -154,7 +154,7 @@ export function serverSteps(graph: StackGraph, server: ServerSpec, engine: Engin
  */
 export async function onStackServer<T>(
     engine: Engine,
-    o: { stack: string; adminUrl: string; file?: string; server?: string; deployment?: string; revealSecrets?: boolean },
+    o: { stack: string; adminUrl: string; file?: string; server?: string; deployment?: string; revealSecrets?: boolean; purpose: ReadPurpose },
     check: (spec: StackSpec, server: ServerSpec) => void,
     use: (graph: StackGraph, server: ServerSpec, early: EarlyReads | undefined) => Promise<T>,
 ): Promise<{ graph: StackGraph; server: ServerSpec; result: T }> {
@@ -165,7 +165,7 @@ export async function onStackServer<T>(
             onSpec: (spec) => {
                 const server = pickServer(spec, engine.kind, o.server);
                 check(spec, server);
-                chosen = { server, early: engine.startReads?.(o.adminUrl, deploymentDatabases(spec, server, o.deployment)) };
+                chosen = { server, early: engine.startReads?.(o.adminUrl, deploymentDatabases(spec, server, o.deployment), o.purpose) };
             },
         });
         const { server, early } = chosen!;
@@ -189,7 +189,7 @@ export async function applyStack(o: ApplyOptions): Promise<ApplyResult> {
     checkApplyOptions(o);
     // The options are checked against the config, and the server read, while the program runs.
     let fernetChoices = new Map<string, FernetChoice>();
-    const { graph, server, result: applied } = await onStackServer(engine, { ...o, revealSecrets: true },
+    const { graph, server, result: applied } = await onStackServer(engine, { ...o, revealSecrets: true, purpose: "apply" },
         (spec, server) => void (fernetChoices = deploymentOptions(spec, server, o)),
         (graph, server, early) => engine.apply.run({
             adminUrl: o.adminUrl,

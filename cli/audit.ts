@@ -29,7 +29,7 @@ export async function auditStack(o: AuditOptions): Promise<AuditResult> {
     const engine = ENGINES[engineOfUrl(o.adminUrl)];
     engine.parseAdminUrl(o.adminUrl);
     // The server is read while the program runs.
-    const { graph, server, result: audit } = await onStackServer(engine, o, () => undefined, (graph, server, early) => engine.audit.audit({
+    const { graph, server, result: audit } = await onStackServer(engine, { ...o, purpose: "audit" }, () => undefined, (graph, server, early) => engine.audit.audit({
         adminUrl: o.adminUrl,
         server: server.name,
         translate: serverSteps(graph, server, engine, o.deployment),

@@ -262,6 +262,9 @@ async function buildGraph(stack: string, options: GraphOptions): Promise<StackGr
     const { raw, secretKeys, file } = readStackFile(stack, options.file, options.fileLabel);
     // Validate first, exactly as the program does: bad config never reaches the mocks.
     const spec = parseStackConfig(stack, raw, secretKeys, file);
+    const { checkRetirementDays, createStackStepwise } = await import("../stacks/program");
+    // Every config error before onSpec: apply and audit connect from there on.
+    checkRetirementDays(spec, options.today ?? new Date());
     options.onSpec?.(spec);
     const stackRefs = referencedOutputs(raw);
 
@@ -277,7 +280,6 @@ async function buildGraph(stack: string, options: GraphOptions): Promise<StackGr
 
     const names = new Map<pulumi.Resource, Known>();
     const pending: Promise<GraphResource>[] = [];
-    const { createStackStepwise } = await import("../stacks/program");
     const { loadStackSpec } = await import("../stacks/load");
 
     let stackOutputs: Record<string, unknown> = {};

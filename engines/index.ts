@@ -4,7 +4,7 @@
  */
 import type { EngineApply } from "./apply";
 import type { EngineAudit } from "./audit";
-import { type EarlyReads, ENGINE_FEATURES, type EngineFeatures, type EngineKind, type Translators } from "./model";
+import { type EarlyReads, ENGINE_FEATURES, type ReadPurpose, type EngineFeatures, type EngineKind, type Translators } from "./model";
 import type { AdminEndpoint } from "./url";
 import * as mysql from "./mysql";
 import * as postgres from "./postgres";
@@ -30,7 +30,7 @@ export interface Engine {
      * stack program still runs; `apply` and `audit` take the reads over (their request's `early`).
      * Engines without it read when they run.
      */
-    startReads?(adminUrl: string, databases: readonly string[]): EarlyReads;
+    startReads?(adminUrl: string, databases: readonly string[], purpose: ReadPurpose): EarlyReads;
 }
 
 export const ENGINES: Record<EngineKind, Engine> = {

@@ -233,3 +233,6 @@ export interface DeclarationResult {
 export interface EarlyReads {
     close(): Promise<void>;
 }
+
+/** What reads are for: apply keeps its own connection to write through; audit frees it for the readers. */
+export type ReadPurpose = "apply" | "audit";

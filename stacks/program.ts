@@ -175,13 +175,21 @@ export async function createStackStepwise(spec: StackSpec, options: CreateStackO
     }
 }
 
-/** createStack's body: yields after each Deployment it registered. */
-function* composeStack(spec: StackSpec, options: CreateStackOptions): Generator<void, StackOutputs> {
-    const today = options.today ?? new Date();
-    // A retirement day in the future would disable a live Deployment's login today: refuse it before anything is registered.
+/**
+ * A retirement day in the future would disable a live Deployment's login today: refused (ConfigError)
+ * before anything is registered, and by `apply`/`audit` before they connect (the one config check
+ * that depends on the day).
+ */
+export function checkRetirementDays(spec: StackSpec, today: Date): void {
     const future = spec.deployments.flatMap((d, i) => (d.retiredAt !== undefined && d.retiredAt > isoDay(today)
         ? [{ key: `deployments[${i}].retiredAt`, message: `${d.retiredAt} is after today (${isoDay(today)}): set the day the Deployment was removed from Astronomer` }] : []));
     if (future.length) throw new ConfigError(spec.stack, future);
+}
+
+/** createStack's body: yields after each Deployment it registered. */
+function* composeStack(spec: StackSpec, options: CreateStackOptions): Generator<void, StackOutputs> {
+    const today = options.today ?? new Date();
+    checkRetirementDays(spec, today);
     const servers = new Map(spec.servers.map((s) => [s.name, createServer(s, spec.protect, spec.retentionDays)]));
     // A cluster is reached only when some Deployment's secrets are the stack's to write (patch, create).
     const needsCluster = spec.deployments.some((d) => d.secrets !== "houston");

@@ -11,7 +11,7 @@ import { checkDeclaration } from "./check";
 import { queryChecked } from "./checkedQuery";
 import { quoteLiteral } from "./quote";
 import { connectAdmin, describePostgres, parseAdminUrl, pgErrorMessage } from "./client";
-import { PgReads } from "./snapshot";
+import { takeOver } from "./snapshot";
 import { segmentSteps } from "./render";
 import * as sql from "./statements";
 
@@ -28,9 +28,10 @@ export const postgresApply: EngineApply = {
  */
 export async function applyPostgres(r: ApplyRequest): Promise<ApplyRun> {
     const admin = parseAdminUrl(r.adminUrl);
-    const reads = r.early instanceof PgReads ? r.early : new PgReads(r.adminUrl, []);
+    const reads = takeOver(r.early, r.adminUrl, "apply");
     try {
         const { maintenance, state: live, contents: read } = await reads.snapshot;
+        if (!maintenance) throw new Error("internal: apply's reads keep their connection");
         live.contents.set(admin.database, await readDatabaseContents(maintenance));
         const warnings: string[] = [];
         if (r.stackAdminUser !== live.currentUser) {

@@ -8,7 +8,7 @@ import { byDeploymentHeading } from "../audit";
 import type { Finding, PgDeclaration, SqlStep } from "../model";
 import { checkDeclaration, undeclaredFindings } from "./check";
 import { describePostgres, parseAdminUrl, pgErrorMessage } from "./client";
-import { PgReads } from "./snapshot";
+import { takeOver } from "./snapshot";
 import { pgSupports } from "./versions";
 
 export const postgresAudit: EngineAudit = { audit: auditPostgres, render: renderPostgresAudit };
@@ -30,7 +30,7 @@ export async function auditPostgres(r: AuditRequest): Promise<ServerAudit> {
 
     // The server's catalogs and every Deployment database's, most of them read while the stack program
     // ran (snapshot.ts); one that cannot be read is reported with its Deployment, and the others are audited.
-    const reads = r.early instanceof PgReads ? r.early : new PgReads(r.adminUrl, []);
+    const reads = takeOver(r.early, r.adminUrl, "audit");
     let snapshot;
     try {
         const { state } = await reads.snapshot;

@@ -269,19 +269,19 @@ export async function readState(client: ClientBase): Promise<PgState> {
 /**
  * The contents of `databases` (each Deployment's), read over at most `readers` connections at once
  * (engines/readers.ts), each closed after its read; a database that could not be read maps to its
- * error, one left out once `stopped()` said so is not in the map.
+ * error, one left out once `stop` was aborted is not in the map (aborting also ends the connections open).
  */
-export async function readContentsOf(adminUrl: string, databases: readonly string[], readers: number, stopped?: () => boolean): Promise<Map<string, PgDatabaseContents | Error>> {
+export async function readContentsOf(adminUrl: string, databases: readonly string[], readers: number, stop?: AbortSignal): Promise<Map<string, PgDatabaseContents | Error>> {
     // A reader goes on to its next database while the server closes the last one's connection; all are closed before this returns.
     const closing: Promise<void>[] = [];
     const read = await readAll(databases, readers, async (db) => {
-        const client = await connectAdmin(adminUrl, db);
+        const client = await connectAdmin(adminUrl, db, stop);
         try {
             return await readDatabaseContents(client);
         } finally {
             closing.push(client.end().catch(() => undefined));
         }
-    }, stopped);
+    }, () => stop?.aborted === true);
     await Promise.all(closing);
     return new Map(databases.flatMap((db, i): [string, PgDatabaseContents | Error][] => {
         const r = read[i];

@@ -89,20 +89,29 @@ export function parseAdminUrl(url: string): AdminUrl {
  * little longer for a server that stops answering). `statementTimeout: false` leaves statements
  * unbounded (migrate's copy, which bounds its catalog reads itself with `catalogQuery`).
  */
-export async function connectPg(url: string, o: { option: string; applicationName: string; statementTimeout?: boolean }): Promise<Client> {
+export async function connectPg(url: string, o: { option: string; applicationName: string; statementTimeout?: boolean; signal?: AbortSignal }): Promise<Client> {
     const bounded = o.statementTimeout ?? true;
     const { Client: PgClient } = require("pg") as typeof import("pg");
+    let socket: import("net").Socket | undefined;
     const client = new PgClient({
         ...urlClientConfig(url, o.option),
         connectionTimeoutMillis: connectionLimits().connectSeconds * 1000,
         ...(bounded ? { statement_timeout: connectionLimits().statementSeconds * 1000, query_timeout: (connectionLimits().statementSeconds + connectionLimits().connectSeconds) * 1000 } : {}),
         application_name: o.applicationName,
+        // pg's own kind of socket, kept to abort the connection attempt with.
+        ...(o.signal ? { stream: () => (socket = new (require("net") as typeof import("net")).Socket()) } : {}),
     });
     usePgpassFile(client);
     // An idle client whose server goes away emits 'error'; the next query reports it instead.
     client.on("error", () => undefined);
+    // Aborted while connecting, its socket is destroyed (connect then fails; pg's end() would leave it
+    // pending); once connected, it is ended.
+    let ready = false;
+    o.signal?.addEventListener("abort", () => void (ready ? client.end().catch(() => undefined) : socket?.destroy(new Error("the connection was aborted"))), { once: true });
     try {
+        if (o.signal?.aborted) throw new Error("the connection was aborted");
         await client.connect();
+        ready = true;
     } catch (err) {
         await client.end().catch(() => undefined);
         throw new Error(`cannot connect to ${maskUrl(url)} (${o.option}): ${pgErrorMessage(err)}`);
@@ -159,11 +168,11 @@ export async function catalogQuery<R extends QueryResultRow>(client: Client, tex
     return client.query<R>(config);
 }
 
-/** A connected client for `database` (default: the URL's own), as the URL's user. */
-export async function connectAdmin(url: string, database?: string): Promise<Client> {
+/** A connected client for `database` (default: the URL's own), as the URL's user; `signal` ends it. */
+export async function connectAdmin(url: string, database?: string, signal?: AbortSignal): Promise<Client> {
     const u = parse(url);
     if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
-    return connectPg(u.toString(), { option: "--admin-url", applicationName: "astro-db" });
+    return connectPg(u.toString(), { option: "--admin-url", applicationName: "astro-db", signal });
 }
 
 /** A pg error as one line: message, then detail and hint when PostgreSQL gives them. */

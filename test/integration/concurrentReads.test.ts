@@ -19,7 +19,7 @@ import { ENGINES } from "../../engines/index";
 import { readDatabaseContents } from "../../engines/postgres/catalog";
 import { PgReads } from "../../engines/postgres/snapshot";
 import { captureCli } from "../support/cli";
-import { adminSql, withPg } from "../support/pgSessions";
+import { adminSql, openSession, withPg } from "../support/pgSessions";
 import { PG_ADMIN_KINDS, pgAdmin, requireOrSkip, startPostgres, type PgAdminKind, type PgServer } from "../support/servers";
 
 describe("apply and audit with one Deployment database that cannot be read (real PostgreSQL 17)", function () {
@@ -112,7 +112,7 @@ describe("reads begun before the stack program runs (real PostgreSQL 17)", funct
             await adminSql(server, [`GRANT CREATE ON SCHEMA public TO PUBLIC`], l);
 
             // Told of two databases and one that does not exist: it holds the two, as a fresh connection reads them.
-            const reads = new PgReads(admin.url, [k, l, "no_such_database"]);
+            const reads = new PgReads(admin.url, [k, l, "no_such_database"], "apply");
             const snapshot = await reads.snapshot;
             assert.deepEqual([...snapshot.contents.keys()].sort(), [k, l].sort());
             for (const db of [k, l]) {
@@ -141,7 +141,7 @@ describe("reads begun before the stack program runs (real PostgreSQL 17)", funct
     it("closed before it connected: reads no database and leaves no connection open", async () => {
         const dbs = Array.from({ length: 12 }, (_, i) => `early_stop_${i}`);
         await adminSql(server, dbs.map((db) => `CREATE DATABASE ${quoteIdent(db)}`));
-        const reads = new PgReads(server.adminUrl, dbs);
+        const reads = new PgReads(server.adminUrl, dbs, "apply");
         await reads.close();
         // Closed while connecting: the connection is ended once made, and nothing is read.
         await assert.rejects(reads.snapshot, /closed before they began/);
@@ -149,24 +149,94 @@ describe("reads begun before the stack program runs (real PostgreSQL 17)", funct
         await assert.rejects(reads.readMissing(dbs), /closed before they began/);
     });
 
-    it("closed while still connecting to a server that does not answer: returns without waiting for the connect timeout", async () => {
+    /** A TCP server that accepts connections and never answers, and what it accepted. */
+    const silentServer = async () => {
         const sockets: net.Socket[] = [];
-        const silent = net.createServer((s) => void sockets.push(s));
+        /** Settles when the client side hung up. */
+        const hungUp: Promise<void>[] = [];
+        const silent = net.createServer((sock) => {
+            sockets.push(sock);
+            sock.on("error", () => undefined).resume();
+            hungUp.push(new Promise((resolve) => sock.once("close", () => resolve())));
+        });
         await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-        const port = (silent.address() as net.AddressInfo).port;
-        try {
-            const reads = new PgReads(`postgresql://admin:secret@127.0.0.1:${port}/postgres`, ["anything"]);
-            const settled = reads.snapshot.then(() => "read", () => "failed");
-            assert.equal(await Promise.race([reads.close().then(() => "closed"), settled]), "closed");
-        } finally {
-            for (const s of sockets) s.destroy();
+        const url = `postgresql://admin:secret@127.0.0.1:${(silent.address() as net.AddressInfo).port}/postgres`;
+        const stop = async () => {
+            for (const sock of sockets) sock.destroy();
             await new Promise((resolve) => silent.close(resolve));
+        };
+        return { url, sockets, hungUp, stop };
+    };
+
+    it("closed while still connecting to a server that does not answer: ends the connection attempt at once", async () => {
+        const silent = await silentServer();
+        try {
+            const reads = new PgReads(silent.url, ["anything"], "audit");
+            while (silent.sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+            await reads.close();
+            await assert.rejects(reads.snapshot, /closed before they began/);
+            // The client hung up: nothing keeps a library caller's process waiting for the connect timeout (15 s).
+            const outcome = await Promise.race([Promise.all(silent.hungUp).then(() => "hung up"), new Promise((resolve) => setTimeout(() => resolve("still open after 5 s"), 5000))]);
+            assert.equal(outcome, "hung up");
+        } finally {
+            await silent.stop();
         }
     });
 
+    it("a config error that depends on the day (a retirement in the future) is reported before any connection", async () => {
+        const silent = await silentServer();
+        try {
+            const file = path.join(dir, "Pulumi.early-future.yaml");
+            fs.writeFileSync(file, YAML.stringify({ config: {
+                "astro-db:servers": [{ name: "pg", engine: "postgres", existing: { host: "127.0.0.1", port: 5432, adminUser: "admin", sslmode: "disable" } }],
+                "astro-db:deployments": [{ release: "future-retired", retiredAt: "2999-01-01" }],
+            } }));
+            for (const run of [() => applyStack({ stack: "early-future", file, adminUrl: silent.url, out: path.join(dir, "out-future") }), () => auditStack({ stack: "early-future", file, adminUrl: silent.url })]) {
+                await assert.rejects(run(), /deployments\[0\]\.retiredAt: 2999-01-01 is after today/);
+            }
+            assert.equal(silent.sockets.length, 0, "no connection was made");
+        } finally {
+            await silent.stop();
+        }
+    });
+
+    for (const kind of ["rds", "createrole"] as PgAdminKind[]) {
+        it(`audit on a server with one slot left for its role: frees its own connection for the reader (${kind})`, async () => {
+            const admin = await pgAdmin(server, kind);
+            const release = `slot-${kind}`;
+            const file = path.join(dir, `Pulumi.slot-${kind}.yaml`);
+            fs.writeFileSync(file, YAML.stringify({ config: {
+                "astro-db:servers": [{ name: "pg", engine: "postgres", existing: { host: server.host, port: server.port, adminUser: admin.user, sslmode: "disable", superuser: admin.superuser } }],
+                "astro-db:deployments": [{ release }],
+            } }));
+            const stack = { stack: `slot-${kind}`, file, adminUrl: admin.url, out: path.join(dir, `out-slot-${kind}`) };
+            assert.equal((await applyStack(stack)).ok, true);
+            // Fill every slot an ordinary role may take but one, with another role's idle sessions.
+            const free = await withPg({ connectionString: server.adminUrl }, async (c) => {
+                const r = await c.query<{ max: number; su: number; r: string | null; used: number }>(
+                    "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS su, " +
+                    "current_setting('reserved_connections', true) AS r, (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS used");
+                const row = r.rows[0];
+                return row.max - row.su - Number(row.r ?? 0) - (row.used - 1);
+            });
+            await adminSql(server, [`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'slot_filler') THEN CREATE ROLE slot_filler LOGIN PASSWORD 'slot-filler'; END IF; END $$`]);
+            const held = [];
+            try {
+                for (let i = 0; i < free - 1; i++) held.push(await openSession(server, "slot_filler", "slot-filler", "postgres"));
+                const audit = await auditStack(stack);
+                assert.deepEqual(audit.errors, [], JSON.stringify(audit.errors));
+                assert.equal(audit.clean, true);
+                // The sessions it counted include the other role's (without pg_read_all_stats, their backend_type is hidden).
+                assert.ok(audit.capacity.inUse > held.length, `counted ${audit.capacity.inUse} sessions in use, ${held.length} held by another role`);
+            } finally {
+                await Promise.all(held.map((h) => h.close()));
+            }
+        });
+    }
+
     it("a server it cannot reach: the run reports the connection error, as when it read after the program", async () => {
         const url = server.adminUrl.replace(/:(\d+)\//, ":1/");
-        const reads = new PgReads(url, ["anything"]);
+        const reads = new PgReads(url, ["anything"], "audit");
         await assert.rejects(reads.snapshot, /cannot connect to postgresql:\/\/.*:1\/postgres/);
         await reads.close();
     });
