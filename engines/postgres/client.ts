@@ -107,12 +107,16 @@ export async function connectPg(url: string, o: { option: string; applicationNam
     // Aborted while connecting, its socket is destroyed (connect then fails; pg's end() would leave it
     // pending); once connected, it is ended.
     let ready = false;
-    o.signal?.addEventListener("abort", () => void (ready ? client.end().catch(() => undefined) : socket?.destroy(new Error("the connection was aborted"))), { once: true });
+    const abort = () => void (ready ? client.end().catch(() => undefined) : socket?.destroy(new Error("the connection was aborted")));
+    o.signal?.addEventListener("abort", abort, { once: true });
+    // One listener per open connection, not one per connection ever made on the signal.
+    client.once("end", () => o.signal?.removeEventListener("abort", abort));
     try {
         if (o.signal?.aborted) throw new Error("the connection was aborted");
         await client.connect();
         ready = true;
     } catch (err) {
+        o.signal?.removeEventListener("abort", abort);
         await client.end().catch(() => undefined);
         throw new Error(`cannot connect to ${maskUrl(url)} (${o.option}): ${pgErrorMessage(err)}`);
     }

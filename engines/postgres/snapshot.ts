@@ -5,6 +5,7 @@
  * (engines/readers.ts). The CLI starts it as soon as the stack's config names the databases, so the
  * reads overlap the stack program (README "Performance").
  */
+import { setMaxListeners } from "events";
 import type { Client } from "pg";
 import type { LiveSessions } from "../audit";
 import type { EarlyReads, ReadPurpose } from "../model";
@@ -54,6 +55,8 @@ export class PgReads implements EarlyReads {
     private closed?: Promise<void>;
 
     constructor(readonly adminUrl: string, readonly databases: readonly string[], readonly purpose: ReadPurpose) {
+        // Each open connection listens for the abort (the maintenance one, the readers', those closing): more than Node's default 10 may.
+        setMaxListeners(0, this.stop.signal);
         this.snapshot = this.read();
         // Whoever awaits the snapshot sees its failure; until then it is not an unhandled rejection.
         this.snapshot.catch(() => undefined);

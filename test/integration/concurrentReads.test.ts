@@ -168,6 +168,25 @@ describe("reads begun before the stack program runs (real PostgreSQL 17)", funct
         return { url, sockets, hungUp, stop };
     };
 
+    it("reads many databases without a warning on stderr, and closes each connection", async () => {
+        const dbs = Array.from({ length: 24 }, (_, i) => `early_many_${i}`);
+        await adminSql(server, dbs.map((db) => `CREATE DATABASE ${quoteIdent(db)}`));
+        const warnings: string[] = [];
+        const onWarning = (w: Error) => void warnings.push(`${w.name}: ${w.message}`);
+        process.on("warning", onWarning);
+        try {
+            const reads = new PgReads(server.adminUrl, dbs, "audit");
+            const snapshot = await reads.snapshot;
+            assert.equal([...snapshot.contents.values()].filter((c) => !(c instanceof Error)).length, dbs.length);
+            await reads.close();
+            await new Promise((resolve) => setImmediate(resolve));
+            assert.deepEqual(warnings, []);
+            assert.equal(await astroDbSessions(), 0);
+        } finally {
+            process.off("warning", onWarning);
+        }
+    });
+
     it("closed while still connecting to a server that does not answer: ends the connection attempt at once", async () => {
         const silent = await silentServer();
         try {
